@@ -1,0 +1,168 @@
+"""Which format a file is in, decided from its first records, before anything is written.
+
+A file that cannot be a corpus at all (an image, a codebook, prose, a CSV whose columns
+mean nothing to us) raises `NotACorpus` with a one-line reason. A file of tweet-tool
+output that holds no posts (user lookups, compliance events, counts) is a corpus
+whose records all end up in `rejects`, with their reasons.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+FORMATS = ("twarc2", "v2", "v1", "archive", "csv", "bluesky")
+SNIFF_BYTES = 1 << 20
+ARCHIVE_PREFIX = "window.YTD."
+
+
+class NotACorpus(Exception):
+    """The file cannot hold posts; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Sniff:
+    """What a file is: `format` (one of FORMATS or "empty"), `layout` and, for tables, `preset`."""
+
+    format: str
+    layout: str  # jsonl | document | archive | csv | empty
+    preset: str | None = None
+
+
+def sniff(path: Path, fmt: str = "auto", mapping: Path | None = None) -> Sniff:
+    """Decide how to read `path`.
+
+    Args:
+        path: the file.
+        fmt: a format from FORMATS to force, or "auto".
+        mapping: a YAML column mapping for a generic CSV.
+
+    Raises:
+        NotACorpus: the file cannot be read as posts.
+    """
+    head = _read_head(path)
+    if not head.strip():
+        return Sniff("empty", "empty")
+    if head.startswith(ARCHIVE_PREFIX):
+        return Sniff("archive", "archive")
+    if head[0] in "{[":
+        layout, sample = _json_sample(path, head)
+        family = fmt if fmt != "auto" else _json_family(sample)
+        if family == "csv":
+            from flows.ingest.tables import preset_for_keys
+
+            return Sniff("csv", layout, preset_for_keys(_flat_keys(sample), path))
+        if family == "twarc2" and layout == "document":
+            family = "v2"
+        return Sniff(family, layout)
+    if fmt not in ("auto", "csv"):
+        raise NotACorpus(f"{path}: not JSON, so it cannot be --format {fmt}")
+    from flows.ingest.tables import preset_for_header
+
+    return Sniff("csv", "csv", preset_for_header(_csv_header(path, head), path, mapping))
+
+
+def _read_head(path: Path) -> str:
+    with open(path, "rb") as fh:
+        raw = fh.read(SNIFF_BYTES)
+    if b"\x00" in raw[:8192]:
+        raise NotACorpus(f"{path}: binary file ({_magic(raw)}), not a corpus of posts")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if len(raw) < SNIFF_BYTES or exc.start < len(raw) - 3:  # not just a character cut in two
+            raise NotACorpus(f"{path}: not UTF-8 text ({_magic(raw)}); export it as UTF-8 JSON or CSV")
+        text = raw[: exc.start].decode("utf-8")
+    return text.lstrip("\ufeff").lstrip()
+
+
+def _magic(raw: bytes) -> str:
+    kinds = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"%PDF": "a PDF",
+             b"PK\x03\x04": "a zip archive (unzip it and ingest data/tweets.js)", b"GIF8": "a GIF image"}
+    return next((name for magic, name in kinds.items() if raw.startswith(magic)), "unknown binary data")
+
+
+def _json_sample(path: Path, head: str) -> tuple[str, list[dict]]:
+    """Return the layout and up to 50 objects to judge the family by."""
+    lines = [ln for ln in head.splitlines() if ln.strip()]
+    first = _loads(lines[0]) if lines else None
+    if isinstance(first, dict) and (len(lines) > 1 or len(head) < SNIFF_BYTES):
+        sample = [o for o in (_loads(ln) for ln in lines[:200]) if isinstance(o, dict)]
+        return "jsonl", sample[:50]
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        if isinstance(first, dict) or isinstance(_loads(lines[1]) if len(lines) > 1 else None, dict):
+            return "jsonl", [o for o in (_loads(ln) for ln in lines[:200]) if isinstance(o, dict)][:50]
+        raise NotACorpus(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})")
+    return "document", _document_items(doc)[:50]
+
+
+def _loads(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _document_items(doc) -> list[dict]:
+    if isinstance(doc, list):
+        return [o for o in doc if isinstance(o, dict)] or [o[0] for o in doc if isinstance(o, list) and o]
+    if isinstance(doc, dict):
+        return [doc]
+    return []
+
+
+def _json_family(sample: list[dict]) -> str:
+    """Judge by the first record whose family is clear; unknown objects go to the v2 path,
+    which refuses each one into `rejects` with a reason."""
+    for obj in sample:
+        family = _object_family(obj)
+        if family:
+            return family
+    return "twarc2"
+
+
+def _object_family(o: dict) -> str | None:
+    if "statuses" in o or "id_str" in o or "full_text" in o or "retweeted_status" in o \
+            or ("user" in o and "text" in o) or "delete" in o or "limit" in o:
+        return "v1"
+    if "data" in o or "__twarc" in o or ("id" in o and "text" in o and (
+            "author_id" in o or "edit_history_tweet_ids" in o or "conversation_id" in o)):
+        return "twarc2"
+    if _is_bluesky(o):
+        return "bluesky"
+    if "_source" in o or "timestamp_utc" in o or "user_screen_name" in o or "user_did" in o:
+        return "csv"
+    return None
+
+
+def _is_bluesky(o: dict) -> bool:
+    post = o.get("post")
+    uri = o.get("uri") or (post.get("uri") if isinstance(post, dict) else None)
+    if isinstance(uri, str) and uri.startswith("at://"):
+        return True
+    if str(o.get("$type", "")).startswith("app.bsky."):
+        return True
+    if "thread" in o and isinstance(o["thread"], dict):
+        return True
+    return ("commit" in o and "did" in o) or ("record" in o and "type" in o and "id" in o)
+
+
+def _flat_keys(sample: list[dict]) -> list[str]:
+    obj = sample[0] if sample else {}
+    return list(obj.get("_source", obj).keys())
+
+
+def _csv_header(path: Path, head: str) -> list[str]:
+    first_line = head.splitlines()[0] if head else ""
+    if "," not in first_line and "\t" not in first_line and ";" not in first_line:
+        raise NotACorpus(f"{path}: neither JSON nor a CSV with a header row; not a corpus of posts")
+    try:
+        dialect = csv.Sniffer().sniff(first_line, delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    return next(csv.reader(io.StringIO(first_line), dialect))

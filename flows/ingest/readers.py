@@ -1,0 +1,129 @@
+"""Split a file into raw records, exactly as collected, in bounded batches.
+
+A record is a JSONL line, a whole JSON document, the JSON of an archive file, or a CSV
+row (stored as a JSON object of header -> cell, so nothing about the row is lost).
+Batches are bounded by bytes, so a file of any size is read in constant memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from flows.ingest.detect import ARCHIVE_PREFIX, Sniff
+
+BATCH_BYTES = 32 << 20
+Record = tuple[int, str, str | None]  # (record number, payload, problem that rejects it outright)
+csv.field_size_limit(1 << 30)
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def batches(path: Path, how: Sniff, progress: Callable[[int], None] = lambda n: None) -> Iterator[list[Record]]:
+    """Yield lists of records for `path`; `progress` is told the bytes read, once per batch."""
+    if how.layout == "jsonl":
+        yield from _jsonl(path, progress)
+    elif how.layout == "csv":
+        yield from _csv(path, progress)
+    elif how.layout == "document" and how.format == "csv":
+        yield from _flat_items(path, progress)
+    elif how.layout in ("document", "archive"):
+        text = path.read_text(encoding="utf-8-sig")
+        progress(len(text.encode("utf-8")))
+        yield [(1, archive_json(text) if how.layout == "archive" else text, None)]
+
+
+def archive_json(text: str) -> str:
+    """The JSON of an X archive file: what follows `window.YTD.<kind>.partN = `."""
+    head, _, body = text.lstrip().partition("=")
+    if not head.startswith(ARCHIVE_PREFIX):
+        return text
+    return body.strip()
+
+
+def archive_kind(text: str) -> str:
+    """`tweets` for `window.YTD.tweets.part0 = [...]`."""
+    return text.lstrip()[len(ARCHIVE_PREFIX):].split(".", 1)[0]
+
+
+def _jsonl(path: Path, progress: Callable[[int], None]) -> Iterator[list[Record]]:
+    batch: list[Record] = []
+    size = 0
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            size += len(raw)
+            record = _line_record(number, raw)
+            if record:
+                batch.append(record)
+            if size >= BATCH_BYTES:
+                progress(size)
+                yield batch
+                batch, size = [], 0
+    progress(size)
+    if batch:
+        yield batch
+
+
+def _line_record(number: int, raw: bytes) -> Record | None:
+    try:
+        line = raw.decode("utf-8").strip()
+        problem = None
+    except UnicodeDecodeError as exc:
+        line = raw.decode("utf-8", errors="backslashreplace").strip()
+        problem = f"not UTF-8 (byte {exc.start} of the line); re-export the file as UTF-8"
+    if number == 1:
+        line = line.lstrip("\ufeff")
+    return (number, line, problem) if line else None
+
+
+def _csv(path: Path, progress: Callable[[int], None]) -> Iterator[list[Record]]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        sample = fh.read(1 << 16)
+        fh.seek(0)
+        try:
+            dialect = csv.Sniffer().sniff(sample.splitlines()[0], delimiters=",\t;")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.reader(fh, dialect)
+        header = next(reader)
+        batch: list[Record] = []
+        size = 0
+        for number, row in enumerate(reader, start=1):
+            payload = json.dumps(_row_object(header, row), ensure_ascii=False)
+            batch.append((number, payload, None))
+            size += len(payload)
+            if size >= BATCH_BYTES:
+                progress(size)
+                yield batch
+                batch, size = [], 0
+        progress(size)
+        if batch:
+            yield batch
+
+
+def _row_object(header: list[str], row: list[str]) -> dict:
+    """A CSV row as {header: cell}; cells beyond the header are kept under `_extra`."""
+    obj = dict(zip(header, row))
+    if len(row) > len(header):
+        obj["_extra"] = row[len(header):]
+    return obj
+
+
+def _flat_items(path: Path, progress: Callable[[int], None]) -> Iterator[list[Record]]:
+    """A JSON list of flat records (nested lists flattened): one record per object."""
+    text = path.read_text(encoding="utf-8-sig")
+    progress(len(text.encode("utf-8")))
+    doc = json.loads(text)
+    items = doc if isinstance(doc, list) else [doc]
+    flat = [o for item in items for o in (item if isinstance(item, list) else [item])]
+    yield [(n, json.dumps(o, ensure_ascii=False), None) for n, o in enumerate(flat, start=1)]

@@ -1,0 +1,43 @@
+"""Progress bars and summary tables for the terminal (stderr for progress, stdout for results)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+
+@contextmanager
+def byte_progress(console: Console) -> Iterator[Callable[[str, int, int], None]]:
+    """A callback(name, done, total) drawing one bar per file; silent when not a terminal."""
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                        TimeRemainingColumn(), console=console, transient=True,
+                        disable=not console.is_terminal)
+    tasks: dict[str, int] = {}
+
+    def update(name: str, done: int, total: int) -> None:
+        if name not in tasks:
+            tasks[name] = progress.add_task(name, total=total)
+        progress.update(tasks[name], completed=done)
+
+    with progress:
+        yield update
+
+
+def ingest_table(reports) -> Table:
+    """The per-file summary: read = ingested + duplicates + rejected."""
+    table = Table(title="ingest", show_footer=True)
+    table.add_column("file", footer="total")
+    table.add_column("format")
+    sums = {k: sum(getattr(r, k) for r in reports) for k in ("read", "ingested", "duplicates", "rejected")}
+    for key in sums:
+        table.add_column(key, justify="right", footer=f"{sums[key]:,}")
+    for r in reports:
+        if r.skipped:
+            table.add_row(r.path, r.format, "already ingested", "", "", "")
+        else:
+            table.add_row(r.path, r.format, *(f"{getattr(r, k):,}" for k in sums))
+    return table
