@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from flows.db import transaction
 from flows.ingest.detect import FORMATS, NotACorpus, Sniff, sniff
-from flows.ingest.normalize import PARSER_VERSION, BatchCounts, Parse, normalize_batch, prepare
+from flows.ingest.normalize import PARSER_VERSION, BatchCounts, Normalizer, Parse
 from flows.ingest.readers import archive_json, archive_kind, batches, file_sha256
 
 __all__ = ["FORMATS", "FileReport", "NotACorpus", "ingest", "expand_paths"]
@@ -36,6 +36,7 @@ class FileReport:
     duplicates: int = 0
     rejected: int = 0
     skipped: bool = False  # already ingested (same sha256): nothing changed
+    parse: Parse | None = field(default=None, repr=False)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -73,42 +74,54 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, fmt: 
     if fmt != "auto" and fmt not in FORMATS:
         raise NotACorpus(f"unknown --format {fmt!r}; use auto or one of {', '.join(FORMATS)}")
     plans = [(p, sniff(p, fmt, mapping), file_sha256(p)) for p in expand_paths(paths)]
-    reports = []
-    with transaction(con):
-        prepare(con)
-        done = {r[0] for r in con.execute("SELECT sha256 FROM sources").fetchall()}
-        for path, how, sha in plans:
-            if sha in done:
-                reports.append(FileReport(str(path), sha, how.format, skipped=True))
-                continue
-            reports.append(_ingest_file(con, path, how, sha, progress))
-            done.add(sha)
+    normalizer = Normalizer(con)
+    try:
+        normalizer.discard()  # whatever a killed run left behind
+        reports = _parse_all(normalizer, plans, progress)
+        new = [r for r in reports if not r.skipped]
+        with transaction(con):
+            counts = normalizer.merge([r.sha256 for r in new])
+            for report in new:
+                _record_source(con, report, counts[report.sha256])
+    finally:
+        normalizer.discard()
+        normalizer.close()
     return reports
 
 
-def _ingest_file(con, path: Path, how: Sniff, sha: str, progress) -> FileReport:
-    total = path.stat().st_size
-    done = 0
+def _parse_all(normalizer: Normalizer, plans, progress) -> list[FileReport]:
+    """Phase one: parse every new file into the staging tables (nothing visible yet)."""
+    done = {r[0] for r in normalizer.con.execute("SELECT sha256 FROM sources").fetchall()}
+    reports = []
+    for path, how, sha in plans:
+        parse = parse_for(path, how)
+        report = FileReport(str(path), sha, _format_label(parse), skipped=sha in done, parse=parse)
+        reports.append(report)
+        if sha in done:
+            continue
+        done.add(sha)
+        total, seen = path.stat().st_size, 0
 
-    def tick(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress:
-            progress(path.name, done, total)
+        def tick(n: int, name=path.name, total=total) -> None:
+            nonlocal seen
+            seen += n
+            if progress:
+                progress(name, seen, total)
 
-    parse = parse_for(path, how)
-    counts = BatchCounts()
-    for records in _records(path, how, tick):
-        counts += normalize_batch(con, sha, parse, records)
-    read = counts.posts + counts.rejected
-    report = FileReport(str(path), sha, _format_label(parse), read, counts.new,
-                        counts.posts - counts.new, counts.rejected)
+        normalizer.parse(sha, parse, _records(path, how, tick))
+    return reports
+
+
+def _record_source(con, report: FileReport, counts: BatchCounts) -> None:
+    report.read = counts.posts + counts.rejected
+    report.ingested, report.duplicates, report.rejected = counts.new, counts.posts - counts.new, counts.rejected
+    path, parse = Path(report.path), report.parse
     con.execute("INSERT INTO sources BY NAME SELECT ? AS sha256, ? AS path, ? AS name, ? AS size_bytes, "
                 "? AS format, ? AS preset, ? AS context, ? AS parser_version, ? AS records_read, "
                 "? AS ingested, ? AS duplicates, ? AS rejected",
-                [sha, str(path), path.name, total, parse.format, parse.preset, parse.context,
-                 PARSER_VERSION, read, report.ingested, report.duplicates, report.rejected])
-    return report
+                [report.sha256, report.path, path.name, path.stat().st_size, parse.format, parse.preset,
+                 parse.context, PARSER_VERSION, report.read, report.ingested, report.duplicates,
+                 report.rejected])
 
 
 def parse_for(path: Path, how: Sniff) -> Parse:

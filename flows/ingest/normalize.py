@@ -7,6 +7,10 @@ code re-runs over stored `raw_records` after a parser fix (`ethnoflow reparse`).
 from __future__ import annotations
 
 import json
+import queue
+from collections import deque
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,7 +29,8 @@ FAMILY_SQL = {
     "archive": "ingest/twitter_v1.sql",
     "bluesky": "ingest/bluesky.sql",
 }
-_STAGING = ("raw_batch", "stg_posts", "stg_authors", "stg_entities", "stg_rejects")
+STAGED = ("posts", "authors", "entities", "rejects")
+_SCRATCH = ("raw_batch", "stg_posts", "stg_authors", "stg_entities", "stg_rejects")
 
 
 @dataclass(frozen=True)
@@ -56,36 +61,100 @@ class BatchCounts:
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the staging tables and macros for this connection."""
+    """Create the scratch tables and macros on a parsing connection."""
     con.execute(sql_text("ingest/stage.sql"))
     con.execute("SET VARIABLE parser_version = ?", [PARSER_VERSION])
 
 
-def normalize_batch(con: duckdb.DuckDBPyConnection, sha: str, how: Parse, records: list[Record],
-                    *, keep_raw: bool = True) -> BatchCounts:
-    """Store `records` as raw (unless re-parsing), normalise them and merge the result."""
-    for table in _STAGING:
-        con.execute(f"DELETE FROM {table}")
+class Normalizer:
+    """Parses batches on worker connections into `_staging_*`, then merges them at once.
+
+    Parsing runs outside any transaction, each worker on its own connection in autocommit
+    mode, so scratch tables are freed batch by batch and two batches parse at once. Raw
+    records and parsed rows land in tables nobody reads until `merge()` moves the parsed
+    rows into the canonical tables in the caller's single transaction. `discard()` (or the
+    next run) removes what a failed run left behind.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, workers: int = 2):
+        self.con = con
+        self.workers = workers
+        self._free: queue.SimpleQueue = queue.SimpleQueue()
+        for _ in range(workers):
+            cursor = con.cursor()
+            prepare(cursor)
+            self._free.put(cursor)
+        self._pool = ThreadPoolExecutor(max_workers=workers)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        while not self._free.empty():
+            self._free.get().close()
+
+    def parse(self, sha: str, how: Parse, batches: Iterable[list[Record]], *, keep_raw: bool = True) -> None:
+        """Parse every batch of one source into the staging tables, `workers` at a time."""
+        pending: deque[Future] = deque()
+        for records in batches:
+            pending.append(self._pool.submit(self._stage, sha, how, records, keep_raw))
+            if len(pending) > self.workers:
+                pending.popleft().result()
+        while pending:
+            pending.popleft().result()
+
+    def _stage(self, sha: str, how: Parse, records: list[Record], keep_raw: bool) -> None:
+        cursor = self._free.get()
+        try:
+            stage_batch(cursor, sha, how, records, keep_raw=keep_raw)
+        finally:
+            self._free.put(cursor)
+
+    def merge(self, order: list[str]) -> dict[str, BatchCounts]:
+        """Merge everything staged into the canonical tables; call inside a transaction.
+
+        Args:
+            order: the staged sources' sha256s in the order given, which decides which
+                file a post is counted as new in when several files bring it.
+
+        Returns:
+            Counts per source sha256.
+        """
+        self.con.register("run_order", pa.table({"source_sha256": order, "seq": list(range(len(order)))}))
+        self.con.execute(sql_text("ingest/merge.sql"))
+        rows = self.con.execute("SELECT source_sha256, posts, new, rejected FROM run_counts").fetchall()
+        self.con.unregister("run_order")
+        counts = {sha: BatchCounts() for sha in order}
+        for sha, posts, new, rejected in rows:
+            counts[sha] = BatchCounts(posts=posts, new=new, rejected=rejected)
+        return counts
+
+    def discard(self) -> None:
+        """Empty the staging tables and drop raw records of sources that never committed."""
+        for table in STAGED:
+            self.con.execute(f"DELETE FROM _staging_{table}")
+        self.con.execute("DELETE FROM raw_records WHERE source_sha256 NOT IN (SELECT sha256 FROM sources)")
+
+
+def stage_batch(cur: duckdb.DuckDBPyConnection, sha: str, how: Parse, records: list[Record],
+                *, keep_raw: bool = True) -> None:
+    """Store `records` as raw (unless re-parsing) and their normalised rows in `_staging_*`."""
+    for table in _SCRATCH:
+        cur.execute(f"DELETE FROM {table}")
     good = [(n, payload) for n, payload, problem in records if problem is None]
     bad = [(sha, n, 0, problem, payload) for n, payload, problem in records if problem is not None]
-    batch = pa.table({"source_sha256": [sha] * len(good), "record_no": [n for n, _ in good],
-                      "payload": [p for _, p in good]})
-    con.register("incoming", batch)
-    con.execute("INSERT INTO raw_batch SELECT * FROM incoming")
-    con.unregister("incoming")
+    cur.register("incoming", pa.table({"source_sha256": [sha] * len(good), "record_no": [n for n, _ in good],
+                                       "payload": [p for _, p in good]}))
+    cur.execute("INSERT INTO raw_batch SELECT * FROM incoming")
+    cur.unregister("incoming")
     if keep_raw:
-        _store_raw(con, sha, records)
+        _store_raw(cur, sha, records)
     if bad:
-        con.executemany("INSERT INTO stg_rejects VALUES (?, ?, ?, ?, ?)", bad)
+        cur.executemany("INSERT INTO stg_rejects VALUES (?, ?, ?, ?, ?)", bad)
     if good:
         account = how.context_value("archive_account")
-        con.execute("SET VARIABLE archive_account = ?", [json.dumps(account) if account else None])
-        con.execute(family_sql(how))
-    posts = con.execute("SELECT count(*) FROM stg_posts").fetchone()[0]
-    rejected = con.execute("SELECT count(*) FROM stg_rejects").fetchone()[0]
-    con.execute(sql_text("ingest/merge.sql"))
-    new = con.execute("SELECT count(*) FROM batch_keep WHERE is_new").fetchone()[0]
-    return BatchCounts(posts=posts, new=new, rejected=rejected)
+        cur.execute("SET VARIABLE archive_account = ?", [json.dumps(account) if account else None])
+        cur.execute(family_sql(how))
+    for table in STAGED:
+        cur.execute(f"INSERT INTO _staging_{table} BY NAME SELECT * FROM stg_{table}")
 
 
 def _store_raw(con: duckdb.DuckDBPyConnection, sha: str, records: list[Record]) -> None:

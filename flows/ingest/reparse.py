@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from flows.db import transaction
-from flows.ingest.normalize import PARSER_VERSION, BatchCounts, Parse, normalize_batch, prepare
+from flows.ingest.normalize import PARSER_VERSION, Normalizer, Parse
 
 BATCH_RECORDS = 2000
 
@@ -16,28 +16,33 @@ def reparse(con: duckdb.DuckDBPyConnection) -> dict:
     Sources are replayed in sha256 order; since the version of a post kept never depends
     on order, the result equals what ingesting the files afresh would give.
     """
-    with transaction(con):
-        for table in ("posts", "authors", "entities", "rejects"):
-            con.execute(f"DELETE FROM {table}")
-        prepare(con)
+    normalizer = Normalizer(con)
+    try:
+        normalizer.discard()
         sources = con.execute("SELECT sha256, format, preset, context FROM sources ORDER BY sha256").fetchall()
         for sha, fmt, preset, context in sources:
-            counts = _reparse_source(con, sha, Parse(fmt, preset, context))
-            con.execute("UPDATE sources SET parser_version = ?, records_read = ?, ingested = ?, "
-                        "duplicates = ?, rejected = ? WHERE sha256 = ?",
-                        [PARSER_VERSION, counts.posts + counts.rejected, counts.new,
-                         counts.posts - counts.new, counts.rejected, sha])
+            normalizer.parse(sha, Parse(fmt, preset, context), _raw_batches(con, sha), keep_raw=False)
+        with transaction(con):
+            for table in ("posts", "authors", "entities", "rejects"):
+                con.execute(f"DELETE FROM {table}")
+            counts = normalizer.merge([sha for sha, *_ in sources])
+            for sha, c in counts.items():
+                con.execute("UPDATE sources SET parser_version = ?, records_read = ?, ingested = ?, "
+                            "duplicates = ?, rejected = ? WHERE sha256 = ?",
+                            [PARSER_VERSION, c.posts + c.rejected, c.new, c.posts - c.new, c.rejected, sha])
+    finally:
+        normalizer.discard()
+        normalizer.close()
     totals = con.execute("SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM rejects)").fetchone()
     return {"sources": len(sources), "posts": totals[0], "rejects": totals[1]}
 
 
-def _reparse_source(con: duckdb.DuckDBPyConnection, sha: str, parse: Parse) -> BatchCounts:
-    counts = BatchCounts()
+def _raw_batches(con: duckdb.DuckDBPyConnection, sha: str):
     last = -1
     while True:
         rows = con.execute("SELECT record_no, payload, problem FROM raw_records WHERE source_sha256 = ? "
                            "AND record_no > ? ORDER BY record_no LIMIT ?", [sha, last, BATCH_RECORDS]).fetchall()
         if not rows:
-            return counts
-        counts += normalize_batch(con, sha, parse, [tuple(r) for r in rows], keep_raw=False)
+            return
+        yield [tuple(r) for r in rows]
         last = rows[-1][0]

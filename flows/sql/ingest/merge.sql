@@ -1,48 +1,68 @@
--- Move one normalised batch into the canonical tables.
--- The version of a post (or author) kept is the latest retrieval; ties go to the larger
+-- Merge everything staged by this run into the canonical tables (one transaction).
+-- The version of a post or author kept is the latest retrieval; ties go to the larger
 -- (source sha256, record, item), so the result never depends on ingest order.
+-- `run_order(source_sha256, seq)` is the order the files were given in.
 
-CREATE OR REPLACE TEMP MACRO version_key(retrieved_at, sha, rec, item) AS
+CREATE OR REPLACE TEMP MACRO version_of(retrieved_at, sha, rec, item) AS
     (coalesce(retrieved_at, '-infinity'::TIMESTAMPTZ), sha, rec, item);
 
-CREATE OR REPLACE TEMP TABLE batch_winners AS
-SELECT * FROM stg_posts
-QUALIFY row_number() OVER (PARTITION BY platform, post_id
-    ORDER BY version_key(retrieved_at, source_sha256, record_no, item_no) DESC) = 1;
+-- Counts per source: posts read, new posts (first seen in this file, in the given order,
+-- and not stored before), rejects.
+CREATE OR REPLACE TEMP TABLE run_counts AS
+WITH seen AS (
+    SELECT s.platform, s.post_id, s.source_sha256,
+        row_number() OVER (PARTITION BY s.platform, s.post_id ORDER BY o.seq, s.record_no, s.item_no) = 1
+            AND p.post_id IS NULL AS is_new
+    FROM _staging_posts s
+    JOIN run_order o USING (source_sha256)
+    LEFT JOIN posts p USING (platform, post_id)
+), per_source AS (
+    SELECT source_sha256, count(*) AS posts, count(*) FILTER (WHERE is_new) AS new FROM seen GROUP BY ALL
+), rejected AS (
+    SELECT source_sha256, count(*) AS rejected FROM _staging_rejects GROUP BY ALL
+)
+SELECT source_sha256, coalesce(posts, 0) AS posts, coalesce(new, 0) AS new, coalesce(rejected, 0) AS rejected
+FROM per_source FULL JOIN rejected USING (source_sha256);
 
-CREATE OR REPLACE TEMP TABLE batch_keep AS
+CREATE OR REPLACE TEMP TABLE run_keep AS
 SELECT w.*, (p.post_id IS NULL) AS is_new
-FROM batch_winners w
+FROM (
+    SELECT * FROM _staging_posts
+    QUALIFY row_number() OVER (PARTITION BY platform, post_id
+        ORDER BY version_of(retrieved_at, source_sha256, record_no, item_no) DESC) = 1
+) w
 LEFT JOIN posts p USING (platform, post_id)
 WHERE p.post_id IS NULL
-   OR version_key(w.retrieved_at, w.source_sha256, w.record_no, w.item_no)
-    > version_key(p.retrieved_at, p.source_sha256, p.record_no, p.item_no);
+   OR version_of(w.retrieved_at, w.source_sha256, w.record_no, w.item_no)
+    > version_of(p.retrieved_at, p.source_sha256, p.record_no, p.item_no);
 
-DELETE FROM entities e USING batch_keep k
+DELETE FROM entities e USING run_keep k
 WHERE NOT k.is_new AND e.platform = k.platform AND e.post_id = k.post_id;
-DELETE FROM posts p USING batch_keep k
+DELETE FROM posts p USING run_keep k
 WHERE NOT k.is_new AND p.platform = k.platform AND p.post_id = k.post_id;
 
-INSERT INTO posts BY NAME SELECT * EXCLUDE (is_new) FROM batch_keep;
+INSERT INTO posts BY NAME SELECT * EXCLUDE (is_new) FROM run_keep;
 
+-- Entities follow the version of their post that is kept.
 INSERT INTO entities BY NAME
 SELECT e.* EXCLUDE (source_sha256, record_no, item_no)
-FROM stg_entities e
-JOIN batch_keep k ON e.platform = k.platform AND e.post_id = k.post_id
+FROM _staging_entities e
+JOIN run_keep k ON e.platform = k.platform AND e.post_id = k.post_id
     AND e.source_sha256 = k.source_sha256 AND e.record_no = k.record_no AND e.item_no = k.item_no;
 
-CREATE OR REPLACE TEMP TABLE batch_authors AS
-SELECT a.* FROM (
-    SELECT * FROM stg_authors
+CREATE OR REPLACE TEMP TABLE run_authors AS
+SELECT a.*
+FROM (
+    SELECT * FROM _staging_authors
     QUALIFY row_number() OVER (PARTITION BY platform, author_id
-        ORDER BY version_key(retrieved_at, source_sha256, record_no, 0) DESC) = 1
+        ORDER BY version_of(retrieved_at, source_sha256, record_no, 0) DESC) = 1
 ) a
 LEFT JOIN authors o USING (platform, author_id)
 WHERE o.author_id IS NULL
-   OR version_key(a.retrieved_at, a.source_sha256, a.record_no, 0)
-    > version_key(o.retrieved_at, o.source_sha256, o.record_no, 0);
+   OR version_of(a.retrieved_at, a.source_sha256, a.record_no, 0)
+    > version_of(o.retrieved_at, o.source_sha256, o.record_no, 0);
 
-DELETE FROM authors o USING batch_authors a WHERE o.platform = a.platform AND o.author_id = a.author_id;
-INSERT INTO authors BY NAME SELECT * FROM batch_authors;
+DELETE FROM authors o USING run_authors a WHERE o.platform = a.platform AND o.author_id = a.author_id;
+INSERT INTO authors BY NAME SELECT * FROM run_authors;
 
-INSERT INTO rejects BY NAME SELECT * FROM stg_rejects;
+INSERT INTO rejects BY NAME SELECT * FROM _staging_rejects;

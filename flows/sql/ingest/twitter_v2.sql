@@ -2,53 +2,61 @@
 -- and single v2 documents, mixed freely. Reads raw_batch, writes the stg_* tables.
 -- {{TWEET}} and {{USER}} are json_transform structures filled in by flows/ingest/normalize.py.
 
--- 1. What each record is.
+-- 1. What each record is. Nearly every record of a twarc2 file is a page, so try the page
+--    structure first (one parse); only the rest is looked at again. try() turns invalid
+--    JSON into NULL.
 CREATE OR REPLACE TEMP TABLE v2_records AS
-SELECT source_sha256, record_no, payload,
+SELECT source_sha256, record_no, payload, p,
     CASE
-        WHEN NOT json_valid(payload) THEN 'invalid'
-        WHEN json_type(payload) <> 'OBJECT' THEN 'other'
-        WHEN json_type(payload, '$.data') = 'ARRAY' THEN 'page'
-        WHEN json_type(payload, '$.data') = 'OBJECT' THEN 'stream'
-        WHEN json_exists(payload, '$.id') AND json_exists(payload, '$.text') THEN 'flat'
-        WHEN json_exists(payload, '$.errors') AND NOT json_exists(payload, '$.data') THEN 'errors'
+        WHEN p.data IS NOT NULL THEN 'page'
+        WHEN t IS NULL THEN 'invalid'
+        WHEN t[1] <> 'OBJECT' THEN 'other'
+        WHEN t[2] = 'OBJECT' THEN 'stream'
+        WHEN t[3] IS NOT NULL AND t[4] IS NOT NULL THEN 'flat'
+        WHEN t[5] = 'ARRAY' AND t[2] IS NULL THEN 'errors'
         ELSE 'other'
     END AS shape
-FROM raw_batch;
+FROM (
+    SELECT *, CASE WHEN p.data IS NULL THEN try(json_type(payload, ['$', '$.data', '$.id', '$.text', '$.errors'])) END AS t
+    FROM (SELECT *, try(json_transform(payload, '{"data": [{{TWEET}}], "includes": {"tweets": [{{TWEET}}], "users": [{{USER}}]},
+                                                 "errors": ["JSON"], "__twarc": {"retrieved_at": "VARCHAR"}}')) AS p
+          FROM raw_batch)
+);
 
--- 2. Every record as lists of data tweets, included tweets and users (one JSON parse per part).
+-- 2. Every record as lists of data tweets, included tweets, users and API errors
+--    (a flattened line needs three small transforms).
 CREATE OR REPLACE TEMP TABLE v2_units AS
 WITH pages AS (
-    SELECT source_sha256, record_no,
-        json_transform(payload, '{"data": [{{TWEET}}], "includes": {"tweets": [{{TWEET}}], "users": [{{USER}}]},
-                                  "__twarc": {"retrieved_at": "VARCHAR"}}') AS p
-    FROM v2_records WHERE shape = 'page'
+    SELECT source_sha256, record_no, shape, p FROM v2_records WHERE shape = 'page'
 ), streams AS (
-    SELECT source_sha256, record_no,
+    SELECT source_sha256, record_no, shape,
         json_transform(payload, '{"data": {{TWEET}}, "includes": {"tweets": [{{TWEET}}], "users": [{{USER}}]},
-                                  "__twarc": {"retrieved_at": "VARCHAR"}}') AS p
+                                  "errors": ["JSON"], "__twarc": {"retrieved_at": "VARCHAR"}}') AS p
     FROM v2_records WHERE shape = 'stream'
 ), flats AS (
-    SELECT source_sha256, record_no,
+    SELECT source_sha256, record_no, shape,
         json_transform(payload, '{{TWEET}}') AS t,
         -- twarc's flattening inlines each referenced tweet (with its `author`) in referenced_tweets.
         json_transform(payload, '{"referenced_tweets": [{{TWEET}}], "__twarc": {"retrieved_at": "VARCHAR"}}') AS r,
         json_transform(payload, '{"author": {{USER}}, "referenced_tweets": [{"author": {{USER}}}]}') AS u
     FROM v2_records WHERE shape = 'flat'
 )
-SELECT source_sha256, record_no, p.__twarc.retrieved_at AS retrieved_at,
-       p.data AS data, p.includes.tweets AS inc_tweets, p.includes.users AS users
+SELECT source_sha256, record_no, shape, p.__twarc.retrieved_at AS retrieved_at,
+       p.data AS data, p.includes.tweets AS inc_tweets, p.includes.users AS users, p.errors AS errors
 FROM pages
 UNION ALL BY NAME
-SELECT source_sha256, record_no, p.__twarc.retrieved_at AS retrieved_at, [p.data] AS data,
-       p.includes.tweets AS inc_tweets, p.includes.users AS users
+SELECT source_sha256, record_no, shape, p.__twarc.retrieved_at AS retrieved_at, [p.data] AS data,
+       p.includes.tweets AS inc_tweets, p.includes.users AS users, p.errors AS errors
 FROM streams
 UNION ALL BY NAME
-SELECT source_sha256, record_no, r.__twarc.retrieved_at AS retrieved_at, [t] AS data,
+SELECT source_sha256, record_no, shape, r.__twarc.retrieved_at AS retrieved_at, [t] AS data,
        list_filter(r.referenced_tweets, lambda x: x.text IS NOT NULL) AS inc_tweets,
        list_filter(list_prepend(u.author, list_transform(u.referenced_tweets, lambda x: x.author)),
                    lambda x: x IS NOT NULL) AS users
-FROM flats;
+FROM flats
+UNION ALL BY NAME
+SELECT source_sha256, record_no, shape, json_transform(payload, '{"errors": ["JSON"]}').errors AS errors
+FROM v2_records WHERE shape = 'errors';
 
 -- 3. One row per data item; included tweets and users keyed by record for look-ups.
 CREATE OR REPLACE TEMP TABLE v2_items AS
@@ -149,28 +157,23 @@ SELECT source_sha256, record_no, 0 AS item_no,
     payload AS raw
 FROM v2_records WHERE shape IN ('invalid', 'other');
 
+-- Data items that are not tweets (users, lists, counts): re-read just those items.
 INSERT INTO stg_rejects BY NAME
-SELECT i.source_sha256, i.record_no, i.item_no,
-    not_a_post_reason(json_extract(r.payload, '$.data[' || (i.item_no - 1) || ']')) AS reason,
-    json_extract(r.payload, '$.data[' || (i.item_no - 1) || ']')::VARCHAR AS raw
-FROM v2_items i JOIN v2_records r USING (source_sha256, record_no)
-WHERE (i.t.text IS NULL OR i.t.id IS NULL) AND r.shape = 'page';
-
-INSERT INTO stg_rejects BY NAME
-SELECT i.source_sha256, i.record_no, i.item_no,
-    not_a_post_reason(r.payload -> '$.data') AS reason, (r.payload -> '$.data')::VARCHAR AS raw
-FROM v2_items i JOIN v2_records r USING (source_sha256, record_no)
-WHERE (i.t.text IS NULL OR i.t.id IS NULL) AND r.shape = 'stream';
+SELECT source_sha256, record_no, item_no, not_a_post_reason(item) AS reason, item::VARCHAR AS raw
+FROM (
+    SELECT i.source_sha256, i.record_no, i.item_no,
+        CASE r.shape WHEN 'page' THEN json_extract(r.payload, '$.data[' || (i.item_no - 1) || ']')
+                     ELSE json_extract(r.payload, '$.data') END AS item
+    FROM (SELECT * FROM v2_items WHERE t.text IS NULL OR t.id IS NULL) i
+    JOIN v2_records r USING (source_sha256, record_no)
+);
 
 -- API `errors` entries (deleted, protected, suspended, withheld...): one reject each,
 -- numbered after the record's data items so every item of the record has its own number.
 INSERT INTO stg_rejects BY NAME
-SELECT source_sha256, record_no,
-    CASE shape WHEN 'page' THEN json_array_length(payload, '$.data') WHEN 'stream' THEN 1 ELSE 0 END
-        + generate_subscripts(errs, 1) AS item_no,
-    'API error: ' || coalesce(json_extract_string(unnest(errs), '$.title'), 'error') || ': '
-        || coalesce(json_extract_string(unnest(errs), '$.detail'), json_extract_string(unnest(errs), '$.message'), '')
-        AS reason,
-    unnest(errs)::VARCHAR AS raw
-FROM (SELECT *, json_extract(payload, '$.errors[*]') AS errs FROM v2_records
-      WHERE shape IN ('page', 'stream', 'errors') AND json_type(payload, '$.errors') = 'ARRAY');
+SELECT source_sha256, record_no, coalesce(len(data), 0) + generate_subscripts(errors, 1) AS item_no,
+    'API error: ' || coalesce(json_extract_string(unnest(errors), '$.title'), 'error') || ': '
+        || coalesce(json_extract_string(unnest(errors), '$.detail'),
+                    json_extract_string(unnest(errors), '$.message'), '') AS reason,
+    unnest(errors)::VARCHAR AS raw
+FROM v2_units WHERE len(errors) > 0;

@@ -52,8 +52,9 @@ CREATE TABLE posts (
     source_sha256         VARCHAR NOT NULL,   -- provenance of the version kept
     record_no             BIGINT  NOT NULL,
     item_no               BIGINT  NOT NULL,
-    parser_version        VARCHAR NOT NULL,
-    PRIMARY KEY (platform, post_id)
+    parser_version        VARCHAR NOT NULL
+    -- unique on (platform, post_id): the merge keeps one version of each post (tested);
+    -- no index, because maintaining one costs more in bulk ingest than it saves.
 );
 
 CREATE TABLE authors (
@@ -74,8 +75,8 @@ CREATE TABLE authors (
     profile_image_url VARCHAR,
     retrieved_at      TIMESTAMPTZ,
     source_sha256     VARCHAR NOT NULL,
-    record_no         BIGINT  NOT NULL,
-    PRIMARY KEY (platform, author_id)
+    record_no         BIGINT  NOT NULL
+    -- unique on (platform, author_id), kept so by the merge (tested)
 );
 
 CREATE TABLE entities (
@@ -96,3 +97,12 @@ CREATE TABLE rejects (
     reason        VARCHAR NOT NULL,
     raw           VARCHAR             -- the rejected text, as collected
 );
+
+-- Rows parsed by an ingest in progress, before they are merged in one transaction.
+-- The store has one writer at a time, so anything left here is from a failed run.
+CREATE TABLE _staging_posts AS SELECT * FROM posts LIMIT 0;
+CREATE TABLE _staging_authors AS SELECT * FROM authors LIMIT 0;
+CREATE TABLE _staging_entities AS
+    SELECT *, NULL::VARCHAR AS source_sha256, NULL::BIGINT AS record_no, NULL::BIGINT AS item_no
+    FROM entities LIMIT 0;
+CREATE TABLE _staging_rejects AS SELECT * FROM rejects LIMIT 0;
