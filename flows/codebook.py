@@ -1,0 +1,493 @@
+"""Codebooks: the YAML format for qualitative codes, its validation, content hash and discovery.
+
+A codebook is one YAML file named ``<id>.yaml`` in a ``coding_schemes/`` directory. Loading reports
+every problem at once, one line each, in the form
+``<file>: [codes -> access -> information -> keywords] <message>; <fix>``. The format, with an
+annotated example, is described in ``coding_schemes/README.md``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
+from pydantic import ValidationError, ValidationInfo, model_validator
+
+MAX_DEPTH = 3  # domain -> code -> sub-code
+SLUG_RE = r"^[a-z][a-z0-9_]*$"
+DOI_RE = r"^10\.\d{4,9}/\S+$"
+URL_RE = r"^https?://\S+$"
+HASHTAG_RE = r"^#\w+$"
+README = "coding_schemes/README.md"
+
+Loc = tuple[str | int, ...]
+
+
+class CodebookError(Exception):
+    """All problems found in a codebook; ``str()`` gives one problem per line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def _not_blank(value: str, info: ValidationInfo) -> str:
+    if not value.strip():
+        name = info.field_name or "value"
+        fix = {"definition": "write in a sentence or two what the code means",
+               "label": "write a short name for the code"}.get(name, "write it or delete the entry")
+        raise ValueError(f"{name} is empty; {fix}")
+    return value
+
+
+def _compiles(value: str) -> str:
+    try:
+        re.compile(value, re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(
+            f"pattern {value!r} does not compile ({exc}); fix the regex, escaping literal "
+            "characters such as ( ) [ ] + ? with a backslash"
+        ) from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_not_blank)]
+Slug = Annotated[str, StringConstraints(pattern=SLUG_RE)]
+Hashtag = Annotated[str, StringConstraints(pattern=HASHTAG_RE)]
+Regex = Annotated[str, AfterValidator(_not_blank), AfterValidator(_compiles)]
+RuleCoverage = Literal["rules", "partial", "semantic"]
+
+
+class Citation(BaseModel):
+    """One published source that the codebook operationalises."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: Text
+    doi: Annotated[str, StringConstraints(pattern=DOI_RE)] | None = None
+    url: Annotated[str, StringConstraints(pattern=URL_RE)] | None = None
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _doi_or_url(self) -> Citation:
+        if self.doi is None and self.url is None:
+            raise ValueError(
+                "source has neither doi nor url; add the doi (10.xxxx/...), or, if no DOI "
+                "could be verified, a url and a note saying so"
+            )
+        return self
+
+
+class Examples(BaseModel):
+    """Invented example posts: ones the code applies to, and near misses it does not."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    positive: list[Text] = Field(min_length=1)
+    negative: list[Text] = Field(min_length=1)
+
+
+class Code(BaseModel):
+    """One code; a code with ``children`` is a domain (or a code with sub-codes).
+
+    ``assignable`` defaults to true for a leaf and false for a code with children: researchers
+    code posts at the most specific level and roll domains up from their children. A parent may
+    opt in with ``assignable: true`` as a catch-all for posts that fit the domain but none of its
+    sub-codes; it then needs criteria and examples like any other assignable code.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Slug
+    label: Text
+    definition: Text
+    assignable: bool | None = None
+    inclusion: list[Text] = []
+    exclusion: list[Text] = []
+    examples: Examples | None = None
+    keywords: list[Text] = []
+    hashtags: list[Hashtag] = []
+    patterns: list[Regex] = []
+    rule_coverage: RuleCoverage = "rules"
+    children: list[Code] = []
+
+    @model_validator(mode="after")
+    def _resolve_assignable(self) -> Code:
+        if self.assignable is None:
+            self.assignable = not self.children
+        if not self.children and not self.assignable:
+            raise ValueError(
+                f"code '{self.id}' has no sub-codes, so it must be assignable; "
+                "remove 'assignable: false' or add children"
+            )
+        missing = [k for k in ("inclusion", "exclusion", "examples") if not getattr(self, k)]
+        if self.assignable and missing:
+            raise ValueError(
+                f"assignable code '{self.id}' lacks {', '.join(missing)}; add them so coders "
+                "can apply it consistently (or set 'assignable: false' on a domain)"
+            )
+        return self
+
+
+class Codebook(BaseModel):
+    """A validated codebook; build it with :func:`load_codebook`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Slug
+    title: Text
+    version: Text
+    citation: list[Citation] = Field(min_length=1)
+    description: Text
+    authors: list[Text] = []
+    license: Text | None = None
+    codes: list[Code] = Field(min_length=1)
+    _source: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> Path | None:
+        """The file this codebook was loaded from, if any."""
+        return self._source
+
+    @property
+    def content_hash(self) -> str:
+        """sha256 (hex) of :func:`canonical_json`; stored with every code assignment."""
+        return hashlib.sha256(canonical_json(self).encode("utf-8")).hexdigest()
+
+
+def _canonical(value: Any, key: str | None = None) -> Any:
+    if isinstance(value, dict):
+        return {k: _canonical(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(item, key) for item in value]
+    if isinstance(value, str):
+        value = unicodedata.normalize("NFC", value)
+        # Whitespace in a regex is meaning; everywhere else it is layout (YAML folding, wrapping).
+        return value if key == "patterns" else " ".join(value.split())
+    return value
+
+
+def canonical_json(codebook: Codebook) -> str:
+    """The canonical serialisation that :attr:`Codebook.content_hash` digests.
+
+    The validated model with defaults filled in (writing a default out changes nothing); every
+    string NFC-normalised, with whitespace runs collapsed to one space and trimmed, except in
+    ``patterns``; then JSON with sorted keys, no insignificant spaces, UTF-8. List order is kept:
+    reordering codes or examples is a change. YAML comments and key order never reach it.
+    """
+    data = _canonical(codebook.model_dump(mode="json"))
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects a repeated key, which PyYAML would otherwise silently overwrite."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_line: dict[str, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str) and key in first_line:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{key}' (first at line {first_line[key]}); "
+                    "keep only one", key_node.start_mark)
+            if isinstance(key, str):
+                first_line[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def _read(path: Path) -> tuple[Any, list[str]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, [f"{path}: no such file; check the path"]
+    except UnicodeDecodeError:
+        return None, [f"{path}: not UTF-8 text; save the file as UTF-8"]
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader), []
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"
+        if "duplicate key" in str(exc.problem):
+            return None, [f"{path}: [{where}] {exc.problem}"]
+        return None, [f"{path}: [{where}] invalid YAML: {exc.problem}; check the indentation, "
+                      "and quote text that contains ': ' or starts with # * & ! @ `"]
+    except yaml.YAMLError as exc:
+        return None, [f"{path}: invalid YAML: {exc}; check the file's syntax"]
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a yes/no value)"
+    if isinstance(value, (int, float, date)):
+        return f"{value} (a {'date' if isinstance(value, date) else 'number'})"
+    return {dict: "a mapping", list: "a list", str: "text"}.get(type(value), type(value).__name__)
+
+
+_TYPE_FIXES = {
+    "string_type": ("text", "put the value in quotes, e.g. \"1.0\""),
+    "list_type": ("a list", "write each item on its own line starting with '- '"),
+    "model_type": ("a mapping", "write 'key: value' lines indented under this key"),
+    "bool_type": ("true or false", "write true or false"),
+    "bool_parsing": ("true or false", "write true or false"),
+}
+_PATTERN_FIXES = {
+    SLUG_RE: "use lowercase letters, digits and underscores, starting with a letter",
+    DOI_RE: "write the bare DOI, e.g. 10.1007/s11606-015-3345-z (no https://doi.org/)",
+    URL_RE: "write a full address starting with https://",
+    HASHTAG_RE: "write the hashtag as #Word, with no spaces or punctuation",
+}
+
+
+def _model_at(loc: Loc) -> type[BaseModel]:
+    model: type[BaseModel] = Codebook
+    for seg in loc:
+        if isinstance(seg, str) and seg in model.model_fields:
+            model = _inner_model(model.model_fields[seg].annotation) or model
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next(filter(None, (_inner_model(a) for a in get_args(annotation))), None)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    """One pydantic error as ``message; fix``."""
+    kind, loc, value = error["type"], error["loc"], error.get("input")
+    if kind == "extra_forbidden":
+        valid = list(_model_at(loc[:-1]).model_fields)
+        close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.6)
+        fix = f"did you mean '{close[0]}'?" if close else f"remove it (valid: {', '.join(valid)})"
+        return f"unknown key '{loc[-1]}'; {fix}"
+    if kind == "missing":
+        return f"missing required key '{loc[-1]}'; add it"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    if kind == "string_pattern_mismatch":
+        fix = _PATTERN_FIXES[error["ctx"]["pattern"]]
+        slug = re.sub(r"\W+", "_", value.lower()).strip("_")
+        if error["ctx"]["pattern"] == SLUG_RE and slug:
+            fix += f", e.g. '{slug}'"
+        return f"{value!r} is not valid here; {fix}"
+    if kind == "too_short":
+        return f"needs at least {error['ctx']['min_length']} item; add one"
+    if kind in _TYPE_FIXES:
+        wanted, fix = _TYPE_FIXES[kind]
+        if value is None:
+            return f"no value given; write {wanted} after the colon"
+        return f"expected {wanted}, got {_kind(value)}; {fix}"
+    return f"{error['msg']}; see {README} for the format"
+
+
+def _human_path(root: Any, loc: Loc) -> str:
+    """``codes -> 0 -> children -> 2`` reads ``codes -> access -> information`` where ids exist."""
+    parts: list[str] = []
+    node, prev = root, None
+    for seg in loc:
+        if isinstance(node, dict):
+            node = node.get(seg)
+        else:
+            in_range = isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node)
+            node = node[seg] if in_range else None
+        code_id = node.get("id") if isinstance(node, dict) else None
+        is_code = isinstance(seg, int) and prev in ("codes", "children")
+        if is_code and code_id and isinstance(code_id, str):
+            if prev == "children":
+                parts.pop()  # the id says it is a child
+            parts.append(code_id)
+        else:
+            parts.append(str(seg))
+        prev = seg
+    return " -> ".join(parts) or "top level"
+
+
+def _tree_problems(root: Any, items: Any, loc: Loc, depth: int,
+                   seen: dict[str, Loc]) -> list[tuple[Loc, str]]:
+    """Duplicate ids and over-deep nesting, checked on the raw data to show beside other errors."""
+    found: list[tuple[Loc, str]] = []
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        here, item = (*loc, i), item if isinstance(item, dict) else {}
+        code_id, kids = item.get("id"), item.get("children")
+        if isinstance(code_id, str) and code_id in seen:
+            first = _human_path(root, seen[code_id])
+            found.append(((*here, "id"), f"duplicate code id '{code_id}' (first at {first}); "
+                          "give every code a unique id"))
+        elif isinstance(code_id, str):
+            seen[code_id] = here
+        if kids and depth >= MAX_DEPTH:
+            found.append(((*here, "children"), f"codes nest at most {MAX_DEPTH} levels (domain -> "
+                          "code -> sub-code); move these sub-codes up a level"))
+        elif kids:
+            found += _tree_problems(root, kids, (*here, "children"), depth + 1, seen)
+    return found
+
+
+def _coverage_problems(codebook: Codebook) -> list[tuple[Loc, str]]:
+    """Hold each code's ``rule_coverage`` claim to its own positive examples."""
+    found: list[tuple[Loc, str]] = []
+    for node, loc in _walk(codebook.codes, (), None, ("codes",)):
+        code = node.code
+        if not code.assignable or code.examples is None or code.rule_coverage == "semantic":
+            continue
+        hits = [bool(rule_hits(code, text)) for text in code.examples.positive]
+        if code.rule_coverage == "rules":
+            found += [((*loc, "examples", "positive", i), "positive example matches none of the "
+                       "code's keywords, hashtags or patterns; add a rule that catches it, or set "
+                       "rule_coverage: partial if only a reader can tell")
+                      for i, hit in enumerate(hits) if not hit]
+        elif all(hits) or not any(hits):
+            fix = "rules" if all(hits) else "semantic"
+            found.append(((*loc, "rule_coverage"), f"{'every' if all(hits) else 'no'} positive "
+                          "example matches a rule, so coverage is not partial; "
+                          f"set rule_coverage: {fix}"))
+    return found
+
+
+def _validate(path: Path) -> tuple[Codebook | None, list[str]]:
+    data, lines = _read(path)
+    if lines:
+        return None, lines
+    if not isinstance(data, dict):
+        what = "empty" if data is None else f"{_kind(data)}, not a mapping"
+        return None, [f"{path}: [top level] the document is {what}; start it with "
+                      f"'id: {path.stem}' then title, version, citation, description and codes"]
+    found: list[tuple[Loc, str]] = []
+    codebook = None
+    try:
+        codebook = Codebook.model_validate(data)
+    except ValidationError as exc:
+        found += [(tuple(e["loc"]), _describe(e)) for e in exc.errors()]
+    if isinstance(data.get("id"), str) and data["id"] != path.stem:
+        found.append((("id",), f"id '{data['id']}' differs from the file name '{path.name}'; "
+                      f"rename the file to {data['id']}.yaml or set id: {path.stem}"))
+    found += _tree_problems(data, data.get("codes"), ("codes",), 1, {})
+    if codebook is not None and not found:
+        found += _coverage_problems(codebook)
+    # A misspelt required key shows up twice (unknown + missing); the did-you-mean line says it all.
+    meant = {(loc[:-1], m[1]) for loc, msg in found
+             if (m := re.search(r"did you mean '(\w+)'", msg))}
+    found = [(loc, msg) for loc, msg in found
+             if not (msg.startswith("missing") and (loc[:-1], loc[-1]) in meant)]
+    lines = list(dict.fromkeys(f"{path}: [{_human_path(data, loc)}] {msg}" for loc, msg in found))
+    return (None if lines else codebook), lines
+
+
+def validate_path(path: Path | str) -> list[str]:
+    """Every problem in one codebook file, one line each; empty when the file is valid.
+
+    Example:
+        >>> validate_path(shipped_dir() / "chretien2015.yaml")
+        []
+    """
+    return _validate(Path(path))[1]
+
+
+def load_codebook(path: Path | str) -> Codebook:
+    """Load and validate one codebook file.
+
+    Raises:
+        CodebookError: with every problem found, each naming the file, the field path and a fix.
+    """
+    codebook, problems = _validate(Path(path))
+    if codebook is None:
+        raise CodebookError(problems)
+    codebook._source = Path(path)
+    return codebook
+
+
+def shipped_dir() -> Path:
+    """The ``coding_schemes/`` directory shipped with ethnoflow, wherever the CWD is."""
+    return Path(__file__).resolve().parent.parent / "coding_schemes"
+
+
+def discover(search_dirs: list[Path]) -> dict[str, Path]:
+    """Map codebook id to file over ``search_dirs``; a later directory overrides an earlier one.
+
+    A codebook's id is its file name without ``.yaml`` (validation enforces that), so discovery
+    opens no file. Missing directories are skipped: most studies ship no codebooks of their own.
+    Typical call: ``discover([shipped_dir(), study_dir / "coding_schemes"])``.
+
+    Raises:
+        CodebookError: if a directory holds ``*.yml`` files, which would otherwise be ignored.
+    """
+    found: dict[str, Path] = {}
+    misnamed: list[str] = []
+    for directory in map(Path, search_dirs):
+        if directory.is_dir():
+            misnamed += [f"{p}: codebooks end in .yaml; rename it to {p.stem}.yaml"
+                         for p in sorted(directory.glob("*.yml"))]
+            found.update((p.stem, p) for p in sorted(directory.glob("*.yaml")))
+    if misnamed:
+        raise CodebookError(misnamed)
+    return found
+
+
+@dataclass(frozen=True)
+class CodeNode:
+    """A code in its place: ``path`` holds the ids from the domain down; a domain has depth 1."""
+
+    code: Code
+    path: tuple[str, ...]
+    depth: int
+    parent: Code | None
+
+
+def _walk(codes: list[Code], path: tuple[str, ...], parent: Code | None,
+          loc: Loc) -> Iterator[tuple[CodeNode, Loc]]:
+    for i, code in enumerate(codes):
+        yield CodeNode(code, (*path, code.id), len(path) + 1, parent), (*loc, i)
+        yield from _walk(code.children, (*path, code.id), code, (*loc, i, "children"))
+
+
+def iter_codes(codebook: Codebook) -> Iterator[CodeNode]:
+    """Every code, depth first, each parent before its children, in file order."""
+    return (node for node, _ in _walk(codebook.codes, (), None, ("codes",)))
+
+
+def leaf_codes(codebook: Codebook) -> list[Code]:
+    """Codes without children, in file order."""
+    return [node.code for node in iter_codes(codebook) if not node.code.children]
+
+
+def assignable_codes(codebook: Codebook) -> list[Code]:
+    """Codes a coder may assign: every leaf, plus any parent marked ``assignable: true``."""
+    return [node.code for node in iter_codes(codebook) if node.code.assignable]
+
+
+def compile_rules(code: Code) -> list[tuple[str, re.Pattern[str]]]:
+    """Each keyword, hashtag and pattern of one code, as written, with the regex that applies it.
+
+    Keywords match whole words (any whitespace between their words), ignoring case unless the
+    keyword has a capital letter (``URiM`` is case-sensitive, ``journal club`` is not). Hashtags
+    match the whole tag, ignoring case. Patterns are searched ignoring case; write ``(?-i:...)``
+    for a case-sensitive part.
+    """
+    rules = []
+    for keyword in code.keywords:
+        body = r"\s+".join(map(re.escape, keyword.split()))
+        flags = 0 if any(ch.isupper() for ch in keyword) else re.IGNORECASE
+        rules.append((keyword, re.compile(rf"(?<!\w){body}(?!\w)", flags)))
+    rules += [(tag, re.compile(rf"(?<!\w){re.escape(tag)}(?!\w)", re.IGNORECASE))
+              for tag in code.hashtags]
+    rules += [(pattern, re.compile(pattern, re.IGNORECASE)) for pattern in code.patterns]
+    return rules
+
+
+def rule_hits(code: Code, text: str) -> list[str]:
+    """The rules of ``code`` (as written) that match ``text``."""
+    return [rule for rule, regex in compile_rules(code) if regex.search(text)]
+
+
+Code.model_rebuild()
+Codebook.model_rebuild()
