@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -40,14 +41,19 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def open_db(db: Optional[Path], *, read_only: bool = False):
-    """Connect to the chosen database, turning store errors into clean exits."""
+@contextmanager
+def store(db: Optional[Path], *, read_only: bool = False):
+    """The chosen database, open for the command and closed after it; store errors exit cleanly."""
     from flows.db import StoreError, connect, resolve_db_path
 
     try:
-        return connect(resolve_db_path(db), read_only=read_only)
+        con = connect(resolve_db_path(db), read_only=read_only)
     except StoreError as exc:
         fail(str(exc))
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 @app.command()
@@ -74,13 +80,12 @@ def ingest(
     from flows.ingest import ingest as run_ingest
     from flows.progress import byte_progress
 
-    con = open_db(db)
-    console = Console(stderr=True)
-    try:
-        with byte_progress(console) as progress:
-            reports = run_ingest(con, paths, fmt=format, mapping=mapping, progress=progress)
-    except NotACorpus as exc:
-        fail(f"{exc}\nnothing was ingested; the database is unchanged")
+    with store(db) as con:
+        try:
+            with byte_progress(Console(stderr=True)) as progress:
+                reports = run_ingest(con, paths, fmt=format, mapping=mapping, progress=progress)
+        except NotACorpus as exc:
+            fail(f"{exc}\nnothing was ingested; the database is unchanged")
     from flows.progress import ingest_table
 
     Console().print(ingest_table(reports))
@@ -95,7 +100,8 @@ def status(db: DbOption = None, json_: JsonOption = False) -> None:
     """
     from flows.status import status as run_status
 
-    result = run_status(open_db(db, read_only=True))
+    with store(db, read_only=True) as con:
+        result = run_status(con)
     if json_:
         typer.echo(json.dumps(result, indent=2))
         return
@@ -115,7 +121,8 @@ def reparse(db: DbOption = None) -> None:
     """
     from flows.ingest.reparse import reparse as run_reparse
 
-    counts = run_reparse(open_db(db))
+    with store(db) as con:
+        counts = run_reparse(con)
     typer.echo(f"re-parsed {counts['sources']} sources: {counts['posts']} posts, {counts['rejects']} rejects")
 
 
@@ -154,12 +161,12 @@ def demo(
     from flows.progress import ingest_table
     from flows.sample_study import generate
 
-    manifest = generate(out)
-    con = open_db(db)
-    Console().print(ingest_table(run_ingest(con, [manifest["corpus"]])))
     from flows.status import status as run_status
 
-    typer.echo(json.dumps(run_status(con), indent=2))
+    manifest = generate(out)
+    with store(db) as con:
+        Console().print(ingest_table(run_ingest(con, [manifest["corpus"]])))
+        typer.echo(json.dumps(run_status(con), indent=2))
 
 
 def main() -> None:  # pragma: no cover - console entry point

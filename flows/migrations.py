@@ -43,3 +43,30 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         con.execute("COMMIT")
         ran.append(name)
     return ran
+
+
+def schema(con: duckdb.DuckDBPyConnection) -> str:
+    """A stable text rendering of every table and column, for the schema snapshot test."""
+    rows = con.execute("""
+        SELECT table_name, column_name, data_type, is_nullable
+        FROM duckdb_columns() WHERE database_name = current_database() AND NOT internal
+          AND schema_name = 'main'
+        ORDER BY table_name, column_index""").fetchall()
+    lines, current = [], None
+    for table, column, dtype, nullable in rows:
+        if table != current:
+            lines.append(f"\n{table}")
+            current = table
+        lines.append(f"    {column} {dtype}{'' if nullable else ' NOT NULL'}")
+    return "\n".join(lines).strip() + "\n"
+
+
+def fresh_schema() -> str:
+    """The schema of a newly created, fully migrated database."""
+    con = duckdb.connect()
+    migrate(con)
+    return schema(con)
+
+
+if __name__ == "__main__":  # refresh the snapshot: python -m flows.migrations > tests/fixtures/schema.txt
+    print(fresh_schema(), end="")

@@ -62,6 +62,9 @@ def sniff(path: Path, fmt: str = "auto", mapping: Path | None = None) -> Sniff:
         raise NotACorpus(f"{path}: not JSON, so it cannot be --format {fmt}")
     from flows.ingest.tables import preset_for_header
 
+    if "\ufffd" in head:
+        raise NotACorpus(f"{path}: this CSV is not UTF-8 (perhaps Windows-1252 from Excel); "
+                         "save it as 'CSV UTF-8' and ingest it again")
     return Sniff("csv", "csv", preset_for_header(_csv_header(path, head), path, mapping))
 
 
@@ -70,12 +73,11 @@ def _read_head(path: Path) -> str:
         raw = fh.read(SNIFF_BYTES)
     if b"\x00" in raw[:8192]:
         raise NotACorpus(f"{path}: binary file ({_magic(raw)}), not a corpus of posts")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if len(raw) < SNIFF_BYTES or exc.start < len(raw) - 3:  # not just a character cut in two
-            raise NotACorpus(f"{path}: not UTF-8 text ({_magic(raw)}); export it as UTF-8 JSON or CSV")
-        text = raw[: exc.start].decode("utf-8")
+    # A bad byte on some line of a JSONL file is that record's problem (it is rejected);
+    # a file that is mostly not UTF-8 is not a corpus we can read.
+    text = raw.decode("utf-8", errors="replace")
+    if text.count("\ufffd") > max(8, len(text) // 100):
+        raise NotACorpus(f"{path}: not UTF-8 text ({_magic(raw)}); export it as UTF-8 JSON or CSV")
     return text.lstrip("\ufeff").lstrip()
 
 
@@ -153,16 +155,16 @@ def _is_bluesky(o: dict) -> bool:
 
 
 def _flat_keys(sample: list[dict]) -> list[str]:
+    """Column names of a flat record (and, for an Elasticsearch dump, of its `_source`)."""
     obj = sample[0] if sample else {}
-    return list(obj.get("_source", obj).keys())
+    inner = obj.get("_source")
+    return list(obj) + (list(inner) if isinstance(inner, dict) else [])
 
 
 def _csv_header(path: Path, head: str) -> list[str]:
     first_line = head.splitlines()[0] if head else ""
     if "," not in first_line and "\t" not in first_line and ";" not in first_line:
         raise NotACorpus(f"{path}: neither JSON nor a CSV with a header row; not a corpus of posts")
-    try:
-        dialect = csv.Sniffer().sniff(first_line, delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
-    return next(csv.reader(io.StringIO(first_line), dialect))
+    from flows.ingest.readers import csv_delimiter
+
+    return next(csv.reader(io.StringIO(first_line), delimiter=csv_delimiter(first_line)))

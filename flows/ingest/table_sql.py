@@ -81,7 +81,10 @@ def _column(spec: str | Column) -> str:
 
 
 def _rows_sql(m: Mapping) -> str:
-    root = f"coalesce(json_extract(payload, {quote('$.' + m.root)}), payload::JSON)" if m.root else "payload::JSON"
+    # With a root, the row is the object under it laid over the outer record, so columns
+    # of either (Elasticsearch's `_id` and `_source.text`) can be mapped.
+    root = (f"json_merge_patch(payload, coalesce(json_extract(payload, {quote('$.' + m.root)}), '{{}}'))"
+            if m.root else "payload::JSON")
     cols = "" if m.not_posts else f", {expr(m.fields['post_id'])} AS post_id"
     return (
         "CREATE OR REPLACE TEMP TABLE tbl_rows AS\n"
@@ -158,8 +161,12 @@ def _entities_sql(m: Mapping) -> str:
     return f"""
 INSERT INTO stg_entities BY NAME
 SELECT {quote(m.platform)} AS platform, post_id, kind, v AS value,
-    CASE WHEN kind = 'url' THEN v ELSE lower(v) END AS normalized, source_sha256, record_no, 0 AS item_no
-FROM ({union})
+    CASE WHEN kind = 'url' THEN v ELSE lower(v) END AS normalized,
+    -- Tables carry no offsets: point at the first occurrence of "#tag"/"@name"/"$TAG" in the text.
+    nullif(strpos(lower(text), sigil || lower(v)), 0) - 1 AS start_pos,
+    start_pos + length(sigil || v) AS end_pos, source_sha256, record_no, 0 AS item_no
+FROM (SELECT *, CASE kind WHEN 'hashtag' THEN '#' WHEN 'mention' THEN '@' WHEN 'cashtag' THEN '$' END AS sigil
+      FROM ({union}))
 WHERE v IS NOT NULL AND v <> '';
 """
 

@@ -1,0 +1,45 @@
+"""The command line: every command documented, stable JSON, clean errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer.main
+from conftest import FIXTURES
+
+from flows.cli import app
+
+COMMANDS = sorted(typer.main.get_command(app).commands)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_has_help_with_an_example(cli, name):
+    out = cli(name, "--help").output
+    assert "Example" in out and f"ethnoflow {name}" in out
+
+
+def test_ingest_then_status_json(cli):
+    cli("ingest", FIXTURES / "ingest" / "cross" / "page.jsonl")
+    status = json.loads(cli("status", "--json").output)
+    assert {"posts", "authors", "sources", "rejects", "first", "last", "platforms"} <= set(status)
+    assert status["posts"] == 3 and status["platforms"] == {"twitter": 3, "bluesky": 0}
+    assert status["first"] == "2020-09-01T14:00:00Z" and status["last"] == "2020-09-01T16:00:00Z"
+
+
+def test_db_option_after_the_command_name(cli, tmp_path):
+    db = tmp_path / "x.duckdb"
+    cli("ingest", "--db", db, FIXTURES / "ingest" / "cross" / "page.jsonl")
+    assert json.loads(cli("status", "--db", db, "--json").output)["posts"] == 3
+
+
+def test_not_a_corpus_is_one_clear_line_and_exit_2(cli):
+    result = cli("ingest", FIXTURES / "ingest" / "cross" / "page.jsonl", FIXTURES / "ingest" / "image.png", ok=False)
+    assert result.exit_code == 2
+    assert "image.png: binary file (a PNG image)" in result.output and "unchanged" in result.output
+    assert json.loads(cli("status", "--json").output)["posts"] == 0
+
+
+def test_status_before_any_ingest_explains(cli):
+    result = cli("status", ok=False)
+    assert result.exit_code == 2 and "run `ethnoflow ingest FILE` first" in result.output
