@@ -1,12 +1,13 @@
 """The `ethnoflow` command line: thin wrappers over the stage functions.
 
+This module holds the app and what commands share (`--db`, `--json`, the store, errors);
+each stage's commands live in `flows/commands/<stage>.py` and register themselves here.
 Each command's docstring, with an example, is its `--help`. Heavy libraries (models,
 BERTopic, Prefect) are imported inside the commands that need them, never at start-up.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from contextlib import contextmanager
@@ -56,117 +57,10 @@ def store(db: Optional[Path], *, read_only: bool = False):
         con.close()
 
 
-@app.command()
-def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders of corpus files.", show_default=False)],
-    db: DbOption = None,
-    format: Annotated[str, typer.Option("--format", help="auto, twarc2, v2, v1, archive, csv or bluesky.")] = "auto",
-    mapping: Annotated[Optional[Path], typer.Option(help="Column mapping (YAML) for a generic CSV.")] = None,
-) -> None:
-    """Ingest tweet and post files into the store, losslessly.
+# Register every stage's commands (each module adds its own to `app`).
+from flows.commands import register  # noqa: E402
 
-    Formats are detected per file: twarc2 JSONL (pages and flattened lines), API v2
-    documents, API v1.1 (arrays, search results, stream lines), the X archive's tweets.js,
-    CSV exports (twarc-csv, twitwi, Topsy, or any CSV with --mapping) and Bluesky posts.
-    Re-ingesting a file changes nothing. Every record is stored, counted as a duplicate
-    or kept in the rejects table with its reason.
-
-    Example:
-        ethnoflow ingest --db study.duckdb data/inbox/ tweets.js
-    """
-    from rich.console import Console
-
-    from flows.ingest import NotACorpus
-    from flows.ingest import ingest as run_ingest
-    from flows.progress import byte_progress
-
-    with store(db) as con:
-        try:
-            with byte_progress(Console(stderr=True)) as progress:
-                reports = run_ingest(con, paths, fmt=format, mapping=mapping, progress=progress)
-        except NotACorpus as exc:
-            fail(f"{exc}\nnothing was ingested; the database is unchanged")
-    from flows.progress import ingest_table
-
-    Console().print(ingest_table(reports))
-
-
-@app.command()
-def status(db: DbOption = None, json_: JsonOption = False) -> None:
-    """Show what the store holds: posts, authors, sources, rejects, dates, platforms.
-
-    Example:
-        ethnoflow status --json
-    """
-    from flows.status import status as run_status
-
-    with store(db, read_only=True) as con:
-        result = run_status(con)
-    if json_:
-        typer.echo(json.dumps(result, indent=2))
-        return
-    for key, value in result.items():
-        typer.echo(f"{key:>10}: {value}")
-
-
-@app.command()
-def reparse(db: DbOption = None) -> None:
-    """Rebuild posts, authors, entities and rejects from the stored raw records.
-
-    Run it after upgrading ethnoflow when a parser was fixed: raw records are kept
-    exactly as collected, so nothing needs to be ingested again.
-
-    Example:
-        ethnoflow reparse --db study.duckdb
-    """
-    from flows.ingest.reparse import reparse as run_reparse
-
-    with store(db) as con:
-        counts = run_reparse(con)
-    typer.echo(f"re-parsed {counts['sources']} sources: {counts['posts']} posts, {counts['rejects']} rejects")
-
-
-@app.command("sample-corpus")
-def sample_corpus(
-    out: Annotated[Path, typer.Option(help="Folder to write the corpus and its ground truth into.")] = Path("data/sample"),
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same bytes.")] = 2015,
-    tweets: Annotated[int, typer.Option(help="About how many tweets to write.")] = 6000,
-) -> None:
-    """Write the fictional #MedTwitter superuser corpus (twarc2 JSONL) and its ground truth.
-
-    Invented people only. The same seed always writes byte-identical files.
-
-    Example:
-        ethnoflow sample-corpus --out data/sample --seed 2015
-    """
-    from flows.sample_study import generate
-
-    manifest = generate(out, seed=seed, tweets=tweets)
-    typer.echo(json.dumps(manifest, indent=2))
-
-
-@app.command()
-def demo(
-    db: DbOption = None,
-    out: Annotated[Path, typer.Option(help="Where the sample corpus is written.")] = Path("data/sample"),
-) -> None:
-    """Build the sample study and run the pipeline on it (what `make demo` runs).
-
-    Example:
-        ethnoflow demo
-    """
-    from rich.console import Console
-
-    from flows.ingest import ingest as run_ingest
-    from flows.progress import ingest_table
-    from flows.sample_study import generate
-
-    from flows.status import status as run_status
-
-    manifest = generate(out)
-    with store(db) as con:
-        Console().print(ingest_table(run_ingest(con, [manifest["corpus"]])))
-        typer.echo(json.dumps(run_status(con), indent=2))
+register()
 
 
 def main() -> None:  # pragma: no cover - console entry point
