@@ -28,6 +28,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+# Command groups that several stages add to: `ethnoflow export ...`, `ethnoflow codebook ...`.
+export_app = typer.Typer(help="Export datasets, codes and networks.", no_args_is_help=True)
+codebook_app = typer.Typer(help="Validate, list and import codebooks.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+app.add_typer(codebook_app, name="codebook")
+
 DbOption = Annotated[
     Optional[Path],
     typer.Option("--db", help="DuckDB file (default: $ETHNOFLOW_DB, else data/ethnoflow.duckdb).",

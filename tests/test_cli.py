@@ -10,13 +10,21 @@ from conftest import FIXTURES
 
 from flows.cli import app
 
-COMMANDS = sorted(typer.main.get_command(app).commands)
+def _leaf_commands(group, prefix=()):
+    for name, command in sorted(group.commands.items()):
+        if hasattr(command, "commands"):
+            yield from _leaf_commands(command, (*prefix, name))
+        else:
+            yield (*prefix, name)
 
 
-@pytest.mark.parametrize("name", COMMANDS)
-def test_every_command_has_help_with_an_example(cli, name):
-    out = cli(name, "--help").output
-    assert "Example" in out and f"ethnoflow {name}" in out
+COMMANDS = list(_leaf_commands(typer.main.get_command(app)))
+
+
+@pytest.mark.parametrize("words", COMMANDS, ids=" ".join)
+def test_every_command_has_help_with_an_example(cli, words):
+    out = cli(*words, "--help").output
+    assert "Example" in out and f"ethnoflow {' '.join(words)}" in out
 
 
 def test_ingest_then_status_json(cli):
