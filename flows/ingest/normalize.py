@@ -6,13 +6,17 @@ code re-runs over stored `raw_records` after a parser fix (`ethnoflow reparse`).
 
 from __future__ import annotations
 
+import itertools
 import json
 import queue
+import shutil
+import tempfile
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -30,7 +34,7 @@ FAMILY_SQL = {
     "bluesky": "ingest/bluesky.sql",
 }
 STAGED = ("posts", "authors", "entities", "rejects")
-_SCRATCH = ("raw_batch", "stg_posts", "stg_authors", "stg_entities", "stg_rejects")
+STAGING_PREFIX = "ethnoflow-staging-"
 
 
 @dataclass(frozen=True)
@@ -67,16 +71,16 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
 
 
 class Normalizer:
-    """Parses batches on worker connections into `_staging_*`, then merges them at once.
+    """Parses batches on worker connections into staging files, then merges them at once.
 
-    Parsing runs outside any transaction, each worker on its own connection in autocommit
-    mode, so scratch tables are freed batch by batch and two batches parse at once. Raw
-    records and parsed rows land in tables nobody reads until `merge()` moves the parsed
-    rows into the canonical tables in the caller's single transaction. `discard()` (or the
-    next run) removes what a failed run left behind.
+    Parsing runs outside any transaction, each worker on its own connection, so scratch
+    tables are freed batch by batch and two batches parse at once. Raw records go straight
+    into `raw_records` (invisible until their source commits); parsed rows go to Parquet
+    files in a private staging folder. `merge()` then moves them into the canonical tables
+    in the caller's single transaction. `discard()` removes what a failed run left behind.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, workers: int = 2):
+    def __init__(self, con: duckdb.DuckDBPyConnection, workers: int = 2, staging_root: Path | None = None):
         self.con = con
         self.workers = workers
         self._free: queue.SimpleQueue = queue.SimpleQueue()
@@ -85,26 +89,37 @@ class Normalizer:
             prepare(cursor)
             self._free.put(cursor)
         self._pool = ThreadPoolExecutor(max_workers=workers)
+        self._batches = itertools.count()
+        root = staging_root or _database_folder(con)
+        if root:  # we hold the database's write lock: staging folders beside it are a killed run's
+            for stale in root.glob(STAGING_PREFIX + "*"):
+                shutil.rmtree(stale, ignore_errors=True)
+        self.staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
+        cursor = self._free.get()
+        _write_staged(cursor, self.staging, "empty")  # so every table has a file, even with no batch
+        self._free.put(cursor)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
         while not self._free.empty():
             self._free.get().close()
+        shutil.rmtree(self.staging, ignore_errors=True)
 
     def parse(self, sha: str, how: Parse, batches: Iterable[list[Record]], *, keep_raw: bool = True) -> None:
-        """Parse every batch of one source into the staging tables, `workers` at a time."""
+        """Parse every batch of one source into staging files, `workers` at a time."""
         pending: deque[Future] = deque()
         for records in batches:
-            pending.append(self._pool.submit(self._stage, sha, how, records, keep_raw))
+            pending.append(self._pool.submit(self._stage, sha, how, records, keep_raw, next(self._batches)))
             if len(pending) > self.workers:
                 pending.popleft().result()
         while pending:
             pending.popleft().result()
 
-    def _stage(self, sha: str, how: Parse, records: list[Record], keep_raw: bool) -> None:
+    def _stage(self, sha: str, how: Parse, records: list[Record], keep_raw: bool, batch: int) -> None:
         cursor = self._free.get()
         try:
             stage_batch(cursor, sha, how, records, keep_raw=keep_raw)
+            _write_staged(cursor, self.staging, f"{batch:06d}")
         finally:
             self._free.put(cursor)
 
@@ -118,33 +133,33 @@ class Normalizer:
         Returns:
             Counts per source sha256.
         """
-        self.con.register("run_order", pa.table({"source_sha256": order, "seq": list(range(len(order)))}))
-        self.con.execute(sql_text("ingest/merge.sql"))
-        rows = self.con.execute("SELECT source_sha256, posts, new, rejected FROM run_counts").fetchall()
-        self.con.unregister("run_order")
+        con = self.con
+        con.register("run_order", pa.table({"source_sha256": order, "seq": list(range(len(order)))}))
+        for table in STAGED:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW staged_{table} AS "
+                        f"SELECT * FROM read_parquet('{self.staging / table}-*.parquet')")
+        con.execute(sql_text("ingest/merge.sql"))
+        rows = con.execute("SELECT source_sha256, posts, new, rejected FROM run_counts").fetchall()
+        con.unregister("run_order")
         counts = {sha: BatchCounts() for sha in order}
         for sha, posts, new, rejected in rows:
             counts[sha] = BatchCounts(posts=posts, new=new, rejected=rejected)
         return counts
 
     def discard(self) -> None:
-        """Empty the staging tables and drop raw records of sources that never committed."""
-        for table in STAGED:
-            self.con.execute(f"DELETE FROM _staging_{table}")
+        """Drop raw records of sources that never committed (this run's, or a killed run's)."""
         self.con.execute("DELETE FROM raw_records WHERE source_sha256 NOT IN (SELECT sha256 FROM sources)")
 
 
 def stage_batch(cur: duckdb.DuckDBPyConnection, sha: str, how: Parse, records: list[Record],
                 *, keep_raw: bool = True) -> None:
-    """Store `records` as raw (unless re-parsing) and their normalised rows in `_staging_*`."""
-    for table in _SCRATCH:
-        cur.execute(f"DELETE FROM {table}")
+    """Store `records` as raw (unless re-parsing) and normalise them into the `stg_*` tables."""
+    for table in STAGED:
+        cur.execute(f"DELETE FROM stg_{table}")
     good = [(n, payload) for n, payload, problem in records if problem is None]
     bad = [(sha, n, 0, problem, payload) for n, payload, problem in records if problem is not None]
-    cur.register("incoming", pa.table({"source_sha256": [sha] * len(good), "record_no": [n for n, _ in good],
-                                       "payload": [p for _, p in good]}))
-    cur.execute("INSERT INTO raw_batch SELECT * FROM incoming")
-    cur.unregister("incoming")
+    cur.register("raw_batch", pa.table({"source_sha256": [sha] * len(good), "record_no": [n for n, _ in good],
+                                        "payload": [p for _, p in good]}))
     if keep_raw:
         _store_raw(cur, sha, records)
     if bad:
@@ -153,8 +168,18 @@ def stage_batch(cur: duckdb.DuckDBPyConnection, sha: str, how: Parse, records: l
         account = how.context_value("archive_account")
         cur.execute("SET VARIABLE archive_account = ?", [json.dumps(account) if account else None])
         cur.execute(family_sql(how))
+    cur.unregister("raw_batch")
+
+
+def _database_folder(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The folder of the database file (None in memory): staging files go beside it."""
+    path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    return Path(path).resolve().parent if path else None
+
+
+def _write_staged(cur: duckdb.DuckDBPyConnection, folder: Path, name: str) -> None:
     for table in STAGED:
-        cur.execute(f"INSERT INTO _staging_{table} BY NAME SELECT * FROM stg_{table}")
+        cur.execute(f"COPY stg_{table} TO '{folder / table}-{name}.parquet' (FORMAT parquet)")
 
 
 def _store_raw(con: duckdb.DuckDBPyConnection, sha: str, records: list[Record]) -> None:

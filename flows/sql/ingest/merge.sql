@@ -1,4 +1,4 @@
--- Merge everything staged by this run into the canonical tables (one transaction).
+-- Merge everything staged by this run (views staged_*) into the canonical tables (one transaction).
 -- The version of a post or author kept is the latest retrieval; ties go to the larger
 -- (source sha256, record, item), so the result never depends on ingest order.
 -- `run_order(source_sha256, seq)` is the order the files were given in.
@@ -13,13 +13,13 @@ WITH seen AS (
     SELECT s.platform, s.post_id, s.source_sha256,
         row_number() OVER (PARTITION BY s.platform, s.post_id ORDER BY o.seq, s.record_no, s.item_no) = 1
             AND p.post_id IS NULL AS is_new
-    FROM _staging_posts s
+    FROM staged_posts s
     JOIN run_order o USING (source_sha256)
     LEFT JOIN posts p USING (platform, post_id)
 ), per_source AS (
     SELECT source_sha256, count(*) AS posts, count(*) FILTER (WHERE is_new) AS new FROM seen GROUP BY ALL
 ), rejected AS (
-    SELECT source_sha256, count(*) AS rejected FROM _staging_rejects GROUP BY ALL
+    SELECT source_sha256, count(*) AS rejected FROM staged_rejects GROUP BY ALL
 )
 SELECT source_sha256, coalesce(posts, 0) AS posts, coalesce(new, 0) AS new, coalesce(rejected, 0) AS rejected
 FROM per_source FULL JOIN rejected USING (source_sha256);
@@ -27,7 +27,7 @@ FROM per_source FULL JOIN rejected USING (source_sha256);
 CREATE OR REPLACE TEMP TABLE run_keep AS
 SELECT w.*, (p.post_id IS NULL) AS is_new
 FROM (
-    SELECT * FROM _staging_posts
+    SELECT * FROM staged_posts
     QUALIFY row_number() OVER (PARTITION BY platform, post_id
         ORDER BY version_of(retrieved_at, source_sha256, record_no, item_no) DESC) = 1
 ) w
@@ -46,14 +46,14 @@ INSERT INTO posts BY NAME SELECT * EXCLUDE (is_new) FROM run_keep;
 -- Entities follow the version of their post that is kept.
 INSERT INTO entities BY NAME
 SELECT e.* EXCLUDE (source_sha256, record_no, item_no)
-FROM _staging_entities e
+FROM staged_entities e
 JOIN run_keep k ON e.platform = k.platform AND e.post_id = k.post_id
     AND e.source_sha256 = k.source_sha256 AND e.record_no = k.record_no AND e.item_no = k.item_no;
 
 CREATE OR REPLACE TEMP TABLE run_authors AS
 SELECT a.*
 FROM (
-    SELECT * FROM _staging_authors
+    SELECT * FROM staged_authors
     QUALIFY row_number() OVER (PARTITION BY platform, author_id
         ORDER BY version_of(retrieved_at, source_sha256, record_no, 0) DESC) = 1
 ) a
@@ -65,4 +65,4 @@ WHERE o.author_id IS NULL
 DELETE FROM authors o USING run_authors a WHERE o.platform = a.platform AND o.author_id = a.author_id;
 INSERT INTO authors BY NAME SELECT * FROM run_authors;
 
-INSERT INTO rejects BY NAME SELECT * FROM _staging_rejects;
+INSERT INTO rejects BY NAME SELECT * FROM staged_rejects;

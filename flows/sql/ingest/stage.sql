@@ -1,7 +1,8 @@
--- Staging tables for one batch of raw records, and the helpers every normaliser uses.
--- Normalisers write here; merge.sql moves the winners into the canonical tables.
+-- Scratch tables for one batch of raw records, and the helpers every normaliser uses.
+-- A normaliser reads `raw_batch(source_sha256, record_no, payload)` (registered by
+-- normalize.py for each batch) and writes the stg_* tables; merge.sql moves the winners
+-- into the canonical tables.
 
-CREATE OR REPLACE TEMP TABLE raw_batch (source_sha256 VARCHAR, record_no BIGINT, payload VARCHAR);
 CREATE OR REPLACE TEMP TABLE stg_posts AS SELECT * FROM posts LIMIT 0;
 CREATE OR REPLACE TEMP TABLE stg_authors AS SELECT * FROM authors LIMIT 0;
 CREATE OR REPLACE TEMP TABLE stg_entities AS

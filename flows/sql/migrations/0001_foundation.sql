@@ -98,11 +98,3 @@ CREATE TABLE rejects (
     raw           VARCHAR             -- the rejected text, as collected
 );
 
--- Rows parsed by an ingest in progress, before they are merged in one transaction.
--- The store has one writer at a time, so anything left here is from a failed run.
-CREATE TABLE _staging_posts AS SELECT * FROM posts LIMIT 0;
-CREATE TABLE _staging_authors AS SELECT * FROM authors LIMIT 0;
-CREATE TABLE _staging_entities AS
-    SELECT *, NULL::VARCHAR AS source_sha256, NULL::BIGINT AS record_no, NULL::BIGINT AS item_no
-    FROM entities LIMIT 0;
-CREATE TABLE _staging_rejects AS SELECT * FROM rejects LIMIT 0;
