@@ -43,7 +43,7 @@ def sniff(path: Path, fmt: str = "auto", mapping: Path | None = None) -> Sniff:
     Raises:
         NotACorpus: the file cannot be read as posts.
     """
-    head = _read_head(path)
+    head, clean = _read_head(path)
     if not head.strip():
         return Sniff("empty", "empty")
     if head.startswith(ARCHIVE_PREFIX):
@@ -62,23 +62,30 @@ def sniff(path: Path, fmt: str = "auto", mapping: Path | None = None) -> Sniff:
         raise NotACorpus(f"{path}: not JSON, so it cannot be --format {fmt}")
     from flows.ingest.tables import preset_for_header
 
-    if "\ufffd" in head:
+    if not clean:
         raise NotACorpus(f"{path}: this CSV is not UTF-8 (perhaps Windows-1252 from Excel); "
                          "save it as 'CSV UTF-8' and ingest it again")
     return Sniff("csv", "csv", preset_for_header(_csv_header(path, head), path, mapping))
 
 
-def _read_head(path: Path) -> str:
+def _read_head(path: Path) -> tuple[str, bool]:
+    """The first megabyte as text, and whether it decoded as UTF-8 without error."""
     with open(path, "rb") as fh:
         raw = fh.read(SNIFF_BYTES)
     if b"\x00" in raw[:8192]:
         raise NotACorpus(f"{path}: binary file ({_magic(raw)}), not a corpus of posts")
+    try:
+        text, clean = raw.decode("utf-8"), True
+    except UnicodeDecodeError as exc:
+        if len(raw) == SNIFF_BYTES and exc.start >= len(raw) - 3:  # a character cut at the end
+            text, clean = raw[: exc.start].decode("utf-8", errors="replace"), True
+        else:
+            text, clean = raw.decode("utf-8", errors="replace"), False
     # A bad byte on some line of a JSONL file is that record's problem (it is rejected);
     # a file that is mostly not UTF-8 is not a corpus we can read.
-    text = raw.decode("utf-8", errors="replace")
-    if text.count("\ufffd") > max(8, len(text) // 100):
+    if not clean and text.count("\ufffd") > max(8, len(text) // 100):
         raise NotACorpus(f"{path}: not UTF-8 text ({_magic(raw)}); export it as UTF-8 JSON or CSV")
-    return text.lstrip("\ufeff").lstrip()
+    return text.lstrip("\ufeff").lstrip(), clean
 
 
 def _magic(raw: bytes) -> str:
@@ -135,21 +142,26 @@ def _object_family(o: dict) -> str | None:
     if "data" in o or "__twarc" in o or ("id" in o and "text" in o and (
             "author_id" in o or "edit_history_tweet_ids" in o or "conversation_id" in o)):
         return "twarc2"
-    if _is_bluesky(o):
-        return "bluesky"
+    # Flat records written by twitwi/minet/gazouilloire (tweets or Bluesky posts): a preset reads them.
     if "_source" in o or "timestamp_utc" in o or "user_screen_name" in o or "user_did" in o:
         return "csv"
+    if _is_bluesky(o):
+        return "bluesky"
     return None
 
 
+BLUESKY_LISTS = ("feed", "posts", "records", "follows", "followers", "profiles")
+
+
 def _is_bluesky(o: dict) -> bool:
+    """Post views, feed items and pages, records, threads, Jetstream events, profiles, DIDs."""
     post = o.get("post")
     uri = o.get("uri") or (post.get("uri") if isinstance(post, dict) else None)
     if isinstance(uri, str) and uri.startswith("at://"):
         return True
-    if str(o.get("$type", "")).startswith("app.bsky."):
+    if str(o.get("$type", "")).startswith("app.bsky.") or str(o.get("did", "")).startswith("did:"):
         return True
-    if "thread" in o and isinstance(o["thread"], dict):
+    if isinstance(o.get("thread"), dict) or any(isinstance(o.get(k), list) for k in BLUESKY_LISTS):
         return True
     return ("commit" in o and "did" in o) or ("record" in o and "type" in o and "id" in o)
 
