@@ -66,3 +66,22 @@ def cli(tmp_path, monkeypatch):
 def counts(report) -> tuple[int, int, int, int]:
     """(read, ingested, duplicates, rejected) of a FileReport."""
     return report.read, report.ingested, report.duplicates, report.rejected
+
+
+def assert_entities_select_their_text(con) -> None:
+    """Every entity with a position spans exactly its text in posts.text: '#tag', '@name',
+    '$TAG' (case-insensitive; full-width sigils too) or the URL as written."""
+    bad = con.execute("""
+        SELECT e.post_id, e.kind, e.value, substr(p.text, e.start_pos + 1, e.end_pos - e.start_pos) AS span
+        FROM entities e JOIN posts p USING (platform, post_id)
+        WHERE e.start_pos IS NOT NULL AND span IS DISTINCT FROM e.value
+          AND (e.kind = 'url' OR lower(substr(span, 2)) <> lower(e.value)
+               OR substr(span, 1, 1) NOT IN ('#', '＃', '@', '＠', '$'))
+    """).fetchall()
+    assert bad == []
+
+
+def snapshot(con) -> dict:
+    """Every user-facing ingest table's rows, sorted: equal snapshots mean equal tables."""
+    return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in ("sources", "raw_records", "posts", "authors", "entities", "rejects")}

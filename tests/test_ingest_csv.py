@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FIXTURES, counts
-from test_ingest_twarc2 import assert_entities_select_their_text, snapshot
+from conftest import FIXTURES, assert_entities_select_their_text, counts, snapshot
 
 from flows.ingest import NotACorpus
 

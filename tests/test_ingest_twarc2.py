@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import FIXTURES, counts
+from conftest import FIXTURES, assert_entities_select_their_text, counts, snapshot
 
 from flows.ingest import NotACorpus, ingest
 
@@ -99,17 +99,6 @@ def test_entity_offsets_select_their_text(shared, ingest_files, con):
     assert_entities_select_their_text(con)
 
 
-def assert_entities_select_their_text(con) -> None:
-    """Every hashtag/mention/cashtag entity spans exactly its sigil and value in posts.text."""
-    bad = con.execute("""
-        SELECT e.post_id, e.kind, e.value, substr(p.text, e.start_pos + 1, e.end_pos - e.start_pos)
-        FROM entities e JOIN posts p USING (platform, post_id)
-        WHERE e.kind <> 'url' AND lower(substr(p.text, e.start_pos + 1, e.end_pos - e.start_pos))
-              <> lower(CASE e.kind WHEN 'hashtag' THEN '#' WHEN 'mention' THEN '@' ELSE '$' END || e.value)
-    """).fetchall()
-    assert bad == []
-
-
 def test_ids_are_strings_and_times_are_utc(shared, ingest_files, con):
     ingest_files(shared / TWARC / "2sets.jsonl")
     types = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() "
@@ -182,12 +171,6 @@ def test_a_copy_under_another_name_is_the_same_source(ingest_files, con, tmp_pat
     copy = tmp_path / "copy.jsonl"
     shutil.copy(OWN / "mixed.jsonl", copy)
     assert ingest_files(copy)["copy.jsonl"].skipped
-
-
-def snapshot(con) -> dict:
-    """Every user-facing table's rows, sorted: equal snapshots mean equal tables."""
-    return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
-            for t in ("sources", "raw_records", "posts", "authors", "entities", "rejects")}
 
 
 @pytest.mark.parametrize("bad", ["image.png", "not_a_corpus.yaml"])

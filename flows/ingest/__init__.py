@@ -21,7 +21,14 @@ from flows.ingest.normalize import PARSER_VERSION, BatchCounts, Normalizer, Pars
 from flows.ingest.readers import archive_json, archive_kind, batches, file_sha256
 
 __all__ = ["FORMATS", "FileReport", "NotACorpus", "ingest", "expand_paths"]
-ARCHIVE_POST_KINDS = {"tweets", "tweet", "deleted-tweets", "deleted-tweet", "community-tweet", "note-tweet"}
+# Archive files whose items are {"tweet": {...}} posts of the account.
+ARCHIVE_POST_KINDS = {"tweets", "tweet", "community_tweet"}
+# Why the other post-like archive files are not ingested as posts.
+ARCHIVE_REFUSALS = {
+    "deleted_tweets": "tweets the account holder deleted: not ingested (their deletion is respected)",
+    "deleted_tweet": "tweets the account holder deleted: not ingested (their deletion is respected)",
+    "note_tweet": "note tweets: their full text already comes with the matching posts of tweets.js",
+}
 
 
 @dataclass
@@ -148,7 +155,7 @@ def _records(path: Path, how: Sniff, tick):
         if kind not in ARCHIVE_POST_KINDS:
             text = path.read_text(encoding="utf-8-sig")
             tick(len(text.encode("utf-8")))
-            yield [(1, text, f"X archive '{kind}' data, not posts")]
+            yield [(1, text, ARCHIVE_REFUSALS.get(kind, f"X archive '{kind}' data, not posts"))]
             return
     yield from batches(path, how, tick)
 
@@ -159,8 +166,12 @@ def _archive_account(path: Path) -> str | None:
     account = path.with_name("account.js")
     if not account.exists():
         return None
-    data = json.loads(archive_json(account.read_text(encoding="utf-8-sig")))
-    return data[0]["account"] if data and "account" in data[0] else None
+    try:
+        data = json.loads(archive_json(account.read_text(encoding="utf-8-sig")))
+        return data[0]["account"]
+    except (ValueError, LookupError, TypeError) as exc:
+        raise NotACorpus(f"{account}: cannot read the archive's account ({exc}); it names the author of "
+                         f"{path.name}: restore it from the archive, or move {path.name} away from it") from exc
 
 
 def _format_label(parse: Parse) -> str:

@@ -98,16 +98,18 @@ def _json_sample(path: Path, head: str) -> tuple[str, list[dict]]:
     """Return the layout and up to 50 objects to judge the family by."""
     lines = [ln for ln in head.splitlines() if ln.strip()]
     first = _loads(lines[0]) if lines else None
-    if isinstance(first, dict) and (len(lines) > 1 or len(head) < SNIFF_BYTES):
-        sample = [o for o in (_loads(ln) for ln in lines[:200]) if isinstance(o, dict)]
-        return "jsonl", sample[:50]
+    if isinstance(first, (dict, list)) and (len(lines) > 1 or len(head) < SNIFF_BYTES):
+        return "jsonl", _objects(_loads(ln) for ln in lines[:200])
+    item = _first_array_item(head)
+    if item is not None:  # a large array document: judge by its first item, do not parse it all
+        return "document", _objects([item])
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
-        if isinstance(first, dict) or isinstance(_loads(lines[1]) if len(lines) > 1 else None, dict):
-            return "jsonl", [o for o in (_loads(ln) for ln in lines[:200]) if isinstance(o, dict)][:50]
+        if len(lines) > 1 and isinstance(_loads(lines[1]), (dict, list)):  # JSONL, first line broken
+            return "jsonl", _objects(_loads(ln) for ln in lines[1:200])
         raise NotACorpus(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})")
-    return "document", _document_items(doc)[:50]
+    return "document", _objects([doc])
 
 
 def _loads(text: str):
@@ -117,12 +119,29 @@ def _loads(text: str):
         return None
 
 
-def _document_items(doc) -> list[dict]:
-    if isinstance(doc, list):
-        return [o for o in doc if isinstance(o, dict)] or [o[0] for o in doc if isinstance(o, list) and o]
-    if isinstance(doc, dict):
-        return [doc]
-    return []
+def _first_array_item(head: str):
+    """The first element of a JSON array that starts the file, or None."""
+    if not head.startswith("["):
+        return None
+    start = len(head) - len(head[1:].lstrip())
+    try:
+        return json.JSONDecoder().raw_decode(head, start)[0]
+    except ValueError:
+        return None
+
+
+def _objects(values) -> list[dict]:
+    """Up to 50 JSON objects from values that are objects, or lists (of lists) of objects."""
+    out: list[dict] = []
+    for value in values:
+        stack = [value]
+        while stack and len(out) < 50:
+            v = stack.pop(0)
+            if isinstance(v, dict):
+                out.append(v)
+            elif isinstance(v, list):
+                stack.extend(v[:50])
+    return out
 
 
 def _json_family(sample: list[dict]) -> str:
@@ -137,7 +156,8 @@ def _json_family(sample: list[dict]) -> str:
 
 def _object_family(o: dict) -> str | None:
     if "statuses" in o or "id_str" in o or "full_text" in o or "retweeted_status" in o \
-            or ("user" in o and "text" in o) or "delete" in o or "limit" in o:
+            or ("user" in o and "text" in o) or "delete" in o or "limit" in o \
+            or isinstance(o.get("tweet"), dict):  # archive items saved as plain JSON
         return "v1"
     if "data" in o or "__twarc" in o or ("id" in o and "text" in o and (
             "author_id" in o or "edit_history_tweet_ids" in o or "conversation_id" in o)):

@@ -1,10 +1,12 @@
 -- Merge everything staged by this run (views staged_*) into the canonical tables (one transaction).
--- The version of a post or author kept is the latest retrieval; ties go to the larger
--- (source sha256, record, item), so the result never depends on ingest order.
+-- The version of a post kept is the latest retrieval; among equally recent (or undated)
+-- copies, the longest text (a truncated compat-mode copy loses to the full one); then the
+-- larger (source sha256, record, item), so the result never depends on ingest order.
+-- Authors: the latest retrieval, then the larger (source sha256, record).
 -- `run_order(source_sha256, seq)` is the order the files were given in.
 
-CREATE OR REPLACE TEMP MACRO version_of(retrieved_at, sha, rec, item) AS
-    (coalesce(retrieved_at, '-infinity'::TIMESTAMPTZ), sha, rec, item);
+CREATE OR REPLACE TEMP MACRO version_of(retrieved_at, text, sha, rec, item) AS
+    (coalesce(retrieved_at, '-infinity'::TIMESTAMPTZ), coalesce(length(text), -1), sha, rec, item);
 
 -- Counts per source: posts read, new posts (first seen in this file, in the given order,
 -- and not stored before), rejects.
@@ -29,12 +31,12 @@ SELECT w.*, (p.post_id IS NULL) AS is_new
 FROM (
     SELECT * FROM staged_posts
     QUALIFY row_number() OVER (PARTITION BY platform, post_id
-        ORDER BY version_of(retrieved_at, source_sha256, record_no, item_no) DESC) = 1
+        ORDER BY version_of(retrieved_at, text, source_sha256, record_no, item_no) DESC) = 1
 ) w
 LEFT JOIN posts p USING (platform, post_id)
 WHERE p.post_id IS NULL
-   OR version_of(w.retrieved_at, w.source_sha256, w.record_no, w.item_no)
-    > version_of(p.retrieved_at, p.source_sha256, p.record_no, p.item_no);
+   OR version_of(w.retrieved_at, w.text, w.source_sha256, w.record_no, w.item_no)
+    > version_of(p.retrieved_at, p.text, p.source_sha256, p.record_no, p.item_no);
 
 DELETE FROM entities e USING run_keep k
 WHERE NOT k.is_new AND e.platform = k.platform AND e.post_id = k.post_id;
@@ -55,12 +57,12 @@ SELECT a.*
 FROM (
     SELECT * FROM staged_authors
     QUALIFY row_number() OVER (PARTITION BY platform, author_id
-        ORDER BY version_of(retrieved_at, source_sha256, record_no, 0) DESC) = 1
+        ORDER BY version_of(retrieved_at, NULL, source_sha256, record_no, 0) DESC) = 1
 ) a
 LEFT JOIN authors o USING (platform, author_id)
 WHERE o.author_id IS NULL
-   OR version_of(a.retrieved_at, a.source_sha256, a.record_no, 0)
-    > version_of(o.retrieved_at, o.source_sha256, o.record_no, 0);
+   OR version_of(a.retrieved_at, NULL, a.source_sha256, a.record_no, 0)
+    > version_of(o.retrieved_at, NULL, o.source_sha256, o.record_no, 0);
 
 DELETE FROM authors o USING run_authors a WHERE o.platform = a.platform AND o.author_id = a.author_id;
 INSERT INTO authors BY NAME SELECT * FROM run_authors;
