@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from flows.ingest.detect import ARCHIVE_PREFIX, Sniff
@@ -57,18 +57,23 @@ def archive_kind(text: str) -> str:
 
 
 def _jsonl(path: Path, progress: Callable[[int], None]) -> Iterator[list[Record]]:
+    with open(path, "rb") as fh:
+        sized = ((_line_record(number, raw), len(raw)) for number, raw in enumerate(fh, start=1))
+        yield from _batched(sized, progress)
+
+
+def _batched(sized: Iterable[tuple[Record | None, int]], progress: Callable[[int], None]) -> Iterator[list[Record]]:
+    """Group (record, bytes) pairs into batches of about BATCH_BYTES; None records only count bytes."""
     batch: list[Record] = []
     size = 0
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            size += len(raw)
-            record = _line_record(number, raw)
-            if record:
-                batch.append(record)
-            if size >= BATCH_BYTES:
-                progress(size)
-                yield batch
-                batch, size = [], 0
+    for record, nbytes in sized:
+        size += nbytes
+        if record:
+            batch.append(record)
+        if size >= BATCH_BYTES:
+            progress(size)
+            yield batch
+            batch, size = [], 0
     progress(size)
     if batch:
         yield batch
@@ -101,19 +106,8 @@ def _csv_rows(path: Path, progress: Callable[[int], None]) -> Iterator[list[Reco
         reader = csv.reader(fh, delimiter=csv_delimiter(fh.readline()))
         fh.seek(0)
         header = next(reader)
-        batch: list[Record] = []
-        size = 0
-        for number, row in enumerate(reader, start=1):
-            payload = json.dumps(_row_object(header, row), ensure_ascii=False)
-            batch.append((number, payload, None))
-            size += len(payload)
-            if size >= BATCH_BYTES:
-                progress(size)
-                yield batch
-                batch, size = [], 0
-        progress(size)
-        if batch:
-            yield batch
+        payloads = ((n, json.dumps(_row_object(header, row), ensure_ascii=False)) for n, row in enumerate(reader, 1))
+        yield from _batched((((n, p, None), len(p)) for n, p in payloads), progress)
 
 
 def csv_delimiter(header: str) -> str:
