@@ -17,6 +17,9 @@ import duckdb
 
 DEFAULT_DB = Path("data") / "ethnoflow.duckdb"
 ENV_DB = "ETHNOFLOW_DB"
+# DuckDB would otherwise cache up to 80% of RAM; past this it spills to disk beside the store.
+ENV_MEMORY = "ETHNOFLOW_DUCKDB_MEMORY"
+DEFAULT_MEMORY = "1GB"
 
 
 class StoreError(Exception):
@@ -56,6 +59,7 @@ def connect(path: str | Path, *, read_only: bool = False, wait: float = 0.0) -> 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = _open(path, read_only, wait)
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET memory_limit = ?", [os.environ.get(ENV_MEMORY, DEFAULT_MEMORY)])
     if not read_only:
         from flows.migrations import migrate
 
