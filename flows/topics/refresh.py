@@ -1,0 +1,113 @@
+"""Assigning new posts to a fitted run's topics, without drift.
+
+A refresh never refits and never touches a stored assignment. Each new post gets the topic of
+its nearest fitted posts: a post whose exact text was fitted takes that post's topic; any
+other votes among its ``n_neighbors`` most similar fitted posts (cosine, in the embedding
+space the fit clustered), each vote weighted by similarity; outliers vote too, so a post
+that lands among outliers stays an outlier.
+
+Why not BERTopic's ``transform``: it re-runs UMAP's stochastic optimisation over each batch of
+new posts, so a post's topic could depend on which other posts arrived with it, and it
+reassigns fitted posts when asked about them. This rule needs nothing beyond the stored run
+(its assignments and the cached embeddings, so "loading the model" cannot change it), gives a
+post the same topic whichever refresh it arrives in, and gives every fitted post its own
+topic back. How faithful it is to the fit is measured at fit time, leaving each sampled post
+out (``topic_runs.refresh_agreement``).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+
+from flows.db import transaction
+from flows.embed import Embedder, embed_texts, vectors_for
+from flows.topics.corpus import select_docs
+from flows.topics.settings import TopicError
+from flows.topics.store import RunInfo, assignments, insert_rows
+
+CHUNK = 256  # query rows per similarity block: CHUNK x fitted posts floats in memory
+AGREEMENT_SAMPLE = 2000
+
+
+def knn_vote(queries: np.ndarray, reference: np.ndarray, labels: np.ndarray, k: int, *,
+             leave_out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each query's topic by a similarity-weighted vote of its k nearest reference rows.
+
+    Args:
+        leave_out: per query, a reference row it may not use (itself, for leave-one-out).
+
+    Returns:
+        (topics, vote shares); ties go to the smaller topic number.
+    """
+    k = max(1, min(k, len(reference) - (leave_out is not None)))
+    topics = np.empty(len(queries), dtype=np.int64)
+    shares = np.empty(len(queries), dtype=np.float64)
+    for start in range(0, len(queries), CHUNK):
+        # Rounded: BLAS may sum a row differently in a block of another size, and a post's
+        # topic must not depend on which other posts it arrived with.
+        sims = np.round(queries[start:start + CHUNK] @ reference.T, 5)
+        if leave_out is not None:
+            sims[np.arange(len(sims)), leave_out[start:start + CHUNK]] = -np.inf
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        for row, idx in enumerate(top):
+            weights = np.maximum(sims[row, idx], 0.0) + 1e-9
+            votes: dict[int, float] = {}
+            for label, w in zip(labels[idx].tolist(), weights.tolist()):
+                votes[label] = votes.get(label, 0.0) + w
+            best = min(votes, key=lambda t: (-votes[t], t))
+            topics[start + row], shares[start + row] = best, votes[best] / sum(votes.values())
+    return topics, shares
+
+
+def assign(queries: np.ndarray, query_shas: list[str], reference: np.ndarray, ref_shas: list[str],
+           ref_labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Topics for new posts: a fitted post's topic for the same text, else the k-NN vote."""
+    by_text: dict[str, dict[int, int]] = {}
+    for sha, label in zip(ref_shas, ref_labels.tolist()):
+        by_text.setdefault(sha, {}).setdefault(label, 0)
+        by_text[sha][label] += 1
+    topics, shares = knn_vote(queries, reference, ref_labels, k)
+    for i, sha in enumerate(query_shas):
+        if sha in by_text:  # the same text was fitted: take its (most common) topic
+            counts = by_text[sha]
+            topics[i] = min(counts, key=lambda t: (-counts[t], t))
+            shares[i] = 1.0
+    return topics, shares
+
+
+def refresh_agreement(x: np.ndarray, labels: np.ndarray, k: int, seed: int) -> float | None:
+    """Share of fitted posts (up to a seeded sample of 2,000) the refresh rule puts back in
+    their own topic when each is left out of the reference."""
+    if len(x) < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    sample = np.arange(len(x)) if len(x) <= AGREEMENT_SAMPLE else np.sort(
+        rng.choice(len(x), AGREEMENT_SAMPLE, replace=False))
+    topics, _ = knn_vote(x[sample], x, labels, k, leave_out=sample)
+    return round(float((topics == labels[sample]).mean()), 6)
+
+
+def refresh_run(con: duckdb.DuckDBPyConnection, run: RunInfo, embedder: Embedder, *,
+                progress=None) -> int:
+    """Assign the posts the run's settings choose but the run lacks; return how many.
+
+    Embeds only texts the cache lacks (the cache commits as it goes); the assignments are
+    written in one transaction.
+    """
+    if embedder.model_id != run.model_id:
+        raise TopicError(f"run {run.run_id} was fitted on {run.model_id} embeddings, not "
+                         f"{embedder.model_id}; refresh with that model or refit (--refit)")
+    new = select_docs(con, run.settings, unassigned_in=run.run_id)
+    if not len(new):
+        return 0
+    queries = embed_texts(con, embedder, new.texts, progress=progress)
+    _, _, ref_labels, ref_shas = assignments(con, run.run_id, fitted_only=True)
+    reference = vectors_for(con, run.model_id, ref_shas)
+    topics, shares = assign(queries, new.shas, reference, ref_shas, ref_labels, run.settings.n_neighbors)
+    with transaction(con):
+        insert_rows(con, "topic_assignments", {
+            "run_id": [run.run_id] * len(new), "platform": new.platforms, "post_id": new.post_ids,
+            "topic": topics.astype(np.int32), "probability": shares, "method": ["refresh"] * len(new),
+            "text_sha256": new.shas})
+    return len(new)
