@@ -1,0 +1,182 @@
+"""Author roles: rules on bios and names, the embedding model, the researcher's overrides."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fixtures.network.build import Corpus
+
+from flows.embed import FakeEmbedder
+from flows.ingest import ingest
+from flows.roles import (ROLES, RoleOverrideError, assign_roles, classify, list_roles, load_overrides,
+                         roles_stale, rule_role)
+
+
+@pytest.mark.parametrize("bio, role, cue", [
+    ("MS3 @ Fictional U SOM | future pediatrician?", "student", "MS3"),
+    ("MD candidate 2018. Coding + medicine.", "student", "MD candidate"),
+    ("Former ER scribe, now on the other side of the lecture hall. Class of 2018.", "student", "Class of 2018"),
+    ("Estudiante de medicina (MS2) | salud global", "student", "Estudiante de medicina"),
+    ("aspiring surgeon | MS3", "student", "aspiring surgeon"),
+    ("PGY-2 internal medicine | #FOAMed", "resident", "PGY-2"),
+    ("Third-year resident in EM", "resident", "Third-year resident"),
+    ("Cards fellow | echo enthusiast | former chief resident", "resident", "Cards fellow"),
+    ("Family medicine R2 | rural health", "resident", "R2"),
+    ("Assistant Professor of Medicine | #MedEd", "faculty", "Assistant Professor"),
+    ("Program Director, IM residency. Proud of our residents every single day.", "faculty", "Program Director"),
+    ("Neurologist & clerkship director. Localize the lesion!", "faculty", "Neurologist"),
+    ("Former chief resident, now attending at Example Hospital", "faculty", "attending"),
+    ("ICU nurse, 12 yrs. Interprofessional education believer.", "health_professional", "nurse"),
+    ("Physician assistant | lifelong learner", "health_professional", "Physician assistant"),
+    ("Official account of the Journal of Fictional Medical Education.", "organization", "Official account"),
+    ("Society for Fictional Medical Education. Host of #MedEdChat.", "organization", "Society"),
+    ("Patient advocate | living with lupus | med students: listen to us", "other", "Patient advocate"),
+    ("Science journalist covering health and how doctors are trained.", "other", "journalist"),
+])
+def test_the_first_cue_in_the_bio_decides(bio, role, cue):
+    got, evidence = rule_role("Someone", bio)
+    assert got == role
+    assert evidence[0].startswith(f"rule: bio {cue!r}") and evidence[0].endswith(f"-> {role}")
+
+
+def test_display_name_speaks_when_the_bio_is_silent():
+    assert rule_role("Nadia Kowalski, RN", "Views my own.")[0] == "health_professional"
+    assert rule_role("J Fictional Med Educ", "")[0] == "organization"
+    assert rule_role("Ellen Parkhurst, MD", "coffee, books, travel")[0] == "faculty"
+    assert rule_role("Jo Smith", "Baltimore, MD. Crabs.") == (None, [])  # a state is not a degree
+
+
+def corpus() -> Corpus:
+    c = Corpus()
+    c.user("maya", "MS3 at Example SOM")
+    c.user("hal", "attending hospitalist, #MedEd")
+    c.user("drifter", "Studying for Step 1 and drinking too much coffee")
+    c.user("blank", "")
+    for handle in ("maya", "hal", "drifter", "blank"):
+        c.post(handle, "hello #MedTwitter", "2015-01-05T10:00")
+    return c
+
+
+@pytest.fixture
+def people(con, tmp_path):
+    ingest(con, [corpus().write(tmp_path / "people.jsonl")])
+    return con
+
+
+def test_roles_are_stored_with_method_and_evidence(people):
+    assign_roles(people, FakeEmbedder())
+    rows = {h: (r, m, s, json.loads(e), model) for h, r, m, s, e, model in people.execute(
+        "SELECT handle, role, method, score, evidence, model_id FROM author_roles").fetchall()}
+    assert rows["maya"][:3] == ("student", "rule", None)
+    assert rows["hal"][:3] == ("faculty", "rule", None)
+    role, method, score, evidence, model = rows["drifter"]  # no rule: nearest prototype
+    assert method == "embedding" and role in ROLES and -1 <= score <= 1 and model == "fake-ngram-v1"
+    assert evidence[0].startswith(f"embedding: nearest prototype '{role}'") and "cosine" in evidence[0]
+    assert rows["blank"][:3] == ("other", "default", None) and "no bio" in rows["blank"][3][-1]
+
+
+def test_without_a_model_bios_no_rule_covers_are_other(people):
+    assign_roles(people, None)
+    assert people.execute("SELECT role, method FROM author_roles WHERE handle = 'drifter'").fetchone() == (
+        "other", "default")
+
+
+def test_the_override_file_always_wins(people, tmp_path):
+    overrides = tmp_path / "roles.csv"
+    overrides.write_text("handle,role,note\n@Maya,resident,graduated in May\nnobody,faculty,\n")
+    assign_roles(people, None, overrides)
+    roles = {r["handle"]: r for r in list_roles(people)}
+    assert roles["maya"]["role"] == "resident"
+    assert roles["maya"]["evidence"][0] == "override: roles.csv line 2: graduated in May"
+    assert roles["maya"]["evidence"][1].startswith("rule: bio 'MS3'")  # what the rules said, kept
+    assert roles["hal"]["role"] == "faculty"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("handle,role\nmaya,professor\n", "line 2: role 'professor' for maya is not one of student"),
+    ("name,role\nmaya,student\n", "line 1: the header must be `handle,role`"),
+    ("handle,role\nmaya,student\nMaya,faculty\n", "line 3 repeats handle 'maya'"),
+    ("handle,role,extra\nmaya,student,x\n", "the header must be"),
+])
+def test_override_file_errors_name_the_line_and_fix(tmp_path, text, message):
+    path = tmp_path / "roles.csv"
+    path.write_text(text)
+    with pytest.raises(RoleOverrideError, match=message.replace("(", r"\(")) as err:
+        load_overrides(path)
+    assert str(path) in str(err.value)
+
+
+def test_a_missing_override_file_is_an_error_only_when_named(people, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no data/roles.csv here: fine
+    assign_roles(people, None)
+    with pytest.raises(RoleOverrideError, match="no such file"):
+        assign_roles(people, None, tmp_path / "missing.csv")
+
+
+def test_roles_go_stale_when_a_bio_or_override_changes(people, tmp_path):
+    assign_roles(people, None)
+    assert not roles_stale(people)
+    people.execute("UPDATE authors SET bio = 'PGY-1' WHERE handle = 'maya'")
+    assert roles_stale(people)
+    assign_roles(people, None)
+    overrides = tmp_path / "roles.csv"
+    overrides.write_text("handle,role\nhal,other\n")
+    assert roles_stale(people, overrides) and not roles_stale(people)
+
+
+def test_cli_roles_json_is_the_stable_interface(cli, tmp_path):
+    cli("ingest", corpus().write(tmp_path / "people.jsonl"))
+    rows = json.loads(cli("roles", "--json", "--model", "none").output)
+    assert [set(r) for r in rows] == [{"handle", "role", "evidence"}] * 4
+    assert {r["handle"]: r["role"] for r in rows} == {"blank": "other", "drifter": "other", "hal": "faculty",
+                                                      "maya": "student"}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("handle,role\nmaya,dean\n")
+    result = cli("roles", "--overrides", bad, "--model", "none", ok=False)
+    assert result.exit_code == 2 and "bad.csv: line 2" in result.output
+
+
+def sample_agreement(tmp_path, embedder) -> float:
+    from flows.db import connect
+    from flows.sample_study import generate
+
+    manifest = generate(tmp_path)
+    truth = json.loads(open(manifest["truth"]).read())
+    con = connect(tmp_path / "s.duckdb")
+    ingest(con, [manifest["corpus"]])
+    assign_roles(con, embedder)
+    got = {r["handle"]: r["role"] for r in list_roles(con)}
+    return sum(got[a["handle"]] == a["role"] for a in truth["accounts"]) / len(truth["accounts"])
+
+
+def test_sample_study_roles_agree_with_the_generator(tmp_path):
+    assert sample_agreement(tmp_path, FakeEmbedder()) >= 0.9
+
+
+@pytest.mark.slow
+def test_real_model_places_bios_no_rule_covers(tmp_path):
+    from flows.db import connect
+    from flows.embed import load_embedder
+
+    model = load_embedder("minilm")
+    bios = {"Studying for Step 1 and drinking too much coffee": "student",
+            "Surgery trainee at a big teaching hospital": "resident",
+            "Teaching at the bedside for 20 years. Academic internist.": "faculty",
+            "Caring for patients as a registered nurse on a cardiac floor": "health_professional",
+            "News and updates from the Department of Medicine": "organization",
+            "Dad, runner, Cubs fan": "other"}
+    rows = [("twitter", str(i), f"h{i}", "", bio) for i, bio in enumerate(bios)]
+    got = classify(rows, {}, connect(tmp_path / "m.duckdb"), model)
+    assert [a.role for a in got] == list(bios.values())
+    assert sample_agreement(tmp_path / "sample", model) >= 0.9
+
+
+def test_the_model_loads_only_when_a_bio_needs_it(con):
+    def loader():
+        raise AssertionError("the model was loaded although every bio had a rule")
+
+    rows = [("twitter", "1", "maya", "", "MS3"), ("twitter", "2", "hal", "", "attending hospitalist")]
+    assert [a.role for a in classify(rows, {}, con, loader)] == ["student", "faculty"]
+    drifter = [("twitter", "3", "drifter", "", "Studying for Step 1 and drinking too much coffee")]
+    assert classify(drifter, {}, con, lambda: FakeEmbedder())[0].method == "embedding"
