@@ -4,24 +4,27 @@ A codebook is one YAML file named ``<id>.yaml`` in a ``coding_schemes/`` directo
 every problem at once, one line each, in the form
 ``<file>: [codes -> access -> information -> keywords] <message>; <fix>``. The format, with an
 annotated example, is described in ``coding_schemes/README.md``.
+
+Rule matching (``compile_rules``, ``rule_hits``) lives in :mod:`flows.coding.rules` and is
+re-exported here; message formatting lives in :mod:`flows.config`.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
 from pydantic import ValidationError, ValidationInfo, model_validator
+
+from flows.config import Loc, describe, describe_value, human_path, read_yaml
+from flows.coding.rules import compile_rules, rule_hits  # noqa: F401 (re-exported for codebook users)
 
 MAX_DEPTH = 3  # domain -> code -> sub-code
 SLUG_RE = r"^[a-z][a-z0-9_]*$"
@@ -29,8 +32,12 @@ DOI_RE = r"^10\.\d{4,9}/\S+$"
 URL_RE = r"^https?://\S+$"
 HASHTAG_RE = r"^#\w+$"
 README = "coding_schemes/README.md"
-
-Loc = tuple[str | int, ...]
+_PATTERN_FIXES = {
+    SLUG_RE: "use lowercase letters, digits and underscores, starting with a letter",
+    DOI_RE: "write the bare DOI, e.g. 10.1007/s11606-015-3345-z (no https://doi.org/)",
+    URL_RE: "write a full address starting with https://",
+    HASHTAG_RE: "write the hashtag as #Word, with no spaces or punctuation",
+}
 
 
 class CodebookError(Exception):
@@ -189,129 +196,6 @@ def canonical_json(codebook: Codebook) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects a repeated key, which PyYAML would otherwise silently overwrite."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        first_line: dict[str, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, str) and key in first_line:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key '{key}' (first at line {first_line[key]}); "
-                    "keep only one", key_node.start_mark)
-            if isinstance(key, str):
-                first_line[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep=deep)
-
-
-def _read(path: Path) -> tuple[Any, list[str]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None, [f"{path}: no such file; check the path"]
-    except UnicodeDecodeError:
-        return None, [f"{path}: not UTF-8 text; save the file as UTF-8"]
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader), []
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"
-        if "duplicate key" in str(exc.problem):
-            return None, [f"{path}: [{where}] {exc.problem}"]
-        return None, [f"{path}: [{where}] invalid YAML: {exc.problem}; check the indentation, "
-                      "and quote text that contains ': ' or starts with # * & ! @ `"]
-    except yaml.YAMLError as exc:
-        return None, [f"{path}: invalid YAML: {exc}; check the file's syntax"]
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (a yes/no value)"
-    if isinstance(value, (int, float, date)):
-        return f"{value} (a {'date' if isinstance(value, date) else 'number'})"
-    return {dict: "a mapping", list: "a list", str: "text"}.get(type(value), type(value).__name__)
-
-
-_TYPE_FIXES = {
-    "string_type": ("text", "put the value in quotes, e.g. \"1.0\""),
-    "list_type": ("a list", "write each item on its own line starting with '- '"),
-    "model_type": ("a mapping", "write 'key: value' lines indented under this key"),
-    "bool_type": ("true or false", "write true or false"),
-    "bool_parsing": ("true or false", "write true or false"),
-}
-_PATTERN_FIXES = {
-    SLUG_RE: "use lowercase letters, digits and underscores, starting with a letter",
-    DOI_RE: "write the bare DOI, e.g. 10.1007/s11606-015-3345-z (no https://doi.org/)",
-    URL_RE: "write a full address starting with https://",
-    HASHTAG_RE: "write the hashtag as #Word, with no spaces or punctuation",
-}
-
-
-def _model_at(loc: Loc) -> type[BaseModel]:
-    model: type[BaseModel] = Codebook
-    for seg in loc:
-        if isinstance(seg, str) and seg in model.model_fields:
-            model = _inner_model(model.model_fields[seg].annotation) or model
-    return model
-
-
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    return next(filter(None, (_inner_model(a) for a in get_args(annotation))), None)
-
-
-def _describe(error: dict[str, Any]) -> str:
-    """One pydantic error as ``message; fix``."""
-    kind, loc, value = error["type"], error["loc"], error.get("input")
-    if kind == "extra_forbidden":
-        valid = list(_model_at(loc[:-1]).model_fields)
-        close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.6)
-        fix = f"did you mean '{close[0]}'?" if close else f"remove it (valid: {', '.join(valid)})"
-        return f"unknown key '{loc[-1]}'; {fix}"
-    if kind == "missing":
-        return f"missing required key '{loc[-1]}'; add it"
-    if kind == "value_error":
-        return str(error["ctx"]["error"])
-    if kind == "string_pattern_mismatch":
-        fix = _PATTERN_FIXES[error["ctx"]["pattern"]]
-        slug = re.sub(r"\W+", "_", value.lower()).strip("_")
-        if error["ctx"]["pattern"] == SLUG_RE and slug:
-            fix += f", e.g. '{slug}'"
-        return f"{value!r} is not valid here; {fix}"
-    if kind == "too_short":
-        return f"needs at least {error['ctx']['min_length']} item; add one"
-    if kind in _TYPE_FIXES:
-        wanted, fix = _TYPE_FIXES[kind]
-        if value is None:
-            return f"no value given; write {wanted} after the colon"
-        return f"expected {wanted}, got {_kind(value)}; {fix}"
-    return f"{error['msg']}; see {README} for the format"
-
-
-def _human_path(root: Any, loc: Loc) -> str:
-    """``codes -> 0 -> children -> 2`` reads ``codes -> access -> information`` where ids exist."""
-    parts: list[str] = []
-    node, prev = root, None
-    for seg in loc:
-        if isinstance(node, dict):
-            node = node.get(seg)
-        else:
-            in_range = isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node)
-            node = node[seg] if in_range else None
-        code_id = node.get("id") if isinstance(node, dict) else None
-        is_code = isinstance(seg, int) and prev in ("codes", "children")
-        if is_code and code_id and isinstance(code_id, str):
-            if prev == "children":
-                parts.pop()  # the id says it is a child
-            parts.append(code_id)
-        else:
-            parts.append(str(seg))
-        prev = seg
-    return " -> ".join(parts) or "top level"
-
-
 def _tree_problems(root: Any, items: Any, loc: Loc, depth: int,
                    seen: dict[str, Loc]) -> list[tuple[Loc, str]]:
     """Duplicate ids and over-deep nesting, checked on the raw data to show beside other errors."""
@@ -320,7 +204,7 @@ def _tree_problems(root: Any, items: Any, loc: Loc, depth: int,
         here, item = (*loc, i), item if isinstance(item, dict) else {}
         code_id, kids = item.get("id"), item.get("children")
         if isinstance(code_id, str) and code_id in seen:
-            first = _human_path(root, seen[code_id])
+            first = human_path(root, seen[code_id])
             found.append(((*here, "id"), f"duplicate code id '{code_id}' (first at {first}); "
                           "give every code a unique id"))
         elif isinstance(code_id, str):
@@ -355,11 +239,11 @@ def _coverage_problems(codebook: Codebook) -> list[tuple[Loc, str]]:
 
 
 def _validate(path: Path) -> tuple[Codebook | None, list[str]]:
-    data, lines = _read(path)
+    data, lines = read_yaml(path)
     if lines:
         return None, lines
     if not isinstance(data, dict):
-        what = "empty" if data is None else f"{_kind(data)}, not a mapping"
+        what = "empty" if data is None else f"{describe_value(data)}, not a mapping"
         return None, [f"{path}: [top level] the document is {what}; start it with "
                       f"'id: {path.stem}' then title, version, citation, description and codes"]
     found: list[tuple[Loc, str]] = []
@@ -367,7 +251,7 @@ def _validate(path: Path) -> tuple[Codebook | None, list[str]]:
     try:
         codebook = Codebook.model_validate(data)
     except ValidationError as exc:
-        found += [(tuple(e["loc"]), _describe(e)) for e in exc.errors()]
+        found += [(tuple(e["loc"]), describe(e, Codebook, _PATTERN_FIXES, README, SLUG_RE)) for e in exc.errors()]
     if isinstance(data.get("id"), str) and data["id"] != path.stem:
         found.append((("id",), f"id '{data['id']}' differs from the file name '{path.name}'; "
                       f"rename the file to {data['id']}.yaml or set id: {path.stem}"))
@@ -379,7 +263,7 @@ def _validate(path: Path) -> tuple[Codebook | None, list[str]]:
              if (m := re.search(r"did you mean '(\w+)'", msg))}
     found = [(loc, msg) for loc, msg in found
              if not (msg.startswith("missing") and (loc[:-1], loc[-1]) in meant)]
-    lines = list(dict.fromkeys(f"{path}: [{_human_path(data, loc)}] {msg}" for loc, msg in found))
+    lines = list(dict.fromkeys(f"{path}: [{human_path(data, loc)}] {msg}" for loc, msg in found))
     return (None if lines else codebook), lines
 
 
@@ -463,30 +347,6 @@ def leaf_codes(codebook: Codebook) -> list[Code]:
 def assignable_codes(codebook: Codebook) -> list[Code]:
     """Codes a coder may assign: every leaf, plus any parent marked ``assignable: true``."""
     return [node.code for node in iter_codes(codebook) if node.code.assignable]
-
-
-def compile_rules(code: Code) -> list[tuple[str, re.Pattern[str]]]:
-    """Each keyword, hashtag and pattern of one code, as written, with the regex that applies it.
-
-    Keywords match whole words (any whitespace between their words), ignoring case unless the
-    keyword has a capital letter (``URiM`` is case-sensitive, ``journal club`` is not). Hashtags
-    match the whole tag, ignoring case. Patterns are searched ignoring case; write ``(?-i:...)``
-    for a case-sensitive part.
-    """
-    rules = []
-    for keyword in code.keywords:
-        body = r"\s+".join(map(re.escape, keyword.split()))
-        flags = 0 if any(ch.isupper() for ch in keyword) else re.IGNORECASE
-        rules.append((keyword, re.compile(rf"(?<!\w){body}(?!\w)", flags)))
-    rules += [(tag, re.compile(rf"(?<!\w){re.escape(tag)}(?!\w)", re.IGNORECASE))
-              for tag in code.hashtags]
-    rules += [(pattern, re.compile(pattern, re.IGNORECASE)) for pattern in code.patterns]
-    return rules
-
-
-def rule_hits(code: Code, text: str) -> list[str]:
-    """The rules of ``code`` (as written) that match ``text``."""
-    return [rule for rule, regex in compile_rules(code) if regex.search(text)]
 
 
 Code.model_rebuild()

@@ -333,7 +333,11 @@ CHECKS: dict[str, Check] = {
     "gwet-raw4-alpha": (GRAW4, "krippendorff_alpha_nominal", _raw4, krippendorff_alpha),
 }
 
-NOT_OFFERED = "not offered: no well-kept library in ethnoflow's dependencies computes"
+# Checked on PyPI: irrCAC 0.4.4 (the Python port of Gwet's irrCAC) pins scipy==1.12.0 and
+# pandas<3, so it cannot be installed beside ethnoflow's pins; forced in for a check, it gives
+# AC1 0.78553 and Conger 0.76207 on Gwet's raw 4-rater data, not the published 0.77544 and
+# 0.76282. Newer packages that compute AC1 have a single release each; none was adopted.
+NOT_OFFERED = "not offered: no well-kept, installable library matching the published value computes"
 GAPS = (
     "definition differs: irrCAC generalises to units with fewer raters (Gwet 2014); ethnoflow "
     "uses only units rated by the modal number of coders (Fleiss 1971 design, statsmodels)"

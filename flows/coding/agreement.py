@@ -1,0 +1,167 @@
+"""Agreement reports: among human coders, and of each machine coder against a human reference.
+
+The statistics come from :mod:`flows.agreement_stats`; this module picks the rows (current
+codebook version, chosen coders), shapes them into coders × posts matrices and labels the
+result. JSON shape (a stable interface)::
+
+    {"codebook", "version", "coders",
+     "codes": {"<code>": {"n", "coders", "percent_agreement", "cohen_kappa", "fleiss_kappa",
+                          "krippendorff_alpha", "ci95": {"<statistic>": [lo, hi] | null}}},
+     "overall": {... same keys, every (post, code) pair pooled as one unit ...},
+     "machine": {"against": "<coder>" | null,
+                 "coders": {"auto": {"codes": {"<code>": {"n", "kappa", "precision", "recall",
+                                                          "f1", "tp", "fp", "fn", "tn"}},
+                                     "macro": {"kappa", "precision", "recall", "f1"},
+                                     "trained_on": [...], "in_sample": bool,
+                                     "cross_validated": {"<code>": {...}}   (auto:supervised)
+                                     "sources": {"<code>": {"source", ...}}}}}}  (auto)
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from flows.agreement_stats import agreement_summary, classification_metrics
+from flows.codebook import Codebook, assignable_codes
+from flows.coding.store import CONSENSUS, MACHINE_CODERS, CodingError, coders_with_codes
+from flows.coding.store import human_coders, values, wide
+
+
+def agreement(con: duckdb.DuckDBPyConnection, codebook: Codebook, *,
+              coders: list[str] | None = None, against: str | None = None,
+              n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Inter-rater agreement per code and overall, and machine-vs-human agreement.
+
+    Args:
+        con: The store.
+        codebook: Its current version's codes are reported.
+        coders: The human coders to compare (default: every person who coded this version).
+        against: The reference for machine coders (default: ``consensus`` when it exists,
+            else the only human coder, else none).
+        n_boot: Bootstrap resamples for the 95% intervals (posts are resampled).
+        seed: Bootstrap seed.
+    """
+    h = codebook.content_hash
+    present = coders_with_codes(con, h)
+    if not present:
+        raise CodingError(_no_codes(con, codebook))
+    coders = list(coders) if coders else human_coders(con, h)
+    missing = [c for c in coders if c not in present]
+    if missing:
+        raise CodingError(f"no codes by {', '.join(missing)} under {codebook.id} version "
+                          f"{h[:12]}; coders with codes: {', '.join(present) or 'none'}")
+    codes = [c.id for c in assignable_codes(codebook)]
+    frame = values(con, h, coders)
+    tables = {code: wide(frame, code, coders) for code in codes}
+    report: dict[str, Any] = {"codebook": codebook.id, "version": h, "coders": coders}
+    report["codes"], report["overall"] = {}, None
+    if coders:  # only consensus (or only machines) coded: nothing to compare among people
+        report["codes"] = {code: agreement_summary(t.T.to_numpy(), n_boot=n_boot, seed=seed)
+                           for code, t in tables.items()}
+        pooled = pd.concat(tables.values())
+        report["overall"] = agreement_summary(pooled.T.to_numpy(), n_boot=n_boot, seed=seed)
+    if against is None:
+        against = CONSENSUS if CONSENSUS in present else coders[0] if len(coders) == 1 else None
+    report["machine"] = machine_agreement(con, codebook, against, present) if against else {
+        "against": None, "coders": {}}
+    return report
+
+
+def _no_codes(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> str:
+    """Explain an empty report: nothing coded yet, or codes made under other versions."""
+    other = con.execute("""SELECT content_hash, count(DISTINCT coder) FROM code_assignments
+        WHERE codebook_id = ? GROUP BY ALL ORDER BY ALL""", [codebook.id]).fetchall()
+    if not other:
+        return (f"no codes for {codebook.id} yet; import coders' sheets (ethnoflow import-codes) "
+                "or run ethnoflow code first")
+    versions = ", ".join(f"{h[:12]} ({n} coders)" for h, n in other)
+    return (f"no codes under the current version of {codebook.id} ({codebook.content_hash[:12]}): "
+            f"the file changed since coding; codes exist under {versions}. Code again with this "
+            "version, or restore the file those codes were made with")
+
+
+def machine_agreement(con: duckdb.DuckDBPyConnection, codebook: Codebook, against: str,
+                      present: list[str]) -> dict[str, Any]:
+    """Kappa, precision, recall and F1 of every machine coder against ``against``, per code."""
+    if against not in present:
+        raise CodingError(f"no codes by {against} under this version of {codebook.id}")
+    h = codebook.content_hash
+    codes = [c.id for c in assignable_codes(codebook)]
+    machines = [m for m in MACHINE_CODERS if m in present]
+    frame = values(con, h, [against, *machines])
+    out: dict[str, Any] = {"against": against, "coders": {}}
+    for machine in machines:
+        per_code = {}
+        for code in codes:
+            table = wide(frame, code, [against, machine]).dropna()
+            per_code[code] = classification_metrics(table[against].astype(int).tolist(),
+                                                    table[machine].astype(int).tolist())
+        out["coders"][machine] = {"codes": per_code, "macro": _macro(per_code),
+                                  **_training(con, h, machine, against)}
+    return out
+
+
+def _macro(per_code: dict[str, dict[str, Any]]) -> dict[str, float | None]:
+    """Unweighted mean over codes of each metric, skipping codes where it is undefined."""
+    macro = {}
+    for key in ("kappa", "precision", "recall", "f1"):
+        defined = [m[key] for m in per_code.values() if m[key] is not None]
+        macro[key] = round(float(np.mean(defined)), 6) if defined else None
+    return macro
+
+
+def _training(con: duckdb.DuckDBPyConnection, content_hash: str, machine: str,
+              against: str) -> dict[str, Any]:
+    """Which human codes a machine coder learned from, and its out-of-fold metrics if any.
+
+    When it learned from the reference coder itself, the agreement above is in-sample on those
+    posts (flattering); the cross-validated figures are the honest ones.
+    """
+    rows = con.execute("""SELECT DISTINCT b.batch_id, b.config FROM code_assignments AS a
+        JOIN coding_batches AS b USING (batch_id)
+        WHERE a.coder = ? AND a.content_hash = ?""", [machine, content_hash]).fetchall()
+    configs = [json.loads(cfg) for _, cfg in rows]
+    if machine == "auto":  # trained through its components
+        components = [c for cfg in configs for c in cfg.get("components", {}).values()]
+        configs = [json.loads(r[0]) for r in con.execute(
+            "SELECT config FROM coding_batches WHERE list_contains(?, batch_id)", [components]).fetchall()]
+    trained_on = sorted({c for cfg in configs for c in cfg.get("trained_on") or []})
+    found = {}
+    for batch_id, _ in rows:
+        for code_id, metrics in con.execute("""SELECT code_id, metrics FROM coder_models
+                WHERE batch_id = ? AND metrics IS NOT NULL ORDER BY code_id""", [batch_id]).fetchall():
+            found[code_id] = json.loads(metrics)
+    key = "sources" if machine == "auto" else "cross_validated"
+    return {"trained_on": trained_on, "in_sample": against in trained_on, key: found}
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The report as aligned text for the terminal."""
+    lines = [f"{report['codebook']} (version {report['version'][:12]}), coders: "
+             f"{', '.join(report['coders']) or 'none'}",
+             f"{'code':<24}{'n':>5}{'agree':>8}{'cohen':>8}{'fleiss':>8}{'alpha':>8}  alpha 95% CI"]
+    rows = [*report["codes"].items()] + ([("OVERALL", report["overall"])] if report["overall"] else [])
+    for name, s in rows:
+        ci = s["ci95"].get("krippendorff_alpha")
+        lines.append(f"{name:<24}{s['n']:>5}{_f(s['percent_agreement'])}{_f(s['cohen_kappa'])}"
+                     f"{_f(s['fleiss_kappa'])}{_f(s['krippendorff_alpha'])}  "
+                     f"{'n/a' if not ci else f'[{ci[0]:.2f}, {ci[1]:.2f}]'}")
+    machine = report["machine"]
+    if machine["coders"]:
+        lines += ["", f"machine coders against {machine['against']} (macro over codes):",
+                  f"{'coder':<24}{'kappa':>8}{'prec':>8}{'recall':>8}{'f1':>8}"]
+        for name, m in machine["coders"].items():
+            mac = m["macro"]
+            note = "  (trained on these codes: in-sample)" if m["in_sample"] else ""
+            lines.append(f"{name:<24}{_f(mac['kappa'])}{_f(mac['precision'])}"
+                         f"{_f(mac['recall'])}{_f(mac['f1'])}{note}")
+    return "\n".join(lines)
+
+
+def _f(value: float | None) -> str:
+    return f"{'n/a':>8}" if value is None else f"{value:>8.3f}"

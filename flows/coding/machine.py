@@ -1,0 +1,325 @@
+"""Run the machine coders over the corpus, incrementally, and combine them into ``auto``.
+
+Coders and their names in ``code_assignments``:
+
+- ``auto:rules`` (:mod:`flows.coding.rules`), always;
+- ``auto:semantic`` (:mod:`flows.coding.semantic`), when an embedder is given;
+- ``auto:supervised`` (:mod:`flows.coding.supervised`), when an embedder is given and there
+  are human codes to learn from: the coders of ``train_from``, else ``consensus`` if it has
+  coded this codebook version, else none;
+- ``auto``, the decision reports and exports use. Per code it takes one *source*:
+  ``rules``, ``semantic``, ``rules+semantic`` (either says present) or ``supervised``.
+  With human codes to learn from, the source is the one with the highest Cohen's kappa
+  against those codes: the supervised model's out-of-fold kappa (cross-validated by author),
+  the rules' kappa on the labelled posts, and the semantic ones' with their threshold
+  calibrated on the same posts (one parameter per code; slightly optimistic). Ties go to the
+  simpler source (in the order above). Without human codes (or with fewer than 5 posts coded
+  present, or absent, for the code): ``rules+semantic`` when the
+  codebook says the code's rules are not enough (``rule_coverage`` ``partial`` or
+  ``semantic``), else ``rules`` (an uncalibrated threshold never overrides a codebook that
+  claims its rules suffice); ``rules`` alone without an embedder. The choice, with the
+  kappas behind it, is stored in ``coder_models`` under the ``auto`` batch. The score is the
+  chosen source's score (supervised probability, semantic score, rule hits; ``rules+semantic``
+  gives 1.0 where a rule matched, else the semantic score).
+
+New or changed: each coder's batch id is the sha256 of its coder name, the codebook's content
+hash and its configuration (method version, model id, thresholds, training coders and a digest
+of the training labels). A post is (re-)coded when some coder has no row for it under its
+current batch id with the post's current text hash; then every coder codes it again. A changed
+configuration (new human codes, a recalibrated threshold, a new model) re-codes every post.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from flows.codebook import Code, Codebook, assignable_codes
+from flows.coding.rules import RulesCoder
+from flows.coding.semantic import MIN_EACH, SemanticCoder
+from flows.coding.store import CONSENSUS, MACHINE_CODERS, CodingError, coders_with_codes, digest
+from flows.coding.store import posts_to_code, register_codebook, replace_assignments, values
+from flows.coding.store import write_batch
+from flows.coding.supervised import SupervisedCoder, features
+from flows.db import transaction
+
+COMBINED_VERSION = "combined/1"
+METHODS = {"auto:rules": "rules", "auto:semantic": "semantic", "auto:supervised": "supervised",
+           "auto": "combined"}
+
+
+def training_coders(con: duckdb.DuckDBPyConnection, content_hash: str,
+                    train_from: list[str] | None) -> list[str]:
+    """The human coders to learn from (see the module docstring); checks they have codes."""
+    present = coders_with_codes(con, content_hash)
+    if not train_from:
+        return [CONSENSUS] if CONSENSUS in present else []
+    bad = [c for c in train_from if c.startswith("auto") or c not in present]
+    if bad:
+        people = [c for c in present if not c.startswith("auto")]
+        raise CodingError(f"cannot train from {', '.join(bad)}: no human codes under this "
+                          f"codebook version; human coders with codes: {', '.join(people) or 'none'}")
+    return list(train_from)
+
+
+def labels(con: duckdb.DuckDBPyConnection, content_hash: str, coders: list[str],
+           codes: list[Code]) -> pd.DataFrame:
+    """One row per post the coders coded: author, text, and per code the majority value.
+
+    Several coders: a code is present when at least half of the coders who coded the post
+    marked it (a split decision counts as present).
+    """
+    frame = values(con, content_hash, coders)
+    table = (frame.groupby(["platform", "post_id", "code_id"])["value"].mean() >= 0.5)
+    wide = table.astype(int).unstack("code_id").reindex(columns=[c.id for c in codes])
+    posts = con.execute("""SELECT platform, post_id, author_id, coalesce(text, '') AS text
+        FROM posts""").df().set_index(["platform", "post_id"])
+    out = posts.join(wide.dropna(), how="inner").reset_index()
+    out = out.merge(_docs(con), on=["platform", "post_id"], how="left")
+    out["doc"] = out["doc"].fillna("")
+    return out.sort_values(["platform", "post_id"]).reset_index(drop=True)
+
+
+def code_corpus(con: duckdb.DuckDBPyConnection, codebook: Codebook, *, embedder: Any = None,
+                train_from: list[str] | None = None, seed: int = 0) -> dict[str, Any]:
+    """Code every post with the machine coders, re-coding only what is new or changed.
+
+    Args:
+        con: The store.
+        codebook: The codebook to code with (registered as its current version).
+        embedder: A ``flows.embed`` embedder (``.model_id``, ``.encode``); ``None`` runs the
+            rules alone (then ``auto`` is ``auto:rules``).
+        train_from: Human coders whose codes calibrate and train the coders.
+        seed: Seed of the cross-validation folds and models.
+
+    Returns:
+        ``{"codebook", "version", "posts", "coded", "trained_on", "coders", "models", "auto",
+        "auto_choice"}``: posts (re-)coded now, out-of-fold metrics per trained code, and the
+        source ``auto`` follows per code with the kappas behind the choice (when anything was coded).
+    """
+    h, codes = codebook.content_hash, assignable_codes(codebook)
+    trained_on = training_coders(con, h, train_from)
+    embed = _embed_fn(con, embedder)
+    rules = RulesCoder(codebook, codes)
+    semantic, supervised, labelled = None, None, None
+    if embed is not None:
+        semantic = SemanticCoder(codebook, codes, embed, embedder.model_id)
+        if trained_on:
+            labelled = labels(con, h, trained_on, codes)
+            vectors = embed(labelled["doc"].tolist())
+            semantic.calibrate(vectors, {c.id: labelled[c.id].to_numpy() for c in codes}, trained_on)
+            supervised = SupervisedCoder({"model": embedder.model_id, "codebook": h, "seed": seed,
+                                          "trained_on": trained_on, "labels": _label_digest(labelled),
+                                          "semantic": semantic.config})
+    coders = [c for c in (rules, semantic, supervised) if c is not None]
+    batches = {c.name: _batch(c.name, h, c.config) for c in coders}
+    auto_config = {"method": COMBINED_VERSION, "components": dict(batches)}
+    batches["auto"] = _batch("auto", h, auto_config)
+    todo = _todo(con, h, batches, embed is not None)
+    summary = {"codebook": codebook.id, "version": h, "coded": len(todo), "trained_on": trained_on,
+               "coders": sorted(batches), "models": {}}
+    summary["posts"] = con.execute("SELECT count(*) FROM posts WHERE kind <> 'repost'").fetchall()[0][0]
+    if todo.empty:
+        with transaction(con):
+            register_codebook(con, codebook)  # still makes this version the current one
+        return summary
+    texts = todo["text"].tolist()
+    counts = {k: np.asarray(v) for k, v in rules.hit_counts(texts).items()}
+    outputs = {"auto:rules": rules.score(texts)}
+    on_labels, y = None, None
+    if labelled is not None:
+        y = {c.id: labelled[c.id].to_numpy() for c in codes}
+        on_labels = _labelled_outputs(rules, semantic, labelled, embed)
+    if semantic is not None:
+        vectors = embed(todo["doc"].tolist())
+        outputs["auto:semantic"] = semantic.decide(vectors)
+        if supervised is not None:
+            _train(supervised, on_labels, labelled, codes, seed)
+            outputs["auto:supervised"] = _supervised_outputs(supervised, codes, vectors, counts,
+                                                             outputs["auto:semantic"])
+            summary["models"] = {r["code_id"]: r["metrics"] for r in supervised.models()}
+    choice = choose(codes, on_labels, y, supervised, semantic is not None)
+    summary["auto"] = {code_id: c["source"] for code_id, c in choice.items()}
+    summary["auto_choice"] = choice
+    outputs["auto"] = combine(codes, outputs, choice)
+    frame = _rows(todo, codebook, outputs, batches)
+    with transaction(con):
+        register_codebook(con, codebook)
+        written = {c.name: write_batch(con, c.name, codebook, METHODS[c.name], c.config) for c in coders}
+        written["auto"] = write_batch(con, "auto", codebook, "combined", auto_config)
+        if written != batches:  # the rows below would point at batches nobody can look up
+            raise RuntimeError("batch ids changed between planning and writing")
+        _write_models(con, batches, semantic, supervised)
+        _write_choice(con, batches["auto"], choice)
+        stale = [m for m in MACHINE_CODERS if m not in batches]
+        con.execute("DELETE FROM code_assignments WHERE content_hash = ? AND list_contains(?, coder)",
+                    [h, stale])
+        replace_assignments(con, frame)
+    return summary
+
+
+def _docs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The text embedded for each post (``flows.embed.post_docs``: URLs and leading @mentions
+    removed), shared with the topic stage's embedding cache; rules read the raw text."""
+    from flows.embed import post_docs
+
+    return post_docs(con).select("platform, post_id, doc").df()
+
+
+def _embed_fn(con: duckdb.DuckDBPyConnection, embedder: Any):
+    if embedder is None:
+        return None
+    from flows.embed import embed_texts
+
+    return lambda texts: np.asarray(embed_texts(con, embedder, list(texts)), dtype=np.float32)
+
+
+def _batch(coder: str, content_hash: str, config: dict[str, Any]) -> str:
+    method = METHODS[coder]
+    return digest({"coder": coder, "codebook": content_hash, "method": method, "config": config})
+
+
+def _label_digest(labelled: pd.DataFrame) -> str:
+    cols = [c for c in labelled.columns if c not in ("author_id", "text", "doc")]
+    return digest(labelled[cols].astype(str).values.tolist())
+
+
+def _todo(con: duckdb.DuckDBPyConnection, content_hash: str, batches: dict[str, str],
+          with_docs: bool) -> pd.DataFrame:
+    """Posts any coder still has to code, as one frame sorted by platform and post id."""
+    parts = [posts_to_code(con, coder, content_hash, batch) for coder, batch in batches.items()]
+    todo = pd.concat(parts).drop_duplicates(["platform", "post_id"])
+    if with_docs and not todo.empty:
+        todo = todo.merge(_docs(con), on=["platform", "post_id"], how="left")
+        todo["doc"] = todo["doc"].fillna("")
+    return todo.sort_values(["platform", "post_id"]).reset_index(drop=True)
+
+
+def _labelled_outputs(rules: RulesCoder, semantic: SemanticCoder | None, labelled: pd.DataFrame,
+                      embed) -> dict[str, Any]:
+    """The rules' and semantic coder's output on the human-coded posts (with their vectors)."""
+    texts = labelled["text"].tolist()
+    out: dict[str, Any] = {"auto:rules": rules.score(texts), "counts": rules.hit_counts(texts)}
+    if semantic is not None:
+        out["vectors"] = embed(labelled["doc"].tolist())
+        out["auto:semantic"] = semantic.decide(out["vectors"])
+    return out
+
+
+def _train(supervised: SupervisedCoder, on_labels: dict[str, Any], labelled: pd.DataFrame,
+           codes: list[Code], seed: int) -> None:
+    groups = labelled["author_id"].fillna("").to_numpy()
+    for code in codes:
+        x = features(on_labels["vectors"], np.asarray(on_labels["counts"][code.id]),
+                     on_labels["auto:semantic"][code.id][1])
+        supervised.fit(code.id, x, labelled[code.id].to_numpy(), groups, seed)
+
+
+def _supervised_outputs(supervised: SupervisedCoder, codes: list[Code], vectors: np.ndarray,
+                        counts: dict[str, np.ndarray], sem: dict[str, tuple]) -> dict[str, tuple]:
+    out = {}
+    for code in codes:
+        decided = supervised.decide(code.id, features(vectors, counts[code.id], sem[code.id][1]))
+        if decided is not None:
+            out[code.id] = decided
+    return out
+
+
+SOURCES = ("rules", "semantic", "rules+semantic", "supervised")
+
+
+def choose(codes: list[Code], labelled: dict[str, dict[str, tuple]] | None,
+           y: dict[str, np.ndarray] | None, supervised: SupervisedCoder | None,
+           has_semantic: bool) -> dict[str, dict[str, Any]]:
+    """Per code, the source ``auto`` follows and the kappas behind the choice."""
+    from flows.agreement_stats import cohen_kappa
+
+    choice = {}
+    for code in codes:
+        positives = None if y is None else int(np.sum(y[code.id]))
+        if labelled is None or y is None or min(positives, len(y[code.id]) - positives) < MIN_EACH:
+            source = "rules+semantic" if has_semantic and code.rule_coverage != "rules" else "rules"
+            basis = "rule_coverage" if y is None else f"rule_coverage ({positives} human positives)"
+            choice[code.id] = {"source": source, "kappas": None, "basis": basis}
+            continue
+        candidates = {}
+        for source in SOURCES[:3] if has_semantic else SOURCES[:1]:
+            kappa = cohen_kappa([y[code.id], _source_values(labelled, code.id, source)])
+            candidates[source] = kappa
+        if supervised is not None and code.id in supervised.trained:
+            candidates["supervised"] = supervised.trained[code.id]["metrics"]["kappa"]
+        ranked = sorted(candidates, key=lambda s: (-(candidates[s] if candidates[s] is not None
+                                                     else -np.inf), SOURCES.index(s)))
+        choice[code.id] = {"source": ranked[0], "basis": "human codes",
+                           "kappas": {k: None if v is None else round(v, 6)
+                                      for k, v in candidates.items()}}
+    return choice
+
+
+def _source_values(outputs: dict[str, dict[str, tuple]], code_id: str, source: str) -> np.ndarray:
+    rules = np.asarray(outputs["auto:rules"][code_id][0])
+    if source == "rules":
+        return rules
+    semantic = np.asarray(outputs["auto:semantic"][code_id][0])
+    return semantic if source == "semantic" else np.maximum(rules, semantic)
+
+
+def combine(codes: list[Code], outputs: dict[str, dict[str, tuple]],
+            choice: dict[str, dict[str, Any]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The ``auto`` values and scores per code, following ``choice``."""
+    combined = {}
+    for code in codes:
+        source = choice[code.id]["source"]
+        if source == "supervised":
+            combined[code.id] = outputs["auto:supervised"][code.id]
+        elif source == "rules":
+            combined[code.id] = outputs["auto:rules"][code.id]
+        elif source == "semantic":
+            combined[code.id] = outputs["auto:semantic"][code.id]
+        else:
+            rule_values = np.asarray(outputs["auto:rules"][code.id][0])
+            sem_scores = np.asarray(outputs["auto:semantic"][code.id][1])
+            combined[code.id] = (_source_values(outputs, code.id, source),
+                                 np.where(rule_values > 0, 1.0, sem_scores))
+    return combined
+
+
+def _rows(todo: pd.DataFrame, codebook: Codebook, outputs: dict[str, dict[str, tuple]],
+          batches: dict[str, str]) -> pd.DataFrame:
+    parts = []
+    for coder, per_code in outputs.items():
+        for code_id, (vals, scores) in per_code.items():
+            parts.append(pd.DataFrame({
+                "platform": todo["platform"], "post_id": todo["post_id"],
+                "codebook_id": codebook.id, "content_hash": codebook.content_hash,
+                "code_id": code_id, "coder": coder, "value": np.asarray(vals, dtype="int8"),
+                "score": np.asarray(scores, dtype=float), "text_sha256": todo["text_sha256"],
+                "batch_id": batches[coder]}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _write_choice(con: duckdb.DuckDBPyConnection, batch: str,
+                  choice: dict[str, dict[str, Any]]) -> None:
+    import json
+
+    con.execute("DELETE FROM coder_models WHERE batch_id = ?", [batch])
+    con.executemany("INSERT INTO coder_models VALUES (?, ?, NULL, NULL, 0, 0, ?)",
+                    [[batch, code_id, json.dumps(c)] for code_id, c in choice.items()])
+
+
+def _write_models(con: duckdb.DuckDBPyConnection, batches: dict[str, str],
+                  semantic: SemanticCoder | None, supervised: SupervisedCoder | None) -> None:
+    import json
+
+    for coder in (semantic, supervised):
+        if coder is None:
+            continue
+        batch = batches[coder.name]
+        con.execute("DELETE FROM coder_models WHERE batch_id = ?", [batch])
+        con.executemany("INSERT INTO coder_models VALUES (?, ?, ?, ?, ?, ?, ?)", [
+            [batch, r["code_id"], r["threshold"], r["calibrated_on"], r["n_labelled"],
+             r["n_positive"], None if r["metrics"] is None else json.dumps(r["metrics"])]
+            for r in coder.models()])

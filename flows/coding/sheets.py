@@ -1,0 +1,138 @@
+"""Coding sheets as CSV or XLSX: written safe against formula injection, read back exactly.
+
+A text cell that starts with ``=``, ``+``, ``-``, ``@`` (or tab or carriage return) would be run
+as a formula by a spreadsheet program, so it is written with a leading ``'``. A cell that
+really starts with ``'`` gets one more, so reading strips exactly one ``'`` from any cell
+that starts with it and gives back the original text.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SUFFIXES = (".csv", ".xlsx")
+
+
+class SheetError(Exception):
+    """The sheet cannot be read or written at all (wrong suffix, not a spreadsheet)."""
+
+
+def neutralise(value: Any) -> Any:
+    """Prefix ``'`` to text a spreadsheet would run as a formula (and to text starting with ``'``)."""
+    if isinstance(value, str) and value.startswith((*FORMULA_STARTS, "'")):
+        return "'" + value
+    return value
+
+
+def restore(value: str) -> str:
+    """Undo :func:`neutralise`."""
+    return value[1:] if value.startswith("'") else value
+
+
+def column_letter(index: int) -> str:
+    """Spreadsheet column name of a 0-based index: 0 -> A, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _suffix(path: Path) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise SheetError(f"{path}: a coding sheet is a .csv or .xlsx file; rename it or "
+                         "save it in one of those formats")
+    return suffix
+
+
+def write_sheet(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
+    """Write a sheet (CSV as UTF-8 with a byte-order mark, so Excel reads accents; or XLSX)."""
+    path = Path(path)
+    suffix = _suffix(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    safe = [[neutralise(cell) for cell in row] for row in rows]
+    if suffix == ".csv":
+        with open(path, "w", newline="", encoding="utf-8-sig") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(safe)
+        return path
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "coding"
+    sheet.append(header)
+    for row in safe:
+        sheet.append(["" if cell is None else cell for cell in row])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    if "text" in header:  # long posts wrap instead of running across the code columns
+        letter = column_letter(header.index("text"))
+        sheet.column_dimensions[letter].width = 60
+        for cell in sheet[letter][1:]:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "B2"
+    book.save(path)
+    return path
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as text: integral numbers without '.0', booleans as yes/no, None as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_sheet(path: Path) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a sheet, every cell as text with neutralising undone.
+
+    Formulas are read as written (``=1+1``), never evaluated, so they fail validation
+    instead of slipping through as their cached result.
+
+    Raises:
+        SheetError: missing file, wrong suffix, or a file that is not a readable sheet.
+    """
+    path = Path(path)
+    suffix = _suffix(path)
+    if not path.is_file():
+        raise SheetError(f"{path}: no such file; check the path")
+    try:
+        raw = _read_csv(path) if suffix == ".csv" else _read_xlsx(path)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise SheetError(f"{path}: cannot read the CSV ({exc}); save it as UTF-8 CSV") from None
+    except Exception as exc:  # openpyxl raises several kinds for a damaged or wrong file
+        if suffix == ".csv":
+            raise
+        raise SheetError(f"{path}: not a readable .xlsx workbook ({exc}); save it again "
+                         "from your spreadsheet program as .xlsx") from None
+    if not raw:
+        raise SheetError(f"{path}: the sheet is empty; it needs a header row with post_id")
+    cells = [[restore(_cell_text(v)) for v in row] for row in raw]
+    width = len(cells[0])
+    return cells[0], [row + [""] * (width - len(row)) for row in cells[1:]]
+
+
+def _read_csv(path: Path) -> list[list[Any]]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return list(csv.reader(handle))
+
+
+def _read_xlsx(path: Path) -> list[list[Any]]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=False)
+    try:
+        return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        book.close()

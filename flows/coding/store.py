@@ -1,0 +1,176 @@
+"""Codebook versions and code assignments in the store: write them, read them, export them.
+
+A codebook is registered (its version, canonical JSON and codes) whenever a command loads it,
+and becomes the *current* version of its id, the one the ``code_values`` view shows. Older
+versions and every assignment made under them stay in the tables, keyed by content hash.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from flows.codebook import Codebook, CodebookError, canonical_json, discover, iter_codes
+from flows.codebook import load_codebook, shipped_dir
+from flows.db import sql_text
+
+MACHINE_CODERS = ("auto", "auto:rules", "auto:semantic", "auto:supervised")
+CONSENSUS = "consensus"
+HUMAN_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+
+
+class CodingError(Exception):
+    """Problems a researcher can fix; ``str()`` gives one per line."""
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def digest(value: Any) -> str:
+    """sha256 (hex) of a JSON-able value in canonical form (sorted keys, no spaces)."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def search_dirs(schemes: Path | None = None) -> list[Path]:
+    """Where codebooks are looked up: the shipped ones, then a study's own ``coding_schemes/``."""
+    return [shipped_dir()] + ([Path(schemes)] if schemes else [])
+
+
+def resolve_codebook(ref: str, schemes: Path | None = None) -> Codebook:
+    """Load a codebook by id (shipped or in ``schemes``) or by the path of its YAML file.
+
+    Raises:
+        CodebookError: the file is invalid, or no codebook has that id (the message lists them).
+    """
+    if ref.endswith((".yaml", ".yml")) or "/" in ref:
+        return load_codebook(ref)
+    found = discover(search_dirs(schemes))
+    if ref not in found:
+        known = ", ".join(sorted(found)) or "none"
+        raise CodebookError([f"no codebook with id '{ref}'; known: {known} "
+                             "(or give the path of a .yaml file)"])
+    return load_codebook(found[ref])
+
+
+def register_codebook(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> str:
+    """Record this version of ``codebook`` (once) and make it current; return its hash."""
+    h = codebook.content_hash
+    if not con.execute("SELECT 1 FROM codebook_versions WHERE content_hash = ?", [h]).fetchall():
+        con.execute("INSERT INTO codebook_versions VALUES (?, ?, ?, ?, ?)",
+                    [h, codebook.id, codebook.version, codebook.title, canonical_json(codebook)])
+        con.executemany("INSERT INTO codebook_codes VALUES (?, ?, ?, ?, ?, ?, ?)", [
+            [h, n.code.id, n.parent.id if n.parent else None, n.depth, i, n.code.label,
+             bool(n.code.assignable)] for i, n in enumerate(iter_codes(codebook))])
+    con.execute("INSERT OR REPLACE INTO codebook_current VALUES (?, ?)", [codebook.id, h])
+    return h
+
+
+def check_human_coder(name: str) -> str:
+    """A person's coder name (or ``consensus``); machine names and odd characters are refused."""
+    if name.lower().startswith("auto") or not HUMAN_RE.match(name):
+        raise CodingError(f"coder name {name!r} is not allowed; use letters, digits, '.', '-' or "
+                          "'_', starting with a letter, and not starting with 'auto' (reserved "
+                          "for machine coders)")
+    return name
+
+
+def write_batch(con: duckdb.DuckDBPyConnection, coder: str, codebook: Codebook, method: str,
+                config: dict[str, Any], round_id: str | None = None) -> str:
+    """Record a batch of assignments (idempotent); return its id."""
+    h = codebook.content_hash
+    batch_id = digest({"coder": coder, "codebook": h, "method": method, "config": config})
+    con.execute("INSERT OR IGNORE INTO coding_batches VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [batch_id, coder, codebook.id, h, method, json.dumps(config, sort_keys=True),
+                 round_id])
+    return batch_id
+
+
+def replace_assignments(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> int:
+    """Write assignments, replacing the same coder's earlier rows for those posts and version.
+
+    ``rows`` has the columns of ``code_assignments``. Other coders' rows are never touched.
+    """
+    if rows.empty:
+        return 0
+    con.register("_new_assignments", rows)
+    try:
+        con.execute("""
+            DELETE FROM code_assignments AS a USING (
+                SELECT DISTINCT platform, post_id, content_hash, coder FROM _new_assignments) AS n
+            WHERE a.platform = n.platform AND a.post_id = n.post_id
+              AND a.content_hash = n.content_hash AND a.coder = n.coder""")
+        con.execute("""INSERT INTO code_assignments SELECT platform, post_id, codebook_id,
+            content_hash, code_id, coder, value, score, text_sha256, batch_id
+            FROM _new_assignments""")
+    finally:
+        con.unregister("_new_assignments")
+    return len(rows)
+
+
+def posts_to_code(con: duckdb.DuckDBPyConnection, coder: str, content_hash: str,
+                  batch_id: str) -> pd.DataFrame:
+    """Posts ``coder`` has not coded with this configuration and their current text.
+
+    Reposts are not coded (their text is someone else's). Sorted by platform and post id.
+    """
+    return con.execute(sql_text("coding/posts_to_code.sql"),
+                       {"coder": coder, "content_hash": content_hash, "batch_id": batch_id}).df()
+
+
+def coders_with_codes(con: duckdb.DuckDBPyConnection, content_hash: str) -> list[str]:
+    """Every coder with assignments under this codebook version, sorted."""
+    return [r[0] for r in con.execute(
+        "SELECT DISTINCT coder FROM code_assignments WHERE content_hash = ? ORDER BY coder",
+        [content_hash]).fetchall()]
+
+
+def human_coders(con: duckdb.DuckDBPyConnection, content_hash: str) -> list[str]:
+    """People who coded under this version (``consensus`` and machine coders excluded)."""
+    return [c for c in coders_with_codes(con, content_hash)
+            if not c.startswith("auto") and c != CONSENSUS]
+
+
+def values(con: duckdb.DuckDBPyConnection, content_hash: str, coders: list[str]) -> pd.DataFrame:
+    """Assignments of ``coders`` under one version: platform, post_id, code_id, coder, value, score."""
+    return con.execute("""
+        SELECT platform, post_id, code_id, coder, value, score FROM code_assignments
+        WHERE content_hash = ? AND list_contains(?, coder)
+        ORDER BY platform, post_id, code_id, coder""", [content_hash, coders]).df()
+
+
+def wide(frame: pd.DataFrame, code_id: str, coders: list[str]) -> pd.DataFrame:
+    """One code as a posts × coders table of 0/1 with NaN where a coder did not code a post."""
+    part = frame[frame["code_id"] == code_id]
+    table = part.pivot_table(index=["platform", "post_id"], columns="coder", values="value",
+                             aggfunc="first")
+    return table.reindex(columns=coders).astype(float)
+
+
+def export_codes(con: duckdb.DuckDBPyConnection, out: Path, codebooks: list[str] | None = None,
+                 coders: list[str] | None = None) -> int:
+    """Write ``post_id,codebook,code,coder,value,score`` for current codebook versions.
+
+    Returns:
+        The number of rows written (score is empty for people).
+    """
+    rows = con.execute("""
+        SELECT post_id, codebook, code, coder, value, score FROM code_values
+        WHERE (? IS NULL OR list_contains(?, codebook)) AND (? IS NULL OR list_contains(?, coder))
+        ORDER BY codebook, platform, post_id, code, coder""",
+                       [codebooks, codebooks, coders, coders]).fetchall()
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["post_id", "codebook", "code", "coder", "value", "score"])
+        writer.writerows([*row[:5], "" if row[5] is None else repr(round(row[5], 6))]
+                         for row in rows)
+    return len(rows)

@@ -1,0 +1,114 @@
+"""The ``auto:supervised`` coder: one logistic regression per code, learned from human codes.
+
+Features per post: its embedding, ``log1p`` of the number of the code's rules that match, and
+its ``auto:semantic`` score for the code. Model: scikit-learn ``LogisticRegression`` (L2,
+``C=1``, balanced class weights, lbfgs). A code gets a model only with at least
+:data:`MIN_EACH` human-coded posts present and absent.
+
+Honest metrics: folds are grouped by author (``StratifiedGroupKFold``), so a post is never
+scored by a model that saw the same author's posts; the decision threshold is the one that
+maximises Cohen's kappa on the out-of-fold probabilities, and the stored metrics
+(kappa, precision, recall, F1) are those of the out-of-fold decisions at that threshold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from flows.agreement_stats import classification_metrics
+from flows.coding.semantic import best_threshold
+
+SUPERVISED_VERSION = "supervised/1"
+MIN_EACH = 5
+MAX_FOLDS = 5
+PARAMS = {"C": 1.0, "class_weight": "balanced", "max_iter": 2000}
+
+
+def features(vectors: np.ndarray, rule_counts: np.ndarray, semantic: np.ndarray) -> np.ndarray:
+    """The design matrix of one code: embedding, log1p(rule hits), semantic score."""
+    return np.hstack([vectors, np.log1p(rule_counts)[:, None], semantic[:, None]])
+
+
+def _folds(y: np.ndarray, groups: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    smallest = int(min(y.sum(), (1 - y).sum()))
+    n_groups = len(np.unique(groups))
+    if n_groups >= 3:
+        k = min(MAX_FOLDS, smallest, n_groups)
+        splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+        return list(splitter.split(np.zeros(len(y)), y, groups))
+    splitter = StratifiedKFold(n_splits=min(MAX_FOLDS, smallest), shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(y)), y))
+
+
+def _model(seed: int) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(random_state=seed, **PARAMS)
+
+
+def train(x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int) -> dict[str, Any] | None:
+    """Cross-validate, pick the threshold, then fit on every labelled post.
+
+    Returns:
+        ``{"model", "threshold", "metrics"}``, or ``None`` with too few positives or negatives.
+    """
+    y = np.asarray(y, dtype=int)
+    if y.sum() < MIN_EACH or (1 - y).sum() < MIN_EACH:
+        return None
+    oof = np.zeros(len(y))
+    folds = _folds(y, groups, seed)
+    for fit_idx, test_idx in folds:
+        if len(np.unique(y[fit_idx])) < 2:  # a fold without one class cannot be fitted
+            oof[test_idx] = y[fit_idx].mean()
+            continue
+        oof[test_idx] = _model(seed).fit(x[fit_idx], y[fit_idx]).predict_proba(x[test_idx])[:, 1]
+    threshold = best_threshold(oof, y)
+    threshold = 0.5 if threshold is None else threshold
+    metrics = classification_metrics(y.tolist(), (oof >= threshold).astype(int).tolist())
+    metrics |= {"folds": len(folds), "grouped_by": "author", "threshold": round(threshold, 6)}
+    return {"model": _model(seed).fit(x, y), "threshold": threshold, "metrics": metrics}
+
+
+class SupervisedCoder:
+    """Per-code models trained by :func:`train`; codes without enough human codes get none."""
+
+    name = "auto:supervised"
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.base_config = config
+        self.trained: dict[str, dict[str, Any]] = {}
+        self.counts: dict[str, tuple[int, int]] = {}
+
+    def fit(self, code_id: str, x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int) -> None:
+        """Train one code's model (skipped, and remembered as such, with too few codes)."""
+        self.counts[code_id] = (int(len(y)), int(np.sum(y)))
+        result = train(x, y, groups, seed)
+        if result is not None:
+            self.trained[code_id] = result
+
+    def decide(self, code_id: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(values, probabilities)`` for one code, or ``None`` when it has no model."""
+        if code_id not in self.trained:
+            return None
+        found = self.trained[code_id]
+        prob = found["model"].predict_proba(x)[:, 1]
+        return (prob >= found["threshold"]).astype(int), prob
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {**self.base_config, "method": SUPERVISED_VERSION, "params": PARAMS}
+
+    def models(self) -> list[dict[str, Any]]:
+        """Rows for ``coder_models``: per code, threshold and out-of-fold metrics (or none)."""
+        rows = []
+        for code_id, (n, pos) in sorted(self.counts.items()):
+            found = self.trained.get(code_id)
+            rows.append({"code_id": code_id, "threshold": found["threshold"] if found else None,
+                         "calibrated_on": ",".join(self.base_config["trained_on"]),
+                         "n_labelled": n, "n_positive": pos,
+                         "metrics": found["metrics"] if found else None})
+        return rows
