@@ -1,0 +1,39 @@
+"""What every section builder is given: the connection, the settings and shared facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from flows.report.privacy import Privacy
+from flows.report.settings import ReportSettings
+
+# Rows a CSV keeps at most (the HTML shows `max_rows`); past it the table says how many exist.
+CSV_ROWS = 10_000
+# Lines drawn in one over-time chart; the CSV holds every series.
+MAX_SERIES = 8
+
+
+@dataclass
+class Context:
+    """Shared by the section builders of one report."""
+
+    con: duckdb.DuckDBPyConnection
+    settings: ReportSettings
+    privacy: Privacy
+    study: dict[str, Any]
+    seed: int
+    studied: list[dict] = field(default_factory=list)  # selected superusers, rank order
+    facts: dict[str, Any] = field(default_factory=dict)  # what sections learn for the methods
+
+    @property
+    def has_selection(self) -> bool:
+        """A superuser selection exists and selected at least one account."""
+        return bool(self.studied)
+
+    @property
+    def studied_scope(self) -> bool:
+        """Code tables count only the studied accounts' posts."""
+        return self.settings.accounts == "studied" and self.has_selection

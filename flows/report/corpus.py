@@ -1,0 +1,112 @@
+"""Section 1, Corpus: sources and what became of their records, platforms, dates, months,
+languages and kinds of post."""
+
+from __future__ import annotations
+
+from flows.report import svg
+from flows.report.context import CSV_ROWS, Context
+from flows.report.doc import Column, Figure, Note, Paragraph, Section, Table, pct
+from flows.report.reads import query, rows, scalar
+
+KINDS = ("original", "reply", "quote", "repost")
+KIND_LABELS = {"original": "originals", "reply": "replies", "quote": "quotes", "repost": "reposts"}
+
+
+def build(ctx: Context) -> Section:
+    """The corpus section; says so plainly when nothing has been ingested."""
+    section = Section("corpus", "Corpus")
+    totals = rows(ctx.con, """SELECT count(*) AS posts, count(DISTINCT (platform, author_id)) AS accounts,
+        min(created_at) AS first, max(created_at) AS last FROM report_posts""")[0]
+    ctx.facts["corpus"] = totals
+    sources = scalar(ctx.con, "SELECT count(*) FROM report_sources")
+    if not totals["posts"] and not sources:
+        section.status = "empty"
+        section.blocks.append(Note("No posts yet: nothing has been ingested into this store. "
+                                   "Run `ethnoflow ingest FILE...` first.", "empty"))
+        return section
+    section.blocks.append(Paragraph(_summary(ctx, totals, sources)))
+    section.blocks += [_sources(ctx, sources), _rejects(ctx), _platforms(ctx)]
+    section.blocks += _months(ctx)
+    section.blocks += [_kinds(ctx, totals["posts"]), _languages(ctx, totals["posts"])]
+    return section
+
+
+def _date(value) -> str:
+    return value.date().isoformat() if value is not None else "unknown"
+
+
+def _summary(ctx: Context, totals: dict, sources: int) -> str:
+    read = rows(ctx.con, """SELECT coalesce(sum(records_read), 0) AS read, coalesce(sum(ingested), 0) AS ingested,
+        coalesce(sum(duplicates), 0) AS duplicates, coalesce(sum(rejected), 0) AS rejected FROM report_sources""")[0]
+    ctx.facts["sources"] = dict(read, files=sources)
+    return (f"The store holds {totals['posts']:,} posts by {totals['accounts']:,} accounts, dated "
+            f"{_date(totals['first'])} to {_date(totals['last'])} (UTC). They came from {sources:,} source "
+            f"file{'s' if sources != 1 else ''}: of {read['read']:,} records read, {read['ingested']:,} were new "
+            f"posts, {read['duplicates']:,} were posts already stored (or repeated) and {read['rejected']:,} "
+            "were kept aside as rejects with their reason.")
+
+
+def _sources(ctx: Context, total: int) -> Table:
+    found = rows(ctx.con, """SELECT name, format, preset, parser_version, records_read, ingested, duplicates,
+        rejected FROM report_sources ORDER BY name, sha256 LIMIT ?""", [CSV_ROWS])
+    columns = [Column("file", "File"), Column("format", "Format"), Column("parser", "Parser"),
+               Column("records_read", "Records read", "int"), Column("ingested", "Ingested", "int"),
+               Column("duplicates", "Duplicates", "int"), Column("rejected", "Rejected", "int")]
+    data = [[r["name"], r["format"] + (f" ({r['preset']})" if r["preset"] else ""), r["parser_version"],
+             r["records_read"], r["ingested"], r["duplicates"], r["rejected"]] for r in found]
+    return Table("corpus_sources", "Source files and what became of their records", columns, data, total=total)
+
+
+def _rejects(ctx: Context) -> Table | Note:
+    total = scalar(ctx.con, "SELECT count(*) FROM report_rejects")
+    if not total:
+        return Note("No record was rejected.")
+    found = rows(ctx.con, "SELECT reason, records, sources FROM report_rejects ORDER BY records DESC, reason "
+                          "LIMIT ?", [CSV_ROWS])
+    columns = [Column("reason", "Reason"), Column("records", "Records", "int"), Column("sources", "Files", "int")]
+    data = [[ctx.privacy.text(r["reason"]), r["records"], r["sources"]] for r in found]
+    return Table("corpus_rejects", "Rejected records by reason", columns, data, total=total)
+
+
+def _platforms(ctx: Context) -> Table:
+    found = rows(ctx.con, """SELECT platform, count(*) AS posts, count(DISTINCT author_id) AS accounts,
+        min(created_at) AS first, max(created_at) AS last FROM report_posts GROUP BY platform ORDER BY platform""")
+    columns = [Column("platform", "Platform"), Column("posts", "Posts", "int"),
+               Column("accounts", "Accounts", "int"), Column("first", "First post", "key"),
+               Column("last", "Last post", "key")]
+    data = [[r["platform"], r["posts"], r["accounts"], _date(r["first"]), _date(r["last"])] for r in found]
+    return Table("corpus_platforms", "Platforms", columns, data)
+
+
+def _months(ctx: Context) -> list:
+    found = query(ctx.con, "corpus_months")
+    if not found:
+        return [Note("No post has a date, so there is no timeline.", "empty")]
+    labels = [r["month"].isoformat()[:7] for r in found]
+    series = [(KIND_LABELS[k], [float(r[k]) for r in found]) for k in KINDS]
+    columns = [Column("month", "Month", "key")] + [Column(k, KIND_LABELS[k].capitalize(), "int") for k in KINDS]
+    columns.append(Column("posts", "All posts", "int"))
+    data = [[label] + [r[k] for k in KINDS] + [r["posts"]] for label, r in zip(labels, found)]
+    chart = svg.stacked_bars(labels, series, title="Posts per month (UTC) by kind of post")
+    table = Table("corpus_months", "Posts per month (UTC)", columns, data, limit=240)
+    return [Figure(chart, "Posts per month (UTC), stacked by kind of post.", "corpus_months"), table]
+
+
+def _kinds(ctx: Context, posts: int) -> Table:
+    found = {r["kind"]: r["n"] for r in rows(ctx.con, "SELECT kind, count(*) AS n FROM report_posts "
+                                                      "GROUP BY kind ORDER BY kind")}
+    ctx.facts["kinds"] = found
+    columns = [Column("kind", "Kind"), Column("posts", "Posts", "int"), Column("share", "% of posts", "pct")]
+    data = [[k, found.get(k, 0), pct(found.get(k, 0), posts)] for k in KINDS]
+    return Table("corpus_kinds", "Originals, replies, quotes and reposts", columns, data)
+
+
+def _languages(ctx: Context, posts: int) -> Table:
+    total = scalar(ctx.con, "SELECT count(DISTINCT lang) FROM report_posts")
+    found = rows(ctx.con, "SELECT lang, count(*) AS n FROM report_posts GROUP BY lang ORDER BY n DESC, lang "
+                          "LIMIT ?", [CSV_ROWS])
+    ctx.facts["languages"] = [(r["lang"], r["n"]) for r in found[:5]]
+    columns = [Column("language", "Language"), Column("posts", "Posts", "int"), Column("share", "% of posts", "pct")]
+    data = [[r["lang"], r["n"], pct(r["n"], posts)] for r in found]
+    return Table("corpus_languages", "Languages (as the platform or collector recorded them)", columns, data,
+                 total=total)

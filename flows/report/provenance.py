@@ -1,0 +1,71 @@
+"""What made a report: software versions, code version and the inputs' content hashes.
+
+Nothing here reads the clock: two reports built from the same store with the same software
+carry the same provenance, so `ethnoflow report --verify` can compare them byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from flows.report.reads import rows, scalar
+
+# Packages whose versions can change a number in the report (statistics, models, the store).
+PACKAGES = ("ethnoflow", "duckdb", "numpy", "pandas", "scikit-learn", "scipy", "statsmodels", "krippendorff",
+            "sentence-transformers", "torch", "bertopic", "umap-learn", "hdbscan", "model2vec", "pydantic")
+REPORT_FORMAT = "ethnoflow-report/1"
+
+
+def software() -> dict[str, str]:
+    """Python and the installed version of each package in :data:`PACKAGES`."""
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def git_commit() -> str | None:
+    """The commit of the checkout ethnoflow runs from, when it is one (else None)."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return None
+    try:
+        done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10, env={"GIT_OPTIONAL_LOCKS": "0", "PATH": "/usr/bin:/bin:/usr/local/bin"})
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = done.stdout.strip()
+    return commit if done.returncode == 0 and len(commit) == 40 else None
+
+
+def digest(value: Any) -> str:
+    """sha256 of a JSON-able value in canonical form."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False,
+                                     separators=(",", ":"), default=str).encode("utf-8")).hexdigest()
+
+
+def inputs(con) -> dict[str, Any]:
+    """Content hashes of everything the report was built from (sources, codebooks, runs, selection)."""
+    sources = rows(con, "SELECT sha256, name, format, parser_version, records_read FROM report_sources "
+                        "ORDER BY sha256")
+    codebooks = rows(con, "SELECT codebook_id, version, content_hash FROM report_codebooks ORDER BY codebook_id")
+    runs = rows(con, "SELECT run_id, input_hash, model_id, backend FROM report_topic_runs ORDER BY run_id")
+    criteria = scalar(con, "SELECT min(criteria_sha256) FROM report_candidates")
+    return {
+        "sources": {"count": len(sources), "sha256_of_list": digest([s["sha256"] for s in sources]),
+                    "files": sources[:1000]},
+        "codebooks": codebooks,
+        "topic_runs": runs,
+        "superuser_criteria_sha256": criteria,
+        "batches": rows(con, "SELECT batch_id, coder, codebook_id, method FROM report_batches "
+                             "ORDER BY codebook_id, coder, batch_id"),
+    }

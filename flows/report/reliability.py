@@ -1,0 +1,123 @@
+"""Section 5, Reliability: posts coded per coder, inter-rater agreement among people with
+bootstrap intervals, and machine coders against the human reference.
+
+The statistics come from :func:`flows.coding.agreement.agreement` (the same numbers as
+`ethnoflow agreement`), run on the codebook version the store holds, with the study's seed.
+"""
+
+from __future__ import annotations
+
+from flows.coding.store import CONSENSUS, MACHINE_CODERS
+from flows.report.context import Context
+from flows.report.doc import Column, Heading, Note, Paragraph, Section, Table
+from flows.report.reads import rows
+
+STATS = [Column("n", "Posts (≥ 2 coders)", "int"), Column("coders", "Coders", "int"),
+         Column("percent_agreement", "Agreement", "num"), Column("percent_agreement_ci", "95% CI", "ci"),
+         Column("cohen_kappa", "Cohen's κ", "num"), Column("cohen_kappa_ci", "95% CI", "ci"),
+         Column("fleiss_kappa", "Fleiss' κ", "num"),
+         Column("krippendorff_alpha", "Krippendorff's α", "num"), Column("krippendorff_alpha_ci", "95% CI", "ci")]
+MACHINE = [Column("n", "Posts", "int"), Column("kappa", "Cohen's κ", "num"), Column("precision", "Precision", "num"),
+           Column("recall", "Recall", "num"), Column("f1", "F1", "num")]
+
+
+def build(ctx: Context) -> Section:
+    """The reliability section; says plainly when there is no human coding yet."""
+    section = Section("reliability", "Reliability")
+    books = ctx.facts.get("codebooks", [])
+    if not books:
+        section.status = "empty"
+        section.blocks.append(Note("No codes yet, so there is nothing to assess. No human coding yet either.", "empty"))
+        return section
+    humans_anywhere = False
+    for book in books:
+        section.blocks.append(Heading(f"{book.title} ({book.id})", f"reliability-{book.id}"))
+        coders = rows(ctx.con, "SELECT coder, posts, codes, present FROM report_coders WHERE codebook = ? "
+                               "ORDER BY coder", [book.id])
+        section.blocks.append(_coders_table(book, coders))
+        people = [c["coder"] for c in coders if c["coder"] not in MACHINE_CODERS]
+        ctx.facts.setdefault("coders", {})[book.id] = [c["coder"] for c in coders]
+        if not people:
+            section.blocks.append(Note(f"No human coding yet for {book.id}: inter-rater agreement and the machine "
+                                       "coders' agreement with people need coders' sheets. Draw a sample with "
+                                       "`ethnoflow sample`, have two or more people code it, and import the sheets "
+                                       "with `ethnoflow import-codes`.", "empty"))
+            continue
+        humans_anywhere = True
+        section.blocks += _agreement(ctx, book, people)
+    if not humans_anywhere:
+        section.status = "empty"
+    return section
+
+
+def _coders_table(book, coders: list[dict]) -> Table:
+    columns = [Column("coder", "Coder"), Column("kind", "Kind"), Column("posts", "Posts coded", "int"),
+               Column("present", "Codes present", "int")]
+    data = [[c["coder"], _kind(c["coder"]), c["posts"], c["present"]] for c in coders]
+    return Table(f"reliability_{book.id}_coders", "Posts coded per coder (current codebook version)", columns, data)
+
+
+def _kind(coder: str) -> str:
+    if coder in MACHINE_CODERS:
+        return "machine (combined decision)" if coder == "auto" else f"machine ({coder.split(':', 1)[1]})"
+    return "consensus of people" if coder == CONSENSUS else "person"
+
+
+def _agreement(ctx: Context, book, people: list[str]) -> list:
+    from flows.codebook import Codebook
+    from flows.coding.agreement import agreement
+
+    canonical = rows(ctx.con, "SELECT canonical FROM report_codebooks WHERE codebook_id = ?", [book.id])[0]["canonical"]
+    report = agreement(ctx.con, Codebook.model_validate_json(canonical), n_boot=ctx.settings.n_boot, seed=ctx.seed)
+    ctx.facts.setdefault("agreement", {})[book.id] = {"coders": report["coders"],
+                                                      "against": report["machine"]["against"]}
+    blocks: list = []
+    raters = report["coders"]
+    if len(raters) >= 2:
+        blocks.append(_human_table(book, report))
+    else:
+        who = ", ".join(raters) or "only a consensus"
+        blocks.append(Note(f"One human coder ({who}): inter-rater agreement needs two or more people coding the "
+                           "same posts.", "empty"))
+    blocks += _machine(book, report["machine"])
+    return blocks
+
+
+def _stats_row(stats: dict) -> list:
+    ci = stats.get("ci95") or {}
+    return [stats["n"], stats["coders"], stats["percent_agreement"], ci.get("percent_agreement"),
+            stats["cohen_kappa"], ci.get("cohen_kappa"), stats["fleiss_kappa"], stats["krippendorff_alpha"],
+            ci.get("krippendorff_alpha")]
+
+
+def _human_table(book, report: dict) -> Table:
+    columns = [Column("code", "Code"), Column("label", "Label")] + STATS
+    data = [[code, book.label(code)] + _stats_row(stats) for code, stats in report["codes"].items()]
+    classes = [""] * len(data)
+    if report["overall"]:
+        data.append(["overall", "all codes pooled"] + _stats_row(report["overall"]))
+        classes.append("domain")
+    caption = (f"Inter-rater agreement among {', '.join(report['coders'])}: per code and pooled; 95% percentile "
+               "bootstrap intervals resample posts")
+    return Table(f"reliability_{book.id}_agreement", caption, columns, data, row_classes=classes, limit=500)
+
+
+def _machine(book, machine: dict) -> list:
+    if not machine["against"] or not machine["coders"]:
+        return [Note("Machine coders are not compared with people here: that needs a consensus, or a single human "
+                     "coder, as the reference.")]
+    against = machine["against"]
+    columns = [Column("coder", "Machine coder"), Column("code", "Code"), Column("label", "Label")] + MACHINE
+    data, notes = [], []
+    for name, result in machine["coders"].items():
+        for code, m in result["codes"].items():
+            data.append([name, code, book.label(code), m["n"], m["kappa"], m["precision"], m["recall"], m["f1"]])
+        macro = result["macro"]
+        data.append([name, "macro", "mean over codes", None, macro["kappa"], macro["precision"], macro["recall"],
+                     macro["f1"]])
+        if result.get("in_sample"):
+            notes.append(f"{name} learned from {against}'s codes, so its agreement with them is in-sample "
+                         "(optimistic); cross-validated figures are in the coding stage's output.")
+    table = Table(f"reliability_{book.id}_machine", f"Machine coders against {against}: per code and macro "
+                  "(unweighted mean over codes)", columns, data, limit=500)
+    return [table] + [Paragraph(n) for n in notes]

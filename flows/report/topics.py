@@ -1,0 +1,169 @@
+"""Section 4, Topics: the topic run, its topics (label, keywords, size, share), representative
+posts, topics over time and topics x codes."""
+
+from __future__ import annotations
+
+import json
+
+from flows.report import svg
+from flows.report.context import CSV_ROWS, MAX_SERIES, Context
+from flows.report.doc import Column, Figure, Heading, KeyValues, Note, Paragraph, Quote, Quotes, Section, Table, pct
+from flows.report.reads import query, rows
+from flows.report.settings import ReportError
+
+QUOTED_TOPICS = 10     # topics whose representative posts are quoted
+MONTH_TOPICS = 12      # topics given a column in the over-time table
+MATRIX_TOPICS = 25     # topics drawn in the topics x codes heatmap
+MATRIX_CODES = 40
+CSV_TOPICS = 500       # topics given a column in the over-time CSV
+
+
+def pick_run(ctx: Context) -> dict | None:
+    """The run the report shows: settings.topic_run (an id or unique prefix), else the current run.
+
+    Raises:
+        ReportError: the configured run does not exist or the prefix is ambiguous.
+    """
+    wanted = ctx.settings.topic_run
+    found = rows(ctx.con, "SELECT * FROM report_topic_runs WHERE starts_with(run_id, ?) ORDER BY run_id",
+                 [wanted]) if wanted else rows(ctx.con, "SELECT * FROM report_topic_runs ORDER BY started_at DESC, "
+                                                        "run_id LIMIT 1")
+    if wanted and len(found) != 1:
+        known = ", ".join(r["run_id"] for r in rows(ctx.con, "SELECT run_id FROM report_topic_runs ORDER BY run_id"))
+        problem = "matches several runs" if found else "is not a topic run"
+        raise ReportError(f"report setting topic_run: '{wanted}' {problem}; runs: {known or 'none'}")
+    return found[0] if found else None
+
+
+def build(ctx: Context) -> Section:
+    """The topics section; says so when no topic model has been fitted."""
+    section = Section("topics", "Topics")
+    run = ctx.facts["topic_run"] = pick_run(ctx)
+    if run is None:
+        section.status = "empty"
+        section.blocks.append(Note("No topic model yet: run `ethnoflow topics` to fit one.", "empty"))
+        return section
+    topics = rows(ctx.con, "SELECT * FROM report_topics WHERE run_id = ? ORDER BY topic = -1, posts DESC, topic",
+                  [run["run_id"]])
+    assigned = sum(t["posts"] for t in topics)
+    for t in topics:
+        t["label"] = ctx.privacy.text(t["label"])
+        t["keywords"] = ctx.privacy.words(list(t["keywords"] or []))
+    section.blocks += [Paragraph(_summary(run, topics, assigned)), _run_facts(run), _table(topics, assigned)]
+    section.blocks += _representatives(ctx, run, topics)
+    section.blocks += _over_time(ctx, run, topics)
+    for book in ctx.facts.get("codebooks", []):
+        section.blocks += _by_codes(ctx, run, topics, book)
+    return section
+
+
+def _summary(run: dict, topics: list[dict], assigned: int) -> str:
+    settings = json.loads(run["settings"])
+    real = sum(1 for t in topics if t["topic"] != -1)
+    return (f"Topic run {run['run_id']} ({run['backend']} over embeddings by {run['model_id']}) was fitted on "
+            f"{run['docs']:,} posts ({', '.join(settings.get('kinds', []))}) with seed {settings.get('seed')}, "
+            f"giving {real:,} topics; {100 * run['outlier_share']:.1f}% of the fitted posts were outliers (topic -1). "
+            f"{assigned:,} posts are assigned to its topics now, including posts added since the fit.")
+
+
+def _run_facts(run: dict) -> KeyValues:
+    settings = json.loads(run["settings"])
+    items = [("run id", run["run_id"]), ("previous run", run["previous_run_id"] or "none"),
+             ("backend", run["backend"]), ("embedding model", run["model_id"]), ("text rule", run["text_rule"]),
+             ("input sha256", run["input_hash"]),
+             ("fitted", f"{run['started_at'].isoformat()} (UTC), {run['total_seconds']:.1f} s")]
+    items.append(("settings", ", ".join(f"{k}={json.dumps(v, sort_keys=True)}" for k, v in sorted(settings.items()))))
+    return KeyValues("Topic model", items)
+
+
+def _table(topics: list[dict], assigned: int) -> Table:
+    columns = [Column("topic", "Topic", "int"), Column("label", "Label"), Column("keywords", "Keywords"),
+               Column("posts", "Posts", "int"), Column("share", "% of posts", "pct"),
+               Column("fitted", "Posts at fit", "int"), Column("origin", "Origin"), Column("code", "Nearest code")]
+    data = [[t["topic"], t["label"], ", ".join(t["keywords"][:8]), t["posts"], pct(t["posts"], assigned),
+             t["fitted"], t["origin"], t["code_id"]] for t in topics[:CSV_ROWS]]
+    note = "Largest topics first; topic -1 (outliers) last." if topics else None
+    return Table("topics", "Topics: label, keywords (c-TF-IDF, best first), size and share", columns, data,
+                 total=len(topics), note=note)
+
+
+def _representatives(ctx: Context, run: dict, topics: list[dict]) -> list:
+    n = ctx.settings.examples_per_topic
+    chosen = [t for t in topics if t["topic"] != -1][:min(QUOTED_TOPICS, ctx.settings.max_rows)]
+    if not n or not chosen:
+        return []
+    found = rows(ctx.con, """SELECT r.topic, r.rank, r.similarity, r.author_handle, r.created_at, r.kind, r.text,
+        coalesce(a.role, 'other') AS role FROM report_topic_representatives r
+        LEFT JOIN report_accounts a ON a.platform = r.platform AND a.author_id = r.author_id
+        WHERE r.run_id = ? AND r.rank <= ? AND list_contains(?, r.topic) ORDER BY r.topic, r.rank""",
+                 [run["run_id"], n, [t["topic"] for t in chosen]])
+    by_topic: dict[int, list] = {}
+    for r in found:
+        by_topic.setdefault(r["topic"], []).append(r)
+    blocks, data = [], []
+    for t in chosen:
+        quotes = []
+        for r in by_topic.get(t["topic"], []):
+            date = r["created_at"].date().isoformat() if r["created_at"] else ""
+            text = ctx.privacy.quote(r["text"])
+            quotes.append(Quote(text, ctx.privacy.byline(r["author_handle"], r["role"], date,
+                                                         f"similarity {r['similarity']:.2f}")))
+            data.append([t["topic"], r["rank"], round(r["similarity"], 4), r["role"], date, text])
+        if quotes:
+            blocks.append(Quotes(f"Topic {t['topic']}: {t['label']}", quotes))
+    columns = [Column("topic", "Topic", "int"), Column("rank", "Rank", "int"),
+               Column("similarity", "Similarity", "num"), Column("role", "Role"), Column("date", "Date"),
+               Column("text", "Text")]
+    intro = Note(f"Representative posts of the {len(chosen)} largest topics: the posts nearest each topic's centre.")
+    return [intro, *blocks, Table("topics_representatives", "Representative posts", columns, data, csv_only=True)]
+
+
+def _over_time(ctx: Context, run: dict, topics: list[dict]) -> list:
+    found = rows(ctx.con, "SELECT month, topic, posts FROM report_topic_months WHERE run_id = ? ORDER BY month, topic",
+                 [run["run_id"]])
+    if not found:
+        return [Note("No assigned post has a date, so topics cannot be shown over time.", "empty")]
+    months = sorted({r["month"] for r in found})
+    per_month = {m: 0 for m in months}
+    posts = {}
+    for r in found:
+        per_month[r["month"]] += r["posts"]
+        posts[(r["month"], r["topic"])] = r["posts"]
+    real = [t for t in topics if t["topic"] != -1]
+    shown = real[:CSV_TOPICS]
+    columns = [Column("month", "Month", "key"), Column("posts", "Posts", "int")]
+    columns += [Column(f"topic_{t['topic']}", f"{t['topic']}: {t['label']}", "pct") for t in shown]
+    data = [[m.isoformat()[:7], per_month[m]] + [pct(posts.get((m, t["topic"]), 0), per_month[m]) for t in shown]
+            for m in months]
+    table = Table("topics_months", "Share of each month's posts in each topic (%), largest topics first", columns,
+                  data, limit=240, max_columns=2 + MONTH_TOPICS)
+    series = [(f"{t['topic']}: {t['label']}", [pct(posts.get((m, t["topic"]), 0), per_month[m]) for m in months])
+              for t in real[:MAX_SERIES]]
+    chart = svg.lines([m.isoformat()[:7] for m in months], series, title="Topics over time")
+    caption = f"Topics over time: share of each month's posts in the {min(MAX_SERIES, len(real))} largest topics."
+    return [Figure(chart, caption, table.name), table]
+
+
+def _by_codes(ctx: Context, run: dict, topics: list[dict], book) -> list:
+    found = query(ctx.con, "topics_codes", {"run": run["run_id"], "codebook": book.id, "coder": ctx.settings.coder})
+    if not found:
+        return []
+    coded = {r["topic"]: r["coded"] for r in found}
+    posts = {(r["topic"], r["code"]): r["posts"] for r in found if r["code"] is not None}
+    chosen = [t for t in topics if t["topic"] in coded]
+    codes = book.leaves
+    columns = [Column("topic", "Topic", "int"), Column("label", "Label"), Column("coded", "Coded posts", "int")]
+    columns += [Column(c["code_id"], c["label"], "pct") for c in codes]
+    data = [[t["topic"], t["label"], coded[t["topic"]]]
+            + [pct(posts.get((t["topic"], c["code_id"]), 0), coded[t["topic"]]) for c in codes] for t in chosen]
+    table = Table(f"topics_{book.id}_codes", f"Topics × codes ({book.id}): % of each topic's coded posts showing "
+                  "each code", columns, data, max_columns=3 + MATRIX_CODES)
+    drawn = chosen[:MATRIX_TOPICS]
+    drawn_codes = codes[:MATRIX_CODES]
+    grid = [[pct(posts.get((t["topic"], c["code_id"]), 0), coded[t["topic"]]) for c in drawn_codes] for t in drawn]
+    chart = svg.heatmap([f"{t['topic']}: {t['label']}" for t in drawn], [c["label"] for c in drawn_codes], grid,
+                        title=f"Topics × codes ({book.id})")
+    caption = (f"Topics × codes ({book.title}): % of each topic's coded posts showing each code"
+               f"{f', the {MATRIX_TOPICS} largest topics' if len(chosen) > MATRIX_TOPICS else ''}.")
+    return [Heading(f"Topics × codes: {book.title}", f"topics-codes-{book.id}"),
+            Figure(chart, caption, table.name), table]
