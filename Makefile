@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 TORCH := torch==2.13.0
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: install demo test test-fast bench clean
@@ -19,8 +20,14 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
+SAMPLE := data/sample-study
+
+# The sample study: a study folder made by `ethnoflow init --sample`, then one pipeline run.
 demo: $(STAMP)
-	$(BIN)/ethnoflow demo
+	test -f $(SAMPLE)/study.yaml || $(BIN)/ethnoflow init --sample $(SAMPLE) \
+		--title "Sample study: fictional #MedTwitter superusers"
+	cd $(SAMPLE) && $(CURDIR)/$(BIN)/ethnoflow run
+	@echo "report: $(SAMPLE)/reports/sample-study/report.html"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -32,4 +39,4 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) data/*.duckdb data/sample reports/sample
+	rm -rf $(VENV) data/*.duckdb* $(SAMPLE)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -18,6 +18,8 @@ import typer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# No network at run time: Prefect's temporary server would otherwise try to send telemetry.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 app = typer.Typer(
     name="ethnoflow",
@@ -49,18 +51,40 @@ def fail(message: str, code: int = 2) -> None:
 
 
 @contextmanager
-def store(db: Optional[Path], *, read_only: bool = False):
-    """The chosen database, open for the command and closed after it; store errors exit cleanly."""
-    from flows.db import StoreError, connect, resolve_db_path
+def store(db: Optional[Path], *, read_only: bool = False, wait: float = 0.0):
+    """The chosen database, open for the command and closed after it.
 
+    The database is `--db`, else `$ETHNOFLOW_DB`, else the study's (./study.yaml or
+    `$ETHNOFLOW_STUDY`), else data/ethnoflow.duckdb. Writing commands hold the study's
+    lock, so they never interleave with a pipeline run. Store errors exit cleanly.
+    """
+    from flows.db import StoreError, connect, resolve_db_path
+    from flows.lock import LockedError, study_lock
+
+    path = resolve_db_path(db) if db or os.environ.get("ETHNOFLOW_DB") else resolve_db_path(None, study_database())
     try:
-        con = connect(resolve_db_path(db), read_only=read_only)
-    except StoreError as exc:
+        with nullcontext() if read_only else study_lock(path, wait=wait):
+            con = connect(path, read_only=read_only)
+            try:
+                yield con
+            finally:
+                con.close()
+    except (StoreError, LockedError) as exc:
         fail(str(exc))
+
+
+def study_database() -> Optional[Path]:
+    """The database of the study in effect, if any (an invalid study file is an error)."""
+    from flows.study import StudyError, find_study, load_study
+
+    found = find_study()
+    if found is None:
+        return None
     try:
-        yield con
-    finally:
-        con.close()
+        study = load_study(found)
+    except StudyError as exc:
+        fail(str(exc))
+    return study.path(study.database)
 
 
 # Register every stage's commands (each module adds its own to `app`).

@@ -9,6 +9,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -85,3 +86,12 @@ def snapshot(con) -> dict:
     """Every user-facing ingest table's rows, sorted: equal snapshots mean equal tables."""
     return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
             for t in ("sources", "raw_records", "posts", "authors", "entities", "rejects")}
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect API for the whole session (it takes 12-25 s to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness():
+        yield

@@ -98,27 +98,3 @@ def sample_corpus(
 
     manifest = generate(out, seed=seed, tweets=tweets)
     typer.echo(json.dumps(manifest, indent=2))
-
-
-@app.command()
-def demo(
-    db: DbOption = None,
-    out: Annotated[Path, typer.Option(help="Where the sample corpus is written.")] = Path("data/sample"),
-) -> None:
-    """Build the sample study and run the pipeline on it (what `make demo` runs).
-
-    Example:
-        ethnoflow demo
-    """
-    from rich.console import Console
-
-    from flows.ingest import ingest as run_ingest
-    from flows.progress import ingest_table
-    from flows.sample_study import generate
-
-    from flows.status import status as run_status
-
-    manifest = generate(out)
-    with store(db) as con:
-        Console().print(ingest_table(run_ingest(con, [manifest["corpus"]])))
-        typer.echo(json.dumps(run_status(con), indent=2))

@@ -1,0 +1,88 @@
+"""One writer per study: a lock file beside the database, held for a whole run.
+
+DuckDB locks its file only while a connection is open; a pipeline opens and closes
+connections stage by stage, so without this a second run could slip in between stages.
+The lock is re-entrant within a process (the pipeline holds it while its stages, which
+take it too, run).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+_held: dict[str, tuple[int, int]] = {}  # lock path -> (fd, depth) in this process
+_guard = threading.Lock()
+
+
+class LockedError(Exception):
+    """Another process is writing to this study."""
+
+
+def lock_path(db_path: Path | str) -> Path:
+    """The lock file of a database: `<db>.lock`."""
+    return Path(str(db_path) + ".lock")
+
+
+@contextmanager
+def study_lock(db_path: Path | str, *, wait: float = 0.0) -> Iterator[None]:
+    """Hold the study's write lock; wait up to `wait` seconds for another process to finish.
+
+    Raises:
+        LockedError: still held by another process after `wait` seconds.
+    """
+    if str(db_path) == ":memory:":
+        yield
+        return
+    key = str(lock_path(db_path).resolve())
+    with _guard:
+        if key in _held:
+            fd, depth = _held[key]
+            _held[key] = (fd, depth + 1)
+            reentered = True
+        else:
+            reentered = False
+    if not reentered:
+        _held_fd = _acquire(Path(key), wait)
+        with _guard:
+            _held[key] = (_held_fd, 1)
+    try:
+        yield
+    finally:
+        _release(key)
+
+
+def _acquire(path: Path, wait: float) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+                os.close(fd)
+                raise LockedError(f"{path.parent}: this study is being written by {holder}; "
+                                  "wait for it to finish, or pass --wait SECONDS to queue behind it") from None
+            time.sleep(0.5)
+            continue
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"ethnoflow pid {os.getpid()}".encode(), 0)
+        return fd
+
+
+def _release(key: str) -> None:
+    with _guard:
+        fd, depth = _held[key]
+        if depth > 1:
+            _held[key] = (fd, depth - 1)
+            return
+        del _held[key]
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)

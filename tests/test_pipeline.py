@@ -1,0 +1,222 @@
+"""The study file, the Prefect pipeline, incremental refreshes, failures, locks and Dask.
+
+Fast tests run the real Prefect flow with the fake embedder and the k-means topic stand-in;
+one slow test runs it with the bundled model and BERTopic.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from conftest import FIXTURES
+
+from flows import stages
+from flows.db import connect
+from flows.embed import FakeEmbedder
+from flows.lock import LockedError
+from flows.scaffold import create_study
+from flows.study import StudyError, load_study
+
+RESULT_TABLES = {
+    "posts": "SELECT * FROM posts ORDER BY ALL",
+    "codes": "SELECT platform, post_id, code_id, coder, value, score FROM code_assignments ORDER BY ALL",
+    "topics": "SELECT post_id, topic FROM topic_assignments ORDER BY ALL",
+    "embeddings": "SELECT model_id, text_sha256 FROM embeddings ORDER BY ALL",
+}
+
+
+class CountingEmbedder(FakeEmbedder):
+    """The fake embedder, counting the texts it is asked to encode."""
+
+    encoded: list[int] = []
+
+    def encode(self, texts):
+        CountingEmbedder.encoded.append(len(texts))
+        return super().encode(texts)
+
+
+@pytest.fixture
+def fast_models(monkeypatch):
+    """Fake embeddings and the k-means topic stand-in: the same pipeline, in seconds."""
+    CountingEmbedder.encoded = []
+    monkeypatch.setattr(stages, "embedder_for", lambda study, name=None: CountingEmbedder())
+    monkeypatch.setattr(stages, "TOPIC_BACKEND", "kmeans")
+    return CountingEmbedder
+
+
+@pytest.fixture
+def study(tmp_path):
+    """A study made by `init`, with a 600-tweet sample corpus in its inbox."""
+    from flows.sample_study import generate
+
+    path = create_study(tmp_path / "study", title="Pipeline test")
+    manifest = generate(tmp_path / "sample", tweets=600)
+    shutil.copy(manifest["corpus"], tmp_path / "study" / "data" / "inbox" / "sample.jsonl")
+    return path
+
+
+def results(study_path) -> dict:
+    s = load_study(study_path)
+    with connect(s.path(s.database), read_only=True) as con:
+        return {name: con.execute(sql).fetchall() for name, sql in RESULT_TABLES.items()}
+
+
+def run(study_path, **kw) -> dict:
+    from flows.pipeline import pipeline
+
+    return pipeline(study_path=str(study_path), **kw)
+
+
+def counts_of(result: dict) -> dict:
+    return {s["stage"]: s["counts"] for s in result["stages"]}
+
+
+def test_init_writes_a_commented_study_that_validates(tmp_path):
+    path = create_study(tmp_path / "s", title="Residents")
+    text = path.read_text()
+    assert "# " in text and "inbox: data/inbox" in text
+    study = load_study(path)
+    assert study.title == "Residents" and study.coding.codebooks == ["chretien2015"]
+    for sub in ("coding_schemes", "data/inbox", "reports"):
+        assert (tmp_path / "s" / sub).is_dir()
+    with pytest.raises(FileExistsError):
+        create_study(tmp_path / "s")
+
+
+def test_a_typo_in_the_study_names_file_key_and_fix(tmp_path):
+    path = create_study(tmp_path / "s")
+    path.write_text(path.read_text().replace("min_topic_size: 10", "min_topic_sise: 10"))
+    with pytest.raises(StudyError) as err:
+        load_study(path)
+    assert "study.yaml: [topics -> min_topic_sise] unknown key 'min_topic_sise'; did you mean 'min_topic_size'?" \
+        in str(err.value)
+
+
+def test_whole_pipeline_then_a_refresh_processes_only_the_new_posts(prefect_harness, fast_models, study):
+    first = counts_of(run(study))
+    assert first["ingest"]["ingested"] == 600 and first["topics"]["action"] == "fit"
+    assert first["code"]["chretien2015"]["coded"] > 0
+    assert (study.parent / "reports" / "study" / "report.html").exists()
+    before = results(study)
+
+    shutil.copy(FIXTURES / "ingest" / "cross" / "page.jsonl", study.parent / "data" / "inbox" / "new.jsonl")
+    fast_models.encoded = []
+    second = counts_of(run(study))
+    assert second["ingest"] == {"files": 2, "new_files": 1, "ingested": 3, "duplicates": 0, "rejected": 0}
+    assert second["topics"] == {"run": first["topics"]["run"], "action": "refresh", "assigned": 2}
+    assert second["code"]["chretien2015"]["coded"] == 2  # the original and the reply; reposts are not coded
+    assert sum(fast_models.encoded) == second["embed"]["embedded"] == 2
+
+    after = results(study)
+    for name in ("codes", "topics", "embeddings"):
+        assert set(before[name]) <= set(after[name]), f"an earlier {name} row changed"
+    runs = list_runs(study)
+    assert [r["status"] for r in runs] == ["completed", "completed"]
+    assert all(r["study_sha256"] == load_study(study).sha256 and r["versions"]["duckdb"] for r in runs)
+    assert len(runs[0]["sources"]) == 2 and runs[0]["codebooks"]["chretien2015"]
+
+
+def test_an_unchanged_rerun_does_no_model_work(prefect_harness, fast_models, study):
+    run(study)
+    before = results(study)
+    fast_models.encoded = []
+    again = counts_of(run(study))
+    assert fast_models.encoded == [] and again["topics"]["action"] == "refresh"
+    assert again["topics"]["assigned"] == 0 and again["code"]["chretien2015"]["coded"] == 0
+    assert results(study) == before
+
+
+def test_a_failed_stage_changes_nothing_and_the_next_run_completes_it(prefect_harness, fast_models, study,
+                                                                      monkeypatch):
+    from flows.coding import machine
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("injected failure while writing codes")
+
+    real = machine.replace_assignments
+    monkeypatch.setattr(machine, "replace_assignments", crash)
+    with pytest.raises(RuntimeError, match="injected failure"):
+        run(study)
+    assert results(study)["codes"] == []
+    failed = list_runs(study)[0]
+    assert failed["status"] == "failed" and failed["error"].startswith("stage code failed: RuntimeError")
+    assert [s["stage"] for s in failed["stages"]] == ["ingest", "embed", "topics"]
+
+    monkeypatch.setattr(machine, "replace_assignments", real)
+    resumed = counts_of(run(study))
+    assert resumed["ingest"]["new_files"] == 0 and resumed["code"]["chretien2015"]["coded"] > 0
+
+
+def test_a_second_run_of_the_same_study_is_refused_clearly(prefect_harness, fast_models, study):
+    db = load_study(study).path("data/ethnoflow.duckdb")
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, time
+        from flows.lock import study_lock
+        with study_lock({str(db)!r}):
+            print("locked", flush=True)
+            time.sleep(30)
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(LockedError, match="this study is being written by ethnoflow pid"):
+            run(study)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert counts_of(run(study, wait=5))["ingest"]["ingested"] == 600
+
+
+def test_commands_inside_a_study_folder_use_its_database(prefect_harness, fast_models, study, cli, monkeypatch):
+    run(study)
+    monkeypatch.delenv("ETHNOFLOW_DB")
+    monkeypatch.chdir(study.parent)
+    status = json.loads(cli("status", "--json").output)
+    assert status["posts"] == 600
+    listed = json.loads(cli("runs", "--json").output)
+    assert len(listed) == 1 and listed[0]["status"] == "completed"
+
+
+def test_dask_executor_gives_the_same_results(prefect_harness, fast_models, study, tmp_path, monkeypatch):
+    # Dask workers are other processes: give them an embedder they can import.
+    monkeypatch.setattr(stages, "embedder_for", lambda study, name=None: FakeEmbedder())
+    local = tmp_path / "local"
+    shutil.copytree(study.parent, local)
+    run(local / "study.yaml")
+    text = study.read_text().replace("kind: local", "kind: dask")
+    study.write_text(text)
+    assert load_study(study).executor.kind == "dask"
+    from flows import pipeline
+
+    mapped = []
+    real_map = pipeline._task_map
+
+    def counting_map(embedder, chunks):
+        mapped.append(len(chunks))
+        return real_map(embedder, chunks)
+
+    monkeypatch.setattr(pipeline, "_task_map", counting_map)
+    run(study)
+    assert mapped and sum(mapped) >= 1  # the batches went through the Dask task runner
+    assert results(study) == results(local / "study.yaml")
+
+
+def list_runs(study_path) -> list[dict]:
+    from flows.runs import list_runs as listed
+
+    s = load_study(study_path)
+    with connect(s.path(s.database), read_only=True) as con:
+        return listed(con)
+
+
+@pytest.mark.slow
+def test_the_real_pipeline_with_the_bundled_model_and_bertopic(prefect_harness, study):
+    first = counts_of(run(study))
+    assert first["embed"]["model"].startswith("all-MiniLM-L6-v2@53aa5117")
+    assert first["topics"]["action"] == "fit" and first["code"]["chretien2015"]["coded"] > 0
+    again = counts_of(run(study))
+    assert again["embed"]["embedded"] == 0 and again["code"]["chretien2015"]["coded"] == 0
