@@ -117,7 +117,7 @@ class Code(BaseModel):
 
     id: Slug
     label: Text
-    definition: Text
+    definition: Text | None = None  # required unless the codebook is a draft
     assignable: bool | None = None
     inclusion: list[Text] = []
     exclusion: list[Text] = []
@@ -129,7 +129,7 @@ class Code(BaseModel):
     children: list[Code] = []
 
     @model_validator(mode="after")
-    def _resolve_assignable(self) -> Code:
+    def _resolve_assignable(self, info: ValidationInfo) -> Code:
         if self.assignable is None:
             self.assignable = not self.children
         if not self.children and not self.assignable:
@@ -137,6 +137,11 @@ class Code(BaseModel):
                 f"code '{self.id}' has no sub-codes, so it must be assignable; "
                 "remove 'assignable: false' or add children"
             )
+        if (info.context or {}).get("draft"):
+            return self  # a draft (e.g. imported) may still lack what coding needs
+        if self.definition is None:
+            raise ValueError(f"code '{self.id}' has no definition; write one (or mark the codebook "
+                             "'status: draft' while it is being written)")
         missing = [k for k in ("inclusion", "exclusion", "examples") if not getattr(self, k)]
         if self.assignable and missing:
             raise ValueError(
@@ -154,12 +159,22 @@ class Codebook(BaseModel):
     id: Slug
     title: Text
     version: Text
-    citation: list[Citation] = Field(min_length=1)
+    # A draft (an imported codebook, say) may lack citations, definitions, criteria and examples;
+    # human coders can use it, machine coders refuse it until it is marked final.
+    status: Literal["final", "draft"] = "final"
+    citation: list[Citation] = []
     description: Text
     authors: list[Text] = []
     license: Text | None = None
     codes: list[Code] = Field(min_length=1)
     _source: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _cited(self) -> Codebook:
+        if self.status == "final" and not self.citation:
+            raise ValueError("no citation; add the publication the codebook operationalises (doi, or url and "
+                             "note), or mark the codebook 'status: draft' while it is being written")
+        return self
 
     @property
     def source(self) -> Path | None:
@@ -249,7 +264,7 @@ def _validate(path: Path) -> tuple[Codebook | None, list[str]]:
     found: list[tuple[Loc, str]] = []
     codebook = None
     try:
-        codebook = Codebook.model_validate(data)
+        codebook = Codebook.model_validate(data, context={"draft": data.get("status") == "draft"})
     except ValidationError as exc:
         found += [(tuple(e["loc"]), describe(e, Codebook, _PATTERN_FIXES, README, SLUG_RE)) for e in exc.errors()]
     if isinstance(data.get("id"), str) and data["id"] != path.stem:

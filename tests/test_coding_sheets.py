@@ -198,5 +198,5 @@ def test_agreement_after_a_codebook_edit_explains_where_the_codes_are(store, tin
     assert report["codes"]["greeting"]["n"] == 2 and report["coders"] == ["ana", "ben"]
     edited = tmp_path / "tiny.yaml"
     edited.write_text(TINY.read_text(encoding="utf-8").replace("Greets the audience.", "Says hi."))
-    with pytest.raises(CodingError, match=r"codes exist under c05ece7307e6 \(2 coders\)"):
+    with pytest.raises(CodingError, match=r"codes exist under 8193b4208e05 \(2 coders\)"):
         agreement(store, load_codebook(edited), n_boot=20)

@@ -100,6 +100,10 @@ def code_corpus(con: duckdb.DuckDBPyConnection, codebook: Codebook, *, embedder:
         "auto_choice"}``: posts (re-)coded now, out-of-fold metrics per trained code, and the
         source ``auto`` follows per code with the kappas behind the choice (when anything was coded).
     """
+    if codebook.status == "draft":
+        raise CodingError(f"codebook '{codebook.id}' is a draft: machine coders need every code's definition, "
+                          "criteria and examples (and a citation); complete it and set 'status: final' "
+                          "(human coding rounds work with a draft)")
     h, codes = codebook.content_hash, assignable_codes(codebook)
     trained_on = training_coders(con, h, train_from)
     embed = _embed_fn(con, embedder)

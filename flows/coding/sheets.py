@@ -12,24 +12,13 @@ import csv
 from pathlib import Path
 from typing import Any
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from flows.spreadsheet import FORMULA_STARTS, neutralise, restore  # noqa: F401 (re-exported)
+
 SUFFIXES = (".csv", ".xlsx")
 
 
 class SheetError(Exception):
     """The sheet cannot be read or written at all (wrong suffix, not a spreadsheet)."""
-
-
-def neutralise(value: Any) -> Any:
-    """Prefix ``'`` to text a spreadsheet would run as a formula (and to text starting with ``'``)."""
-    if isinstance(value, str) and value.startswith((*FORMULA_STARTS, "'")):
-        return "'" + value
-    return value
-
-
-def restore(value: str) -> str:
-    """Undo :func:`neutralise`."""
-    return value[1:] if value.startswith("'") else value
 
 
 def column_letter(index: int) -> str:

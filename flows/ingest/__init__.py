@@ -17,7 +17,7 @@ import duckdb
 
 from flows.db import transaction
 from flows.ingest.detect import FORMATS, NotACorpus, Sniff, sniff
-from flows.ingest.normalize import PARSER_VERSION, BatchCounts, Normalizer, Parse
+from flows.ingest.normalize import PARSER_VERSION, BatchCounts, Normalizer, Parse, honour_withdrawals
 from flows.ingest.readers import archive_json, archive_kind, batches, file_sha256
 
 __all__ = ["FORMATS", "FileReport", "NotACorpus", "ingest", "expand_paths"]
@@ -90,6 +90,7 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, fmt: 
             counts = normalizer.merge([r.sha256 for r in new])
             for report in new:
                 _record_source(con, report, counts[report.sha256])
+            honour_withdrawals(con)  # accounts withdrawn from the study never come back
     finally:
         normalizer.discard()
         normalizer.close()
@@ -176,3 +177,4 @@ def _archive_account(path: Path) -> str | None:
 
 def _format_label(parse: Parse) -> str:
     return f"csv:{parse.preset}" if parse.format == "csv" else parse.format
+

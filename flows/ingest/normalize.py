@@ -151,6 +151,14 @@ class Normalizer:
         self.con.execute("DELETE FROM raw_records WHERE source_sha256 NOT IN (SELECT sha256 FROM sources)")
 
 
+def honour_withdrawals(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove accounts withdrawn from the study (`ethnoflow forget`) that a merge brought back;
+    call inside the merge's transaction, so they are never visible."""
+    from flows.forget import honour_blocklist
+
+    honour_blocklist(con)
+
+
 def stage_batch(cur: duckdb.DuckDBPyConnection, sha: str, how: Parse, records: list[Record],
                 *, keep_raw: bool = True) -> None:
     """Store `records` as raw (unless re-parsing) and normalise them into the `stg_*` tables."""

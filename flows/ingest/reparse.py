@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from flows.db import transaction
-from flows.ingest.normalize import PARSER_VERSION, Normalizer, Parse
+from flows.ingest.normalize import PARSER_VERSION, Normalizer, Parse, honour_withdrawals
 
 BATCH_RECORDS = 2000
 
@@ -26,6 +26,7 @@ def reparse(con: duckdb.DuckDBPyConnection) -> dict:
             for table in ("posts", "authors", "entities", "rejects"):
                 con.execute(f"DELETE FROM {table}")
             counts = normalizer.merge([sha for sha, *_ in sources])
+            honour_withdrawals(con)
             for sha, c in counts.items():
                 con.execute("UPDATE sources SET parser_version = ?, records_read = ?, ingested = ?, "
                             "duplicates = ?, rejected = ? WHERE sha256 = ?",
@@ -46,3 +47,4 @@ def _raw_batches(con: duckdb.DuckDBPyConnection, sha: str):
             return
         yield [tuple(r) for r in rows]
         last = rows[-1][0]
+

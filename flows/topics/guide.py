@@ -39,7 +39,8 @@ def resolve_codebook(ref: str, search_dirs: list[Path] | None = None) -> Codeboo
 
 def code_text(code: Code) -> str:
     """What a code is embedded as: ``label: definition``."""
-    return f"{code.label}: {' '.join(code.definition.split())}"
+    definition = " ".join((code.definition or "").split())
+    return f"{code.label}: {definition}" if definition else code.label
 
 
 def seed_words(code: Code) -> list[str]:
