@@ -73,18 +73,26 @@ def store(db: Optional[Path], *, read_only: bool = False, wait: float = 0.0):
         fail(str(exc))
 
 
-def study_database() -> Optional[Path]:
-    """The database of the study in effect, if any (an invalid study file is an error)."""
+def current_study():
+    """The study in effect (./study.yaml or $ETHNOFLOW_STUDY), or None; an invalid file is an error.
+
+    Commands take their defaults from it: database, seed, codebooks, models, criteria, settings.
+    """
     from flows.study import StudyError, find_study, load_study
 
     found = find_study()
     if found is None:
         return None
     try:
-        study = load_study(found)
+        return load_study(found)
     except StudyError as exc:
         fail(str(exc))
-    return study.path(study.database)
+
+
+def study_database() -> Optional[Path]:
+    """The database of the study in effect, if any."""
+    study = current_study()
+    return study.path(study.database) if study else None
 
 
 # Register every stage's commands (each module adds its own to `app`).

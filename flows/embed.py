@@ -29,6 +29,7 @@ import duckdb
 import numpy as np
 
 from flows.db import sql_text, transaction
+from flows.ingest.readers import file_sha256
 
 MINILM_NAME = "all-MiniLM-L6-v2"
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -70,15 +71,6 @@ class EmbedCounts:
 
 
 # -- models ---------------------------------------------------------------------------------
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 (hex) of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def text_sha256(text: str) -> str:

@@ -3,42 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import datetime, timezone
-from importlib import metadata
-from pathlib import Path
 
 import duckdb
 
-from flows import __version__
 from flows.db import transaction
+from flows.provenance import code_version, package_versions
 
 PACKAGES = ("ethnoflow", "duckdb", "prefect", "sentence-transformers", "torch", "bertopic", "umap-learn",
             "hdbscan", "scikit-learn", "model2vec", "krippendorff", "statsmodels", "networkx", "pyarrow")
-
-
-def package_versions() -> dict[str, str]:
-    """Installed versions of the packages that shape results."""
-    out = {}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
-
-
-def code_version() -> str:
-    """The git commit of this checkout when there is one (with '+dirty' for local changes)."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                                timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return f"ethnoflow {__version__}"
-    return commit + ("+dirty" if dirty else "")
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow_name: str, study_sha256: str | None) -> None:
@@ -46,7 +19,7 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow_name: str, study
     with transaction(con):
         con.execute("INSERT INTO runs (run_id, flow_name, started_at, status, study_sha256, versions, code_version) "
                     "VALUES (?, ?, ?, 'running', ?, ?, ?)",
-                    [run_id, flow_name, _now(), study_sha256, json.dumps(package_versions(), sort_keys=True),
+                    [run_id, flow_name, _now(), study_sha256, json.dumps(package_versions(*PACKAGES), sort_keys=True),
                      code_version()])
 
 

@@ -80,13 +80,24 @@ def _mapped(embedder, encode_map):
 
 
 def topics_stage(study: Study) -> dict:
-    """Fit the topic model once; afterwards assign only new posts to its topics."""
-    from flows.topics.pipeline import run_topics
+    """Fit the topic model once; afterwards assign only new posts to its topics.
 
+    A refit is an explicit choice (`ethnoflow topics --refit`): when the study's topic
+    settings were edited since the current run, runs keep refreshing that run and say so.
+    """
+    from flows.topics.pipeline import run_topics
+    from flows.topics.store import current_run
+
+    settings, note = study.topic_settings(), None
     with study_store(study) as con:
-        report = run_topics(con, study.topic_settings(), embedder=embedder_for(study),
+        current = current_run(con)
+        if current and current.settings != settings:
+            settings = current.settings
+            note = "study.yaml's topic settings differ from the current run's: run `ethnoflow topics --refit`"
+        report = run_topics(con, settings, embedder=embedder_for(study, settings.model),
                             backend=TOPIC_BACKEND, models_dir=study.path("data/models"))
-    return {"run": report.run_id, "action": report.action, "assigned": report.assigned}
+    out = {"run": report.run_id, "action": report.action, "assigned": report.assigned}
+    return out | ({"note": note} if note else {})
 
 
 def code_stage(study: Study, encode_map=None) -> dict:

@@ -220,3 +220,11 @@ def test_the_real_pipeline_with_the_bundled_model_and_bertopic(prefect_harness, 
     assert first["topics"]["action"] == "fit" and first["code"]["chretien2015"]["coded"] > 0
     again = counts_of(run(study))
     assert again["embed"]["embedded"] == 0 and again["code"]["chretien2015"]["coded"] == 0
+
+
+def test_edited_topic_settings_keep_the_run_until_an_explicit_refit(prefect_harness, fast_models, study):
+    first = counts_of(run(study))["topics"]
+    study.write_text(study.read_text().replace("min_topic_size: 10", "min_topic_size: 12"))
+    again = counts_of(run(study))["topics"]
+    assert again["run"] == first["run"] and again["action"] == "refresh"
+    assert "ethnoflow topics --refit" in again["note"]

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from flows.cli import DbOption, JsonOption, app, codebook_app, export_app, fail, store
+from flows.cli import DbOption, JsonOption, app, codebook_app, current_study, export_app, fail, store
 
 CodebookOption = Annotated[str, typer.Option("--codebook", help="Codebook id (shipped or in --schemes) or a .yaml path.", show_default=False)]
 SchemesOption = Annotated[Optional[Path], typer.Option("--schemes", help="A study's own coding_schemes/ folder (its codebooks override shipped ones).", show_default=False)]
@@ -33,10 +33,18 @@ def _explained():
         fail(str(exc))
 
 
+def _schemes(schemes: Optional[Path]) -> Optional[Path]:
+    """--schemes, else the study's coding_schemes/ (it adds to and overrides the shipped ones)."""
+    if schemes is not None:
+        return schemes
+    study = current_study()
+    return study.path("coding_schemes") if study else None
+
+
 def _codebook(ref: str, schemes: Optional[Path]):
     from flows.coding.store import resolve_codebook
 
-    return resolve_codebook(ref, schemes)
+    return resolve_codebook(ref, _schemes(schemes))
 
 
 @codebook_app.command("validate")
@@ -69,7 +77,7 @@ def codebook_list(schemes: SchemesOption = None, json_: JsonOption = False) -> N
     from flows.coding.store import search_dirs
 
     with _explained():
-        found = discover(search_dirs(schemes))
+        found = discover(search_dirs(_schemes(schemes)))
     rows = []
     for codebook_id, path in sorted(found.items()):
         try:
@@ -90,10 +98,10 @@ def codebook_list(schemes: SchemesOption = None, json_: JsonOption = False) -> N
 
 @app.command("code")
 def code(
-    codebook: CodebookOption,
-    train_from: Annotated[Optional[str], typer.Option("--train-from", help="Human coders to calibrate and train on, e.g. ana,ben (default: consensus, if it exists).", show_default=False)] = None,
-    embedder: Annotated[str, typer.Option("--embedder", help="minilm (bundled), static, a model folder, or none (rules only).")] = "minilm",
-    seed: Annotated[int, typer.Option(help="Seed of cross-validation folds and models.")] = 0,
+    codebook: Annotated[Optional[str], typer.Option("--codebook", help="Codebook id (shipped or in --schemes) or a .yaml path (default: the study's codebooks).", show_default=False)] = None,
+    train_from: Annotated[Optional[str], typer.Option("--train-from", help="Human coders to calibrate and train on, e.g. ana,ben (default: the study's, else consensus if it exists).", show_default=False)] = None,
+    embedder: Annotated[Optional[str], typer.Option("--embedder", help="minilm (bundled), static, a model folder, or none (rules only); default: the study's, else minilm.", show_default=False)] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed of cross-validation folds and models (default: the study's, else 0).", show_default=False)] = None,
     schemes: SchemesOption = None,
     db: DbOption = None,
     json_: JsonOption = False,
@@ -108,18 +116,34 @@ def code(
     """
     from flows.coding.machine import code_corpus
 
+    study = current_study()
+    refs = [codebook] if codebook else (study.coding.codebooks if study else [])
+    if not refs:
+        fail("which codebook? pass --codebook ID (or run inside a study, whose codebooks are used)")
+    model = embedder or (study.coding.embedder if study else "minilm")
+    trainers = _names(train_from) or (study.coding.train_from if study else None) or None
+    seed = seed if seed is not None else (study.seed if study else 0)
     with _explained(), store(db) as con:
-        cb = _codebook(codebook, schemes)
-        result = code_corpus(con, cb, embedder=_embedder(embedder), train_from=_names(train_from) or None,
-                             seed=seed)
+        coder_model = _embedder(model)
+        results = [code_corpus(con, _codebook(ref, schemes), embedder=coder_model, train_from=trainers, seed=seed)
+                   for ref in refs]
     if json_:
-        typer.echo(json.dumps(result, indent=2, sort_keys=True))
+        typer.echo(json.dumps(results[0] if codebook else results, indent=2, sort_keys=True))
         return
-    typer.echo(f"{result['codebook']}: coded {result['coded']} of {result['posts']} posts "
-               f"with {', '.join(result['coders'])}"
-               + (f"; trained on {', '.join(result['trained_on'])}" if result["trained_on"] else ""))
-    for code_id, source in sorted(result.get("auto", {}).items()):
-        typer.echo(f"  auto {code_id}: {source}")
+    for result in results:
+        typer.echo(f"{result['codebook']}: coded {result['coded']} of {result['posts']} posts "
+                   f"with {', '.join(result['coders'])}"
+                   + (f"; trained on {', '.join(result['trained_on'])}" if result["trained_on"] else ""))
+        for code_id, source in sorted(result.get("auto", {}).items()):
+            typer.echo(f"  auto {code_id}: {source}")
+
+
+def _seed(seed: Optional[int]) -> int:
+    """The seed given, else the study's, else 0."""
+    if seed is not None:
+        return seed
+    study = current_study()
+    return study.seed if study else 0
 
 
 def _embedder(name: str):
@@ -141,7 +165,7 @@ def sample(
     n: Annotated[int, typer.Option("--n", help="How many posts to draw.", show_default=False)],
     out: Annotated[Path, typer.Option("--out", help="The coding sheet to write (.csv or .xlsx).", show_default=False)],
     stratify: Annotated[Optional[str], typer.Option("--stratify", help="Strata: any of author, month, kind, platform (comma list).", show_default=False)] = None,
-    seed: Annotated[int, typer.Option(help="Seed: the same store and options give the same sheet.")] = 0,
+    seed: Annotated[Optional[int], typer.Option(help="Seed: the same store and options give the same sheet (default: the study's, else 0).", show_default=False)] = None,
     coders: Annotated[Optional[str], typer.Option("--coders", help="Leave out posts these coders already coded, e.g. ana,ben.", show_default=False)] = None,
     schemes: SchemesOption = None,
     db: DbOption = None,
@@ -158,7 +182,7 @@ def sample(
 
     with _explained(), store(db) as con:
         result = run_sample(con, _codebook(codebook, schemes), n, out, strata=_names(stratify),
-                            seed=seed, coders=_names(coders))
+                            seed=_seed(seed), coders=_names(coders))
     typer.echo(f"wrote {result['posts']} posts (of {result['eligible']} eligible) to {out}; "
                f"round {result['round_id'][:12]}")
 
@@ -233,7 +257,7 @@ def agreement(
     coders: Annotated[Optional[str], typer.Option("--coders", help="Human coders to compare (default: all who coded).", show_default=False)] = None,
     against: Annotated[Optional[str], typer.Option("--against", help="Reference for machine coders (default: consensus).", show_default=False)] = None,
     n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples for the 95% intervals.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+    seed: Annotated[Optional[int], typer.Option(help="Bootstrap seed (default: the study's, else 0).", show_default=False)] = None,
     schemes: SchemesOption = None,
     db: DbOption = None,
     json_: JsonOption = False,
@@ -252,7 +276,7 @@ def agreement(
 
     with _explained(), store(db, read_only=True) as con:
         report = run_agreement(con, _codebook(codebook, schemes), coders=_names(coders) or None,
-                               against=against, n_boot=n_boot, seed=seed)
+                               against=against, n_boot=n_boot, seed=_seed(seed))
     typer.echo(json.dumps(report, indent=2) if json_ else format_report(report))
 
 

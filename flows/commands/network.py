@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from flows.cli import DbOption, JsonOption, app, export_app, fail, store
+from flows.cli import DbOption, JsonOption, app, current_study, export_app, fail, store
 
 ModelOption = Annotated[str, typer.Option(
     "--model", help="Embedding model for bios no rule covers: minilm, static, a model folder, or none.")]
@@ -43,7 +43,9 @@ def _prepare(con, model: str, overrides: Optional[Path], *, roles_only: bool = F
             if force_roles or roles_stale(con, overrides):
                 assign_roles(con, _embedder(model), overrides)
             return
-        prepare(con, _embedder(model), overrides)
+        study = current_study()
+        network = study.network.model_copy(update={"seed": study.seed}) if study else None
+        prepare(con, _embedder(model), overrides, network=network, chats=study.chats if study else None)
     except RoleOverrideError as exc:
         fail(str(exc))
 
@@ -118,7 +120,8 @@ def _criteria(path: Optional[Path]):
     from flows.superusers import SuperuserCriteria
 
     if path is None:
-        return SuperuserCriteria()
+        study = current_study()
+        return study.superusers if study else SuperuserCriteria()
     import yaml
 
     try:

@@ -8,16 +8,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from flows.cli import DbOption, JsonOption, app, fail, store
+from flows.cli import DbOption, JsonOption, app, current_study, fail, store
 
 
-def _settings(path: Optional[Path], overrides: dict):
-    """Report settings: the YAML file's `report:` section (or the whole file), then the options given."""
+def _settings(path: Optional[Path], overrides: dict, study=None):
+    """Report settings: the YAML file's `report:` section (or the whole file), else the study's,
+    then the options given."""
     from pydantic import ValidationError
 
     from flows.report import ReportSettings
 
-    data: dict = {}
+    data: dict = study.report_settings().model_dump() if study and path is None else {}
     if path is not None:
         import yaml
 
@@ -93,14 +94,16 @@ def report(
     overrides = {"title": title, "pseudonymise": pseudonymise, "mask_quotes": mask_quotes, "coder": coder,
                  "accounts": accounts, "max_rows": max_rows, "n_boot": n_boot,
                  "codebooks": [c.strip() for c in codebook.split(",") if c.strip()] if codebook else None}
+    in_study = current_study()
     with store(db, read_only=True) as con:
-        folder = out or Path("reports") / study_name(con)
+        folder = out or (in_study.path("reports") / in_study.name if in_study else Path("reports") / study_name(con))
         try:
             if verify:
                 settings, study = _recorded(folder)
                 checked = verify_report(con, folder, settings, study=study)
             else:
-                result = build_report(con, folder, _settings(settings_file, overrides))
+                result = build_report(con, folder, _settings(settings_file, overrides, in_study),
+                                      study=in_study.report_context() if in_study else None)
         except ReportError as exc:
             fail(str(exc))
     if verify:

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from flows.cli import DbOption, JsonOption, app, fail, store
+from flows.cli import DbOption, JsonOption, app, current_study, fail, store
 
 topics_app = typer.Typer(invoke_without_command=True)  # help: the callback's docstring
 app.add_typer(topics_app, name="topics")
@@ -51,8 +51,10 @@ def _errors(writes: bool = False) -> Iterator[None]:
 @app.command()
 def embed(
     db: DbOption = None,
-    model: Annotated[str, typer.Option("--model", help="minilm (bundled), static (distilled from it, "
-                                       "~100x faster) or a sentence-transformers folder or cached name.")] = "minilm",
+    model: Annotated[Optional[str], typer.Option("--model", help="minilm (bundled), static (distilled from it, "
+                                                 "~100x faster) or a sentence-transformers folder or cached name "
+                                                 "(default: the study's topic model, else minilm).",
+                                                 show_default=False)] = None,
     where: Annotated[Optional[str], typer.Option("--where", help="SQL condition on posts (platform, post_id, "
                                                  "author_id, kind, lang, created_at, doc).")] = None,
     models_dir: ModelsDirOption = Path("data/models"),
@@ -71,6 +73,8 @@ def embed(
 
     from flows.embed import embed_posts, load_embedder
 
+    study = current_study()
+    model = model or (study.topics.model if study else "minilm")
     with store(db) as con, _errors(writes=True):
         embedder = load_embedder(model, models_dir=models_dir)
         with count_progress(f"embedding ({embedder.model_id})") as progress:
@@ -137,9 +141,11 @@ def topics(
                  "until": until and until.date(), "codebook": codebook, "guidance": guidance,
                  "reduce_outliers": reduce_outliers, "outlier_threshold": outlier_threshold,
                  "representation": representation}
+    study = current_study()
     with store(db) as con, _errors(writes=True):
         current = current_run(con)
-        settings = settings_with(overrides, current.settings if current else None)
+        base = study.topic_settings() if study else (current.settings if current else None)
+        settings = settings_with(overrides, base)
         with count_progress("embedding") as progress:
             report = run_topics(con, settings, refit=refit, backend=backend, models_dir=models_dir,
                                 progress=progress)

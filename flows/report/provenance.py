@@ -9,11 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-import subprocess
-from importlib import metadata
-from pathlib import Path
 from typing import Any
 
+from flows.provenance import git_commit, package_versions  # noqa: F401 (git_commit re-exported)
 from flows.report.reads import rows, scalar
 
 # Packages whose versions can change a number in the report (statistics, models, the store).
@@ -24,27 +22,7 @@ REPORT_FORMAT = "ethnoflow-report/1"
 
 def software() -> dict[str, str]:
     """Python and the installed version of each package in :data:`PACKAGES`."""
-    found = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
-def git_commit() -> str | None:
-    """The commit of the checkout ethnoflow runs from, when it is one (else None)."""
-    root = Path(__file__).resolve().parents[2]
-    if not (root / ".git").exists():
-        return None
-    try:
-        done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              timeout=10, env={"GIT_OPTIONAL_LOCKS": "0", "PATH": "/usr/bin:/bin:/usr/local/bin"})
-    except (OSError, subprocess.SubprocessError):
-        return None
-    commit = done.stdout.strip()
-    return commit if done.returncode == 0 and len(commit) == 40 else None
+    return {"python": platform.python_version(), **package_versions(*PACKAGES)}
 
 
 def digest(value: Any) -> str:

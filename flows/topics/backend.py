@@ -14,13 +14,13 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
 
 from flows.embed import Embedder
+from flows.provenance import package_versions  # noqa: F401 (re-exported for backends)
 from flows.topics.settings import TopicError, TopicSettings
 
 Keywords = dict[int, list[tuple[str, float]]]
@@ -68,17 +68,6 @@ class TopicBackend(Protocol):
             embedder: Embedder, guide: Guide | None) -> Fit:
         """Fit on texts (in canonical order) and their embeddings."""
         ...
-
-
-def package_versions(*names: str) -> dict[str, str]:
-    """Installed versions of ``names`` (without importing them)."""
-    found = {}
-    for name in names:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "absent"
-    return found
 
 
 def relabel_by_size(labels: np.ndarray) -> np.ndarray:
