@@ -286,7 +286,8 @@ def load_embedder(name: str = "minilm", *, models_dir: Path = Path("data/models"
     Args:
         name: ``minilm`` (the bundled all-MiniLM-L6-v2, weights verified by sha256 before
             loading), ``static`` (a model2vec model distilled from it once and cached under
-            ``models_dir``), or a sentence-transformers model folder or cached model name.
+            ``models_dir``), a sentence-transformers model folder or cached model name, or
+            ``fake`` (character n-gram hashes: for dry runs and tests, not for research).
         models_dir: where built models (the static one) are kept.
 
     Raises:
@@ -296,6 +297,8 @@ def load_embedder(name: str = "minilm", *, models_dir: Path = Path("data/models"
         return _minilm()
     if name == "static":
         return _static(Path(models_dir))
+    if name == "fake":  # dry runs and tests: hashed character n-grams, no model (not for research)
+        return FakeEmbedder()
     return _named(name)
 
 

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from conftest import FIXTURES
@@ -228,3 +229,31 @@ def test_edited_topic_settings_keep_the_run_until_an_explicit_refit(prefect_harn
     again = counts_of(run(study))["topics"]
     assert again["run"] == first["run"] and again["action"] == "refresh"
     assert "ethnoflow topics --refit" in again["note"]
+
+
+@pytest.mark.slow
+def test_serve_runs_the_pipeline_on_its_schedule(study):
+    """`ethnoflow serve` starts a local Prefect server (the temporary API cannot schedule) and
+    the deployment's cron makes real runs; fake embeddings keep the run itself short."""
+    import time
+
+    study.write_text(study.read_text().replace("  model: minilm", "  model: fake")
+                     .replace("  embedder: minilm", "  embedder: fake"))
+    ethnoflow = str(Path(sys.executable).with_name("ethnoflow"))
+    server = subprocess.Popen([ethnoflow, "serve", "--cron", "* * * * *"], cwd=study.parent,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        done = []
+        while time.monotonic() < deadline and not done:
+            time.sleep(5)
+            if load_study(study).path("data/ethnoflow.duckdb").exists():
+                try:
+                    done = [r for r in list_runs(study) if r["status"] == "completed"]
+                except Exception:  # the run holds the store right now
+                    continue
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    assert done and len(done[0]["run_id"]) == 36  # a Prefect flow-run id
+    assert [s["stage"] for s in done[0]["stages"]][-1] == "report"

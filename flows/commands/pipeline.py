@@ -84,11 +84,11 @@ def runs(study: StudyOption = None, json_: JsonOption = False) -> None:
     Example:
         ethnoflow runs --json
     """
-    from flows.db import connect
+    from flows.cli import store
     from flows.runs import list_runs
 
     _, loaded = _study(study)
-    with connect(loaded.path(loaded.database), read_only=True) as con:
+    with store(loaded.path(loaded.database), read_only=True) as con:
         rows = list_runs(con)
     if json_:
         typer.echo(json.dumps(rows, indent=2))
@@ -106,14 +106,19 @@ def serve(
 ) -> None:
     """Serve the pipeline as a scheduled Prefect deployment (the inbox is read on each run).
 
-    Works with no Prefect server (a temporary local API starts) or with one
-    (`prefect server start`, then set PREFECT_API_URL). Stop it with Ctrl-C.
+    With no Prefect server configured, a local one starts for as long as this serves (its
+    database in the study's data/prefect/); with your own (`prefect server start`), set
+    PREFECT_API_URL and it is used. Stop it with Ctrl-C.
 
     Example:
         ethnoflow serve --cron "0 3 * * *"
     """
-    from flows.pipeline import pipeline
+    from flows.serving import prefect_server
 
     path, loaded = _study(study)
-    pipeline.serve(name=name or loaded.folder.name, cron=cron,
-                   parameters={"study_path": str(path.resolve()), "wait": 3600.0})
+    with prefect_server(loaded.path("data/prefect")) as api:
+        typer.echo(f"serving on the Prefect API at {api}; runs at '{cron}' (UTC)", err=True)
+        from flows.pipeline import pipeline  # imported once the API is set
+
+        pipeline.serve(name=name or loaded.folder.name, cron=cron,
+                       parameters={"study_path": str(path.resolve()), "wait": 3600.0})
