@@ -77,6 +77,11 @@ def report_task(study: Study) -> dict:
     return stages.report_stage(study)
 
 
+@task(name="export", cache_policy=NO_CACHE, **IO_RETRIES)
+def export_task(study: Study) -> dict:
+    return stages.export_stage(study)
+
+
 def _with_runner(subflow, study: Study):
     """A subflow whose tasks run on the study's Dask cluster when it has one."""
     if study.executor.kind != "dask":
@@ -91,7 +96,8 @@ def _with_runner(subflow, study: Study):
 def stage_steps(study: Study) -> list[tuple[str, object]]:
     """The stages in order, as Prefect tasks and subflows."""
     return [("ingest", ingest_task), ("embed", _with_runner(embed_flow, study)), ("topics", topics_task),
-            ("code", _with_runner(code_flow, study)), ("network", network_task), ("report", report_task)]
+            ("code", _with_runner(code_flow, study)), ("network", network_task), ("report", report_task),
+            ("export", export_task)]
 
 
 @flow(name="ethnoflow-pipeline", log_prints=True)

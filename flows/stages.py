@@ -144,6 +144,27 @@ def report_stage(study: Study) -> dict:
     return {"report": str(result.html), "empty_sections": sorted(k for k, v in result.sections.items() if v != "ok")}
 
 
+def export_stage(study: Study) -> dict:
+    """Write the study's standing exports (study.yaml `export: formats`) into exports/."""
+    from flows.export import ExportOptions, export_dataset
+
+    spec = study.export
+    if not spec.formats:
+        return {"formats": []}
+    codebook = spec.codebook or (study.coding.codebooks[0] if study.coding.codebooks else None)
+    written = {}
+    with study_store(study) as con:
+        for fmt in spec.formats:
+            options = ExportOptions(fmt=fmt, codebook=codebook, coders=(spec.coder,) if fmt != "qdpx" else (),
+                                    pseudonymize=study.pseudonymize, remove_urls=spec.remove_urls,
+                                    no_text=spec.no_text, qdpx_unit=spec.qdpx_unit, study_hash=study.sha256,
+                                    force=True)
+            out = study.path("exports") / (f"{study.name}-ids" if fmt == "ids" else f"{study.name}.{fmt}")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            written[fmt] = export_dataset(con, out, options)["files"]
+    return {"formats": list(spec.formats), "files": written}
+
+
 STAGES: list[tuple[str, Stage]] = [
     ("ingest", ingest_stage),
     ("embed", embed_stage),
@@ -151,4 +172,5 @@ STAGES: list[tuple[str, Stage]] = [
     ("code", code_stage),
     ("network", network_stage),
     ("report", report_stage),
+    ("export", export_stage),
 ]

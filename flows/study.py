@@ -72,6 +72,19 @@ class Coding(BaseModel):
                                   "empty: 'consensus' when it exists")
 
 
+class Exports(BaseModel):
+    """Datasets the pipeline writes on every run, into exports/ (replaced each time)."""
+
+    model_config = ConfigDict(extra="forbid")
+    formats: list[Literal["csv", "parquet", "xlsx", "qdpx", "qdc", "ids"]] = Field(
+        default_factory=list, description="empty: no export on runs (use `ethnoflow export dataset`)")
+    codebook: str | None = Field(None, description="whose codes; default: the study's first codebook")
+    coder: str = Field("auto", description="tabular exports: auto, consensus or a coder's name")
+    no_text: bool = Field(False, description="leave post texts out (share ids and codes, not content)")
+    remove_urls: bool = Field(False, description="with pseudonyms, also replace links in texts")
+    qdpx_unit: Literal["account", "post"] = "account"
+
+
 class Executor(BaseModel):
     """Where the embedding and coding batches run."""
 
@@ -97,6 +110,7 @@ class Study(BaseModel):
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     chats: ChatRules = Field(default_factory=ChatRules)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    export: Exports = Field(default_factory=Exports)
     executor: Executor = Field(default_factory=Executor)
     # Filled in by load_study(): where the file is, and its content hash.
     folder: Path = Field(Path("."), exclude=True)

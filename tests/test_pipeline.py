@@ -223,6 +223,17 @@ def test_the_real_pipeline_with_the_bundled_model_and_bertopic(prefect_harness, 
     assert again["embed"]["embedded"] == 0 and again["code"]["chretien2015"]["coded"] == 0
 
 
+def test_standing_exports_are_written_on_every_run(prefect_harness, fast_models, study):
+    study.write_text(study.read_text().replace("  formats: []", "  formats: [csv, ids]"))
+    exported = counts_of(run(study))["export"]
+    assert exported["formats"] == ["csv", "ids"]
+    folder = study.parent / "exports"
+    assert (folder / "study.csv").exists() and (folder / "study.dictionary.json").exists()
+    rows = (folder / "study.csv").read_text().splitlines()
+    assert len(rows) == 601 and "chretien2015.information" in rows[0]
+    assert counts_of(run(study))["export"]["formats"] == ["csv", "ids"]  # replaced, not refused
+
+
 def test_edited_topic_settings_keep_the_run_until_an_explicit_refit(prefect_harness, fast_models, study):
     first = counts_of(run(study))["topics"]
     study.write_text(study.read_text().replace("min_topic_size: 10", "min_topic_size: 12"))
@@ -256,4 +267,4 @@ def test_serve_runs_the_pipeline_on_its_schedule(study):
         server.terminate()
         server.wait(timeout=60)
     assert done and len(done[0]["run_id"]) == 36  # a Prefect flow-run id
-    assert [s["stage"] for s in done[0]["stages"]][-1] == "report"
+    assert [s["stage"] for s in done[0]["stages"]][-1] == "export"

@@ -54,7 +54,7 @@ def init(
 
 @app.command()
 def run(study: StudyOption = None, wait: WaitOption = 0.0, json_: JsonOption = False) -> None:
-    """Run the study's pipeline once: ingest → embed → topics → code → network → report.
+    """Run the study's pipeline once: ingest → embed → topics → code → network → report → export.
 
     Only new work is done: new inbox files, uncached texts, posts not yet coded or assigned
     to topics. The run and what produced it are recorded (see `ethnoflow runs`).
