@@ -96,3 +96,20 @@ def test_whole_coding_round_on_the_sample_study(cli, study, tmp_path):
     people = [r for r in rows if r["coder"] in {"ana", "ben", "consensus"}]
     assert len(people) == 3 * 840 and all(r["score"] == "" for r in people)
     assert {r["coder"] for r in rows} >= {"auto", "auto:rules", "consensus"}
+
+
+def test_agreement_summaries_are_cached_by_content(tmp_path):
+    import numpy as np
+
+    from flows.coding.agreement import cached_summary
+    from flows.db import connect
+
+    con = connect(tmp_path / "a.duckdb")
+    ratings = np.array([[1, 0, 1, 1, 0, 1, 0, 0], [1, 0, 0, 1, 0, 1, 1, 0]], dtype=float)
+    first = cached_summary(con, ratings, n_boot=200, seed=3)
+    assert con.execute("SELECT count(*) FROM agreement_cache").fetchone() == (1,)
+    assert cached_summary(con, ratings, n_boot=200, seed=3) == first
+    other = ratings.copy()
+    other[1, 0] = 0
+    assert cached_summary(con, other, n_boot=200, seed=3) != first
+    assert con.execute("SELECT count(*) FROM agreement_cache").fetchone() == (2,)

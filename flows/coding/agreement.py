@@ -19,6 +19,7 @@ result. JSON shape (a stable interface)::
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -61,15 +62,37 @@ def agreement(con: duckdb.DuckDBPyConnection, codebook: Codebook, *,
     report: dict[str, Any] = {"codebook": codebook.id, "version": h, "coders": coders}
     report["codes"], report["overall"] = {}, None
     if coders:  # only consensus (or only machines) coded: nothing to compare among people
-        report["codes"] = {code: agreement_summary(t.T.to_numpy(), n_boot=n_boot, seed=seed)
+        report["codes"] = {code: cached_summary(con, t.T.to_numpy(), n_boot=n_boot, seed=seed)
                            for code, t in tables.items()}
         pooled = pd.concat(tables.values())
-        report["overall"] = agreement_summary(pooled.T.to_numpy(), n_boot=n_boot, seed=seed)
+        report["overall"] = cached_summary(con, pooled.T.to_numpy(), n_boot=n_boot, seed=seed)
     if against is None:
         against = CONSENSUS if CONSENSUS in present else coders[0] if len(coders) == 1 else None
     report["machine"] = machine_agreement(con, codebook, against, present) if against else {
         "against": None, "coders": {}}
     return report
+
+
+# Bump when agreement_stats changes what it computes: cached summaries of older versions are ignored.
+STATS_VERSION = "agreement-stats/1"
+
+
+def cached_summary(con: duckdb.DuckDBPyConnection, matrix: np.ndarray, *, n_boot: int, seed: int) -> dict:
+    """:func:`agreement_summary`, cached in the store by the sha256 of the ratings and settings.
+
+    A read-only connection reads the cache but cannot add to it (then the summary is computed).
+    """
+    ratings = json.dumps(pd.DataFrame(matrix).astype(object).where(pd.notna(matrix), None).values.tolist())
+    key = hashlib.sha256(json.dumps([STATS_VERSION, ratings, n_boot, seed]).encode("utf-8")).hexdigest()
+    hit = con.execute("SELECT summary FROM agreement_cache WHERE key = ?", [key]).fetchall()
+    if hit:
+        return json.loads(hit[0][0])
+    summary = agreement_summary(matrix, n_boot=n_boot, seed=seed)
+    try:
+        con.execute("INSERT OR IGNORE INTO agreement_cache VALUES (?, ?)", [key, json.dumps(summary)])
+    except duckdb.Error:  # opened read-only: compute again next time
+        pass
+    return summary
 
 
 def _no_codes(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> str:
