@@ -15,9 +15,14 @@ Definitions (the ones a methods section needs):
   ratings that agree, averaged over units (Fleiss 1971's observed agreement; irrCAC/Gwet's
   ``pa``). With two coders this is the share of units on which both agree.
 * Cohen's kappa needs exactly two coders and uses the units both coded.
-* Fleiss' kappa (and Brennan–Prediger) assume every unit has the same number of ratings, not
-  necessarily from the same coders (Fleiss 1971). With missing ratings they are computed over
-  the units rated by the modal number of coders (ties go to the larger number).
+* Fleiss' kappa, Brennan–Prediger and Gwet's AC1 share one observed agreement (the pairwise
+  percent agreement) and differ in chance agreement. When every unit has the same number of
+  ratings (Fleiss 1971's design), Fleiss' kappa and Brennan–Prediger come from statsmodels. With
+  missing ratings they follow Gwet (2014, *Handbook of Inter-Rater Reliability*, 4th ed., ch. 2)
+  as irrCAC does: observed agreement over the pairable units, category prevalence averaged over
+  every rated unit (so a unit with one rating informs prevalence, not agreement). irrCAC cannot
+  be installed beside ethnoflow's pins, so those few lines are here, checked against irrCAC's
+  published values; AC1 has no library at all and is computed the same way.
 * No variation: when every pairable rating is the same category, kappa and alpha are 0/0 and
   are returned as ``None`` (report "n/a (no variation)"), while percent agreement is 1.0.
 """
@@ -42,6 +47,7 @@ __all__ = [
     "classification_metrics",
     "cohen_kappa",
     "fleiss_kappa",
+    "gwet_ac1",
     "krippendorff_alpha",
     "percent_agreement",
 ]
@@ -155,51 +161,85 @@ def cohen_kappa(
     return float(cohen_kappa_score(both[0], both[1], weights=weights))
 
 
-def _fleiss_table(matrix: Matrix, n_categories: int | None = None) -> np.ndarray | None:
-    """Units × categories counts over the units rated by the modal number of coders."""
-    ratings = _pairable(_as_ratings(matrix)[0])
-    if ratings.shape[1] == 0:
-        return None
+def _rated(ratings: np.ndarray) -> np.ndarray:
+    """Keep the units (columns) rated by at least one coder."""
+    return ratings[:, (~np.isnan(ratings)).any(axis=0)]
+
+
+def _equal_raters_table(ratings: np.ndarray, n_categories: int | None) -> np.ndarray | None:
+    """Units × categories counts for statsmodels, or None when units have different numbers of
+    ratings (then Fleiss' equal-raters formula does not apply)."""
     per_unit = (~np.isnan(ratings)).sum(axis=0)
-    sizes, freq = np.unique(per_unit, return_counts=True)
-    modal = sizes[freq == freq.max()].max()  # ties: more ratings per unit is more information
-    kept = ratings[:, per_unit == modal]
+    if per_unit.size == 0 or per_unit.min() != per_unit.max():
+        return None
     # Fleiss' raters are exchangeable per unit, so each unit's ratings are packed into a row.
-    by_unit = np.array([unit[~np.isnan(unit)] for unit in kept.T])
+    by_unit = np.array([unit[~np.isnan(unit)] for unit in ratings.T])
     table, _ = aggregate_raters(by_unit)
     if n_categories is not None:
-        if n_categories < table.shape[1]:
-            raise ValueError(f"n_categories={n_categories} but {table.shape[1]} are used")
         table = np.pad(table, ((0, 0), (0, n_categories - table.shape[1])))
     return table
 
 
+def _agreement_terms(
+    matrix: Matrix, n_categories: int | None
+) -> tuple[np.ndarray, float, np.ndarray, int] | None:
+    """``(rated units, observed agreement, category prevalence, q)`` per Gwet (2014).
+
+    Observed agreement is the mean, over units with at least two ratings, of the share of
+    agreeing pairs; the prevalence of category k is the mean over every rated unit of the share
+    of its ratings in k. None when no unit has two ratings.
+    """
+    ratings = _rated(_as_ratings(matrix)[0])
+    counts = _category_counts(ratings)
+    raters = counts.sum(axis=1)
+    pairable = raters >= 2
+    if not pairable.any():
+        return None
+    q = counts.shape[1]
+    if n_categories is not None:
+        if n_categories < q:
+            raise ValueError(f"n_categories={n_categories} but {q} are used")
+        q = n_categories
+    pairs = (counts * (counts - 1)).sum(axis=1)[pairable] / (raters * (raters - 1))[pairable]
+    prevalence = (counts / raters[:, None]).mean(axis=0)
+    return ratings, float(pairs.mean()), prevalence, q
+
+
+def _chance_corrected(observed: float, chance: float) -> float | None:
+    return None if chance >= 1 else (observed - chance) / (1 - chance)
+
+
 def fleiss_kappa(matrix: Matrix) -> float | None:
-    """Fleiss' kappa for any number of coders (statsmodels).
+    """Fleiss' kappa for any number of coders, missing ratings allowed.
 
     Fleiss (1971) assumes each unit has the same number of ratings, possibly from different
-    coders. With missing ratings, the units rated by the modal number of coders are used (ties:
-    the larger number), so a fully crossed design with a few gaps is a complete-case analysis
-    and a rotating design (each unit coded by 3 of 5) keeps every unit. irrCAC's generalisation
-    for varying numbers of raters (Gwet 2014) gives different values on data with gaps. With
+    coders; that case is computed by statsmodels. With missing ratings, Gwet's (2014)
+    generalisation (irrCAC's ``fleiss.kappa.raw``) keeps every unit: see the module notes. With
     two coders and no gaps, Fleiss' kappa equals Scott's pi.
 
     Args:
         matrix: Coders × units ratings, ``None``/NaN for missing.
 
     Returns:
-        Kappa, or ``None`` when no unit has two ratings or the units used show no variation.
+        Kappa, or ``None`` when no unit has two ratings or the ratings show no variation.
     """
-    table = _fleiss_table(matrix)
-    if table is None or (table.sum(axis=0) > 0).sum() < 2:
+    terms = _agreement_terms(matrix, None)
+    if terms is None:
         return None
-    return float(_statsmodels_fleiss_kappa(table, method="fleiss"))
+    ratings, observed, prevalence, _ = terms
+    if (prevalence > 0).sum() < 2:
+        return None
+    table = _equal_raters_table(ratings, None)
+    if table is not None:
+        return float(_statsmodels_fleiss_kappa(table, method="fleiss"))
+    return _chance_corrected(observed, float((prevalence**2).sum()))
 
 
 def brennan_prediger(matrix: Matrix, *, n_categories: int | None = None) -> float | None:
     """Brennan–Prediger (Randolph's free-marginal) kappa: chance agreement is 1/q.
 
-    Uses the same units as :func:`fleiss_kappa` and statsmodels' ``method="randolph"``.
+    Complete designs use statsmodels' ``method="randolph"``; with missing ratings, the observed
+    agreement of :func:`fleiss_kappa` (Gwet 2014).
 
     Args:
         matrix: Coders × units ratings, ``None``/NaN for missing.
@@ -209,10 +249,36 @@ def brennan_prediger(matrix: Matrix, *, n_categories: int | None = None) -> floa
     Returns:
         The coefficient, or ``None`` when no unit has two ratings or q < 2.
     """
-    table = _fleiss_table(matrix, n_categories)
-    if table is None or table.shape[1] < 2:
+    terms = _agreement_terms(matrix, n_categories)
+    if terms is None or terms[3] < 2:
         return None
-    return float(_statsmodels_fleiss_kappa(table, method="randolph"))
+    ratings, observed, _, q = terms
+    table = _equal_raters_table(ratings, q)
+    if table is not None:
+        return float(_statsmodels_fleiss_kappa(table, method="randolph"))
+    return _chance_corrected(observed, 1 / q)
+
+
+def gwet_ac1(matrix: Matrix, *, n_categories: int | None = None) -> float | None:
+    """Gwet's AC1 (Gwet 2008): chance agreement is sum_k pi_k (1 - pi_k) / (q - 1).
+
+    Unlike kappa, AC1 stays stable when one category is rare, as most codes are in a corpus of
+    posts (the "kappa paradox": high agreement, low kappa). Report it beside kappa, not
+    instead of it.
+
+    Args:
+        matrix: Coders × units ratings, ``None``/NaN for missing.
+        n_categories: q, the number of categories in the coding scheme. Defaults to the number
+            observed, so ratings with no variation give ``None`` like the other coefficients.
+
+    Returns:
+        AC1, or ``None`` when no unit has two ratings or q < 2.
+    """
+    terms = _agreement_terms(matrix, n_categories)
+    if terms is None or terms[3] < 2:
+        return None
+    _, observed, prevalence, q = terms
+    return _chance_corrected(observed, float((prevalence * (1 - prevalence)).sum() / (q - 1)))
 
 
 def krippendorff_alpha(matrix: Matrix, level: Level = "nominal") -> float | None:
@@ -254,8 +320,9 @@ def bootstrap_ci(
 ) -> tuple[float, float] | None:
     """Percentile bootstrap interval, resampling units (columns) with replacement.
 
-    Units are the sampled entities (posts), so whole columns are resampled, from the pairable
-    units only; every statistic gets the same kind of interval. Resamples where the statistic
+    Units are the sampled entities (posts), so whole columns are resampled, from every rated
+    unit (a unit with one rating informs Fleiss' and AC1's prevalence; the other statistics
+    skip it); every statistic gets the same kind of interval. Resamples where the statistic
     is undefined (e.g. no variation) are skipped. Krippendorff's own bootstrap (Hayes &
     Krippendorff 2007) is not offered: the ``krippendorff`` package does not implement it, and
     it resamples pairs of values as if pairs from one unit were independent.
@@ -275,7 +342,7 @@ def bootstrap_ci(
     """
     if statistic(matrix) is None:
         return None
-    ratings = _canonical_unit_order(_pairable(_as_ratings(matrix)[0]))
+    ratings = _canonical_unit_order(_rated(_as_ratings(matrix)[0]))
     n_units = ratings.shape[1]
     draws = np.random.default_rng(seed).integers(0, n_units, size=(n_boot, n_units))
     values = [statistic(ratings[:, idx]) for idx in draws]
@@ -306,7 +373,7 @@ def agreement_summary(matrix: Matrix, *, n_boot: int = 1000, seed: int = 0) -> d
         seed: Bootstrap seed.
 
     Returns:
-        ``{"n", "coders", "percent_agreement", "cohen_kappa", "fleiss_kappa",
+        ``{"n", "coders", "percent_agreement", "cohen_kappa", "fleiss_kappa", "gwet_ac1",
         "krippendorff_alpha", "ci95": {statistic: [low, high] | None}}``; ``n`` counts units
         rated by at least two coders, ``coders`` counts coders with at least one rating,
         undefined values are ``None`` and floats are rounded to 6 decimals.
@@ -316,6 +383,7 @@ def agreement_summary(matrix: Matrix, *, n_boot: int = 1000, seed: int = 0) -> d
         "percent_agreement": percent_agreement,
         "cohen_kappa": cohen_kappa,
         "fleiss_kappa": fleiss_kappa,
+        "gwet_ac1": gwet_ac1,
         "krippendorff_alpha": krippendorff_alpha,
     }
     summary: dict[str, Any] = {

@@ -15,14 +15,18 @@ from typing import Any
 
 import numpy as np
 import pytest
+from statsmodels.stats.inter_rater import aggregate_raters
+from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
 
 from flows.agreement_stats import (
+    _agreement_terms,
     agreement_summary,
     bootstrap_ci,
     brennan_prediger,
     classification_metrics,
     cohen_kappa,
     fleiss_kappa,
+    gwet_ac1,
     krippendorff_alpha,
     percent_agreement,
 )
@@ -44,9 +48,10 @@ TWO_CODERS = [
     [1, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1, NA],
     [1, 0, 1, 0, 1, 0, 0, 1, 0, 0, NA, 0],
 ]
-# Three coders, binary. Four complete units (P_i = 1, 1, 1/3, 1/3; p(1) = 0.5) give
-# Fleiss kappa = (2/3 - 1/2) / (1/2) = 1/3. The fifth unit has two ratings and is left out of
-# Fleiss (modal rule) but counts for pairwise percent agreement: (1+1+1/3+1/3+0)/5 = 8/15.
+# Three coders, binary; the fifth unit has two ratings. Pairwise percent agreement:
+# (1 + 1 + 1/3 + 1/3 + 0) / 5 = 8/15. Prevalence of 1, averaged over units: (1 + 0 + 2/3 + 1/3
+# + 1/2) / 5 = 1/2, so Fleiss' chance agreement is 1/2 and kappa = (8/15 - 1/2) / (1/2) = 1/15;
+# Gwet's AC1 has the same chance agreement here (2 · 1/2 · 1/2 / 1), so AC1 = 1/15 too.
 THREE_CODERS = [
     [1, 0, 1, 0, 1],
     [1, 0, 1, 0, NA],
@@ -77,30 +82,73 @@ def test_cohen_kappa_two_coders_with_missing():
 
 
 def test_fleiss_kappa_two_coders_is_scotts_pi():
-    assert fleiss_kappa(TWO_CODERS) == pytest.approx(7 / 12)
+    complete = [row[:10] for row in TWO_CODERS]
+    assert fleiss_kappa(complete) == pytest.approx(7 / 12)
 
 
 def test_krippendorff_alpha_two_coders_with_missing():
     assert krippendorff_alpha(TWO_CODERS) == pytest.approx(29 / 48)
 
 
-def test_single_rating_units_do_not_change_anything():
+def test_single_rating_units_do_not_change_agreement_kappa_or_alpha():
     complete = [row[:10] for row in TWO_CODERS]
-    for statistic in (percent_agreement, cohen_kappa, fleiss_kappa, krippendorff_alpha):
+    for statistic in (percent_agreement, cohen_kappa, krippendorff_alpha):
         assert statistic(TWO_CODERS) == pytest.approx(statistic(complete))
 
 
-def test_fleiss_kappa_uses_units_with_modal_number_of_raters():
-    assert fleiss_kappa(THREE_CODERS) == pytest.approx(1 / 3)
-    complete = [row[:4] for row in THREE_CODERS]
-    assert fleiss_kappa(complete) == pytest.approx(1 / 3)
+def test_single_rating_units_inform_fleiss_prevalence():
+    # Units 11 and 12 add one 1 and one 0 (shares 1 and 0): prevalence of 1 becomes
+    # (4 + 1 + 0) / 12 = 5/12, chance agreement (5/12)² + (7/12)² = 74/144, Po stays 0.8.
+    chance = 74 / 144
+    assert fleiss_kappa(TWO_CODERS) == pytest.approx((0.8 - chance) / (1 - chance))
+
+
+def test_fleiss_kappa_and_ac1_with_missing_ratings_keep_every_unit():
+    assert fleiss_kappa(THREE_CODERS) == pytest.approx(1 / 15)
+    assert gwet_ac1(THREE_CODERS) == pytest.approx(1 / 15)
+
+
+# Krippendorff's (2011) 4 observers × 12 units with gaps, as irrCAC's README scores it (Gwet
+# 2014): kept here so a clone without ../shared still checks the missing-data path.
+KRIPPENDORFF_2011 = [
+    [1, 2, 3, 3, 2, 1, 4, 1, 2, NA, NA, NA],
+    [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, NA, 3],
+    [NA, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, NA],
+    [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, NA],
+]
+
+
+def test_missing_data_matches_irrcac_published_values():
+    assert round(fleiss_kappa(KRIPPENDORFF_2011), 5) == 0.76117
+    assert round(gwet_ac1(KRIPPENDORFF_2011), 5) == 0.77544
+    assert round(brennan_prediger(KRIPPENDORFF_2011), 5) == 0.77273
+    assert round(percent_agreement(KRIPPENDORFF_2011), 7) == 0.8181818
+    assert round(krippendorff_alpha(KRIPPENDORFF_2011), 3) == 0.743
 
 
 def test_fleiss_kappa_rotating_design_keeps_every_unit():
-    # Each unit coded by two of three coders: the modal count is 2, so nothing is dropped.
+    # Each unit coded by two of three coders: the same as two exchangeable raters per unit.
     rotating = [[1, 0, NA, 1, 0, NA], [1, NA, 0, 0, NA, 1], [NA, 0, 0, NA, 0, 1]]
     packed = [[1, 0, 0, 1, 0, 1], [1, 0, 0, 0, 0, 1]]  # each unit's two ratings, any order
     assert fleiss_kappa(rotating) == pytest.approx(fleiss_kappa(packed))
+
+
+@pytest.mark.parametrize("coders", [2, 3, 5])
+def test_gwet_generalisation_reduces_to_statsmodels_on_complete_designs(coders: int):
+    # The terms used when ratings are missing must give statsmodels' Fleiss and Randolph
+    # (Brennan-Prediger) values when nothing is missing.
+    complete = np.array(_simulated(coders=coders, units=60, seed=coders), dtype=float)
+    complete = complete[:, ~np.isnan(complete).any(axis=0)]
+    table, _ = aggregate_raters(complete.T)
+    _, observed, prevalence, q = _agreement_terms(complete, None)
+    chance = float((prevalence**2).sum())
+    assert (observed - chance) / (1 - chance) == pytest.approx(statsmodels_fleiss_kappa(table))
+    assert (observed - 1 / q) / (1 - 1 / q) == pytest.approx(
+        statsmodels_fleiss_kappa(table, method="randolph")
+    )
+    with_single = np.hstack([complete, np.full((coders, 1), np.nan)])
+    with_single[0, -1] = 1.0  # one rating: the generalised path; agreement is unchanged
+    assert brennan_prediger(with_single) == pytest.approx(brennan_prediger(complete))
 
 
 def test_percent_agreement_pairwise_and_unanimous():
@@ -117,6 +165,8 @@ def test_no_variation_is_undefined_not_perfect():
     assert percent_agreement(NO_VARIATION) == 1.0
     assert cohen_kappa(NO_VARIATION) is None
     assert fleiss_kappa(NO_VARIATION) is None
+    assert gwet_ac1(NO_VARIATION) is None
+    assert gwet_ac1(NO_VARIATION, n_categories=2) == pytest.approx(1.0)
     assert krippendorff_alpha(NO_VARIATION) is None
     assert bootstrap_ci(NO_VARIATION, krippendorff_alpha, n_boot=50) is None
 
@@ -158,7 +208,7 @@ def test_bootstrap_ci_is_deterministic_for_a_seed():
 
 def test_bootstrap_ci_brackets_the_point_estimate():
     for matrix in (TWO_CODERS, _simulated(coders=2), _simulated(coders=3)):
-        for statistic in (percent_agreement, cohen_kappa, fleiss_kappa, krippendorff_alpha):
+        for statistic in (percent_agreement, cohen_kappa, fleiss_kappa, gwet_ac1, krippendorff_alpha):
             if statistic(matrix) is None:  # Cohen with three coders
                 continue
             low, high = bootstrap_ci(matrix, statistic, n_boot=500, seed=1)
@@ -184,6 +234,7 @@ def test_agreement_summary_is_json_ready():
         "percent_agreement",
         "cohen_kappa",
         "fleiss_kappa",
+        "gwet_ac1",
         "krippendorff_alpha",
     }
     assert all(type(v) is float for pair in summary["ci95"].values() for v in pair)
@@ -331,25 +382,21 @@ CHECKS: dict[str, Check] = {
     "gwet-distrib6-percent-agreement": (G6, "percent_agreement", _counts, percent_agreement),
     "gwet-raw4-percent-agreement": (GRAW4, "percent_agreement", _raw4, percent_agreement),
     "gwet-raw4-alpha": (GRAW4, "krippendorff_alpha_nominal", _raw4, krippendorff_alpha),
+    "gwet-raw4-fleiss-kappa-missing": (GRAW4, "fleiss_kappa", _raw4, fleiss_kappa),
+    "gwet-raw4-brennan-prediger-missing": (GRAW4, "brennan_prediger", _raw4, brennan_prediger),
+    "gwet3x3-gwet-ac1": (G3X3, "gwet_ac1", _contingency, gwet_ac1),
+    "gwet-distrib6-gwet-ac1": (G6, "gwet_ac1", _counts, gwet_ac1),
+    "gwet-raw4-gwet-ac1-missing": (GRAW4, "gwet_ac1", _raw4, gwet_ac1),
 }
 
-# Checked on PyPI: irrCAC 0.4.4 (the Python port of Gwet's irrCAC) pins scipy==1.12.0 and
-# pandas<3, so it cannot be installed beside ethnoflow's pins; forced in for a check, it gives
-# AC1 0.78553 and Conger 0.76207 on Gwet's raw 4-rater data, not the published 0.77544 and
-# 0.76282. Newer packages that compute AC1 have a single release each; none was adopted.
+# Conger's kappa is not offered. irrCAC 0.4.4 (the Python port of Gwet's irrCAC) pins
+# scipy==1.12.0 and pandas<3, so it cannot be installed beside ethnoflow's pins; forced in for a
+# check it gives Conger 0.76207 on Gwet's raw 4-rater data, not the published 0.76282 (and AC1
+# 0.78553, where ethnoflow matches the published 0.77544).
 NOT_OFFERED = "not offered: no well-kept, installable library matching the published value computes"
-GAPS = (
-    "definition differs: irrCAC generalises to units with fewer raters (Gwet 2014); ethnoflow "
-    "uses only units rated by the modal number of coders (Fleiss 1971 design, statsmodels)"
-)
 ASYMPTOTIC = "not offered: asymptotic standard errors/tests; ethnoflow reports bootstrap CIs"
 SKIPPED: dict[str, tuple[str, str, str]] = {
-    "gwet3x3-gwet-ac1": (G3X3, "gwet_ac1", f"{NOT_OFFERED} Gwet's AC1"),
-    "gwet-distrib6-gwet-ac1": (G6, "gwet_ac1", f"{NOT_OFFERED} Gwet's AC1"),
-    "gwet-raw4-gwet-ac1": (GRAW4, "gwet_ac1", f"{NOT_OFFERED} Gwet's AC1"),
     "gwet-raw4-conger-kappa": (GRAW4, "conger_kappa", f"{NOT_OFFERED} Conger's kappa"),
-    "gwet-raw4-fleiss-kappa": (GRAW4, "fleiss_kappa", f"Fleiss' kappa {GAPS}"),
-    "gwet-raw4-brennan-prediger": (GRAW4, "brennan_prediger", f"Brennan-Prediger {GAPS}"),
     "fleiss1971-z": ("fleiss1971_diagnoses", "z", f"Fleiss z {ASYMPTOTIC}"),
     "sas-cohen-ase": (SAS, "ase", f"Cohen's kappa ASE {ASYMPTOTIC}"),
     "sas-cohen-ci95": (SAS, "ci95", f"Cohen's kappa Wald CI {ASYMPTOTIC}"),
@@ -394,13 +441,11 @@ def test_nltk_dress_single_rating_unit_does_not_change_alpha():
     assert krippendorff_alpha(matrix) == pytest.approx(-1 / 3)
 
 
-def test_raw4_fleiss_kappa_is_the_complete_case_value():
-    # irrCAC's 0.76117 uses Gwet's generalisation over all 12 units; the modal rule keeps the
-    # 8 units all four coders rated, which statsmodels scores 0.6415.
-    case, irrcac = _reference_case(GRAW4, "fleiss_kappa")
+def test_raw4_fleiss_kappa_keeps_the_units_with_fewer_raters():
+    # The published 0.76117 uses all 12 units; the 8 units all four coders rated give 0.6415.
+    case, published = _reference_case(GRAW4, "fleiss_kappa")
     matrix = np.array(_raw4(case), dtype=float)
     complete = matrix[:, ~np.isnan(matrix).any(axis=0)]
     assert complete.shape == (4, 8)
-    assert fleiss_kappa(matrix) == pytest.approx(fleiss_kappa(complete))
-    assert fleiss_kappa(matrix) == pytest.approx(0.6414566, abs=1e-7)
-    assert abs(fleiss_kappa(matrix) - irrcac) > 0.1
+    assert fleiss_kappa(complete) == pytest.approx(0.6414566, abs=1e-7)
+    assert fleiss_kappa(matrix) == pytest.approx(published, abs=5e-6)

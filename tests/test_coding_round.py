@@ -61,7 +61,7 @@ def test_whole_coding_round_on_the_sample_study(cli, study, tmp_path):
         "digital_footprint", "equalization"}
     info = report["codes"]["information"]
     assert info["n"] == 120 and 0.5 < info["cohen_kappa"] <= 1 and 0.8 < info["percent_agreement"] < 1
-    assert set(info["ci95"]) == {"percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"}
+    assert set(info["ci95"]) == {"percent_agreement", "cohen_kappa", "fleiss_kappa", "gwet_ac1", "krippendorff_alpha"}
     assert report["overall"]["n"] == 840 and report["machine"] == {"against": None, "coders": {}}
 
     out = cli("reconcile", "--coders", "ana,ben", "--out", tmp_path / "disputes.csv").output

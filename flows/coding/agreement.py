@@ -6,7 +6,7 @@ result. JSON shape (a stable interface)::
 
     {"codebook", "version", "coders",
      "codes": {"<code>": {"n", "coders", "percent_agreement", "cohen_kappa", "fleiss_kappa",
-                          "krippendorff_alpha", "ci95": {"<statistic>": [lo, hi] | null}}},
+                          "gwet_ac1", "krippendorff_alpha", "ci95": {"<statistic>": [lo, hi] | null}}},
      "overall": {... same keys, every (post, code) pair pooled as one unit ...},
      "machine": {"against": "<coder>" | null,
                  "coders": {"auto": {"codes": {"<code>": {"n", "kappa", "precision", "recall",
@@ -74,7 +74,7 @@ def agreement(con: duckdb.DuckDBPyConnection, codebook: Codebook, *,
 
 
 # Bump when agreement_stats changes what it computes: cached summaries of older versions are ignored.
-STATS_VERSION = "agreement-stats/1"
+STATS_VERSION = "agreement-stats/2"
 
 
 def cached_summary(con: duckdb.DuckDBPyConnection, matrix: np.ndarray, *, n_boot: int, seed: int) -> dict:
@@ -167,12 +167,12 @@ def format_report(report: dict[str, Any]) -> str:
     """The report as aligned text for the terminal."""
     lines = [f"{report['codebook']} (version {report['version'][:12]}), coders: "
              f"{', '.join(report['coders']) or 'none'}",
-             f"{'code':<24}{'n':>5}{'agree':>8}{'cohen':>8}{'fleiss':>8}{'alpha':>8}  alpha 95% CI"]
+             f"{'code':<24}{'n':>5}{'agree':>8}{'cohen':>8}{'fleiss':>8}{'ac1':>8}{'alpha':>8}  alpha 95% CI"]
     rows = [*report["codes"].items()] + ([("OVERALL", report["overall"])] if report["overall"] else [])
     for name, s in rows:
         ci = s["ci95"].get("krippendorff_alpha")
         lines.append(f"{name:<24}{s['n']:>5}{_f(s['percent_agreement'])}{_f(s['cohen_kappa'])}"
-                     f"{_f(s['fleiss_kappa'])}{_f(s['krippendorff_alpha'])}  "
+                     f"{_f(s['fleiss_kappa'])}{_f(s['gwet_ac1'])}{_f(s['krippendorff_alpha'])}  "
                      f"{'n/a' if not ci else f'[{ci[0]:.2f}, {ci[1]:.2f}]'}")
     machine = report["machine"]
     if machine["coders"]:

@@ -264,8 +264,9 @@ def agreement(
 ) -> None:
     """Inter-rater agreement per code and overall, and machine coders against a human reference.
 
-    Percent agreement, Cohen's kappa (exactly two coders), Fleiss' kappa and Krippendorff's
-    alpha (any number of coders, missing codes allowed), with bootstrap 95% intervals; then
+    Percent agreement, Cohen's kappa (exactly two coders), Fleiss' kappa, Gwet's AC1 and
+    Krippendorff's alpha (any number of coders, missing codes allowed), with bootstrap 95%
+    intervals; then
     kappa, precision, recall and F1 of auto and each auto:* against consensus (or --against).
 
     Example:

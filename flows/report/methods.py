@@ -135,7 +135,8 @@ def _statistics(ctx: Context) -> str:
             "present. ")
     if agreement:
         text += ("Inter-rater agreement per code: pairwise percent agreement, Cohen's kappa (two coders), Fleiss' "
-                 "kappa and Krippendorff's alpha (nominal), with 95% percentile bootstrap intervals over posts "
+                 "kappa and Gwet's AC1 (any number of coders; with missing ratings, Gwet's 2014 generalisation) "
+                 "and Krippendorff's alpha (nominal), with 95% percentile bootstrap intervals over posts "
                  f"({ctx.settings.n_boot:,} resamples, seed {ctx.seed}); machine coders against the human reference: "
                  "Cohen's kappa, precision, recall and F1 per code and their unweighted mean.")
     else:

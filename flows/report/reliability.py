@@ -15,7 +15,7 @@ from flows.report.reads import rows
 STATS = [Column("n", "Posts (≥ 2 coders)", "int"), Column("coders", "Coders", "int"),
          Column("percent_agreement", "Agreement", "num"), Column("percent_agreement_ci", "95% CI", "ci"),
          Column("cohen_kappa", "Cohen's κ", "num"), Column("cohen_kappa_ci", "95% CI", "ci"),
-         Column("fleiss_kappa", "Fleiss' κ", "num"),
+         Column("fleiss_kappa", "Fleiss' κ", "num"), Column("gwet_ac1", "Gwet's AC1", "num"),
          Column("krippendorff_alpha", "Krippendorff's α", "num"), Column("krippendorff_alpha_ci", "95% CI", "ci")]
 MACHINE = [Column("n", "Posts", "int"), Column("kappa", "Cohen's κ", "num"), Column("precision", "Precision", "num"),
            Column("recall", "Recall", "num"), Column("f1", "F1", "num")]
@@ -86,7 +86,8 @@ def _agreement(ctx: Context, book, people: list[str]) -> list:
 def _stats_row(stats: dict) -> list:
     ci = stats.get("ci95") or {}
     return [stats["n"], stats["coders"], stats["percent_agreement"], ci.get("percent_agreement"),
-            stats["cohen_kappa"], ci.get("cohen_kappa"), stats["fleiss_kappa"], stats["krippendorff_alpha"],
+            stats["cohen_kappa"], ci.get("cohen_kappa"), stats["fleiss_kappa"], stats.get("gwet_ac1"),
+            stats["krippendorff_alpha"],
             ci.get("krippendorff_alpha")]
 
 
