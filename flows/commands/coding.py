@@ -266,8 +266,8 @@ def agreement(
 
     Percent agreement, Cohen's kappa (exactly two coders), Fleiss' kappa, Gwet's AC1 and
     Krippendorff's alpha (any number of coders, missing codes allowed), with bootstrap 95%
-    intervals; then
-    kappa, precision, recall and F1 of auto and each auto:* against consensus (or --against).
+    intervals; then kappa, precision, recall and F1 of auto and each auto:* against consensus
+    (or --against).
 
     Example:
         ethnoflow agreement --codebook chretien2015 --coders ana,ben --json
