@@ -41,3 +41,33 @@ def test_what_each_format_cannot_carry(tmp_path):
     # A bare API v2 document has no twarc metadata, so no retrieval time.
     assert canonical(tmp_path, "document.json")["retrieved"] == [(None,)]
     assert canonical(tmp_path, "page.jsonl")["retrieved"] != [(None,)]
+
+
+def test_an_x_archive_gives_the_same_rows_for_its_owners_posts(tmp_path):
+    # The archive of @DrBlake_MD holds two of the three posts: the reply and the retweet.
+    owner_posts = ("1300000000000000002", "1300000000000000003")
+
+    def rows(path):
+        con = connect(tmp_path / f"{path.name}.duckdb")
+        ingest(con, [path])
+        cur = con.execute("SELECT * EXCLUDE (source_sha256, record_no, item_no, parser_version) FROM posts "
+                          "WHERE post_id IN ? ORDER BY post_id", [list(owner_posts)])
+        names = [d[0] for d in cur.description]
+        posts = [dict(zip(names, row)) for row in cur.fetchall()]
+        entities = con.execute("SELECT * FROM entities WHERE post_id IN ? ORDER BY ALL", [list(owner_posts)]).fetchall()
+        author = con.execute("SELECT platform, author_id, handle, display_name, created_at FROM authors "
+                             "WHERE author_id = '1002'").fetchall()
+        con.close()
+        return posts, entities, author
+
+    (archive, archive_entities, archive_author), (api, api_entities, api_author) = (
+        rows(CROSS / "archive"), rows(CROSS / "page.jsonl"))
+    assert [p["post_id"] for p in archive] == list(owner_posts)
+    # What an archive does not carry: reply and quote counts, a reply's conversation root, which
+    # post a retweet reposts, and a retrieval time. The API pages here give no `source`.
+    cannot = {"conversation_id", "reply_count", "quote_count", "reposted_post_id", "retrieved_at", "source"}
+    for ours, theirs in zip(archive, api):
+        assert {k: v for k, v in ours.items() if k not in cannot} == {k: v for k, v in theirs.items() if k not in cannot}
+    assert [p["source"] for p in archive] == ["Twitter Web App"] * 2
+    assert archive_entities == api_entities
+    assert archive_author == api_author
