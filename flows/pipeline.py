@@ -111,7 +111,7 @@ def pipeline(study_path: str = "study.yaml", wait: float = 0.0) -> dict:
 
 
 def _run_stages(study: Study, run_id: str, db: Path) -> dict:
-    with connect(db) as con:
+    with connect(db, wait=stages.READER_WAIT) as con:
         start_run(con, run_id, "ethnoflow-pipeline", study.sha256)
     done: list[dict] = []
     for name, step in stage_steps(study):
@@ -119,10 +119,10 @@ def _run_stages(study: Study, run_id: str, db: Path) -> dict:
         try:
             counts = step(study)
         except Exception as exc:
-            with connect(db) as con:
+            with connect(db, wait=stages.READER_WAIT) as con:
                 finish_run(con, run_id, done, error=f"stage {name} failed: {type(exc).__name__}: {exc}")
             raise
         done.append({"stage": name, "counts": counts, "seconds": round(time.perf_counter() - began, 3)})
-    with connect(db) as con:
+    with connect(db, wait=stages.READER_WAIT) as con:
         finish_run(con, run_id, done)
     return {"run_id": run_id, "stages": done}

@@ -14,9 +14,18 @@ PACKAGES = ("ethnoflow", "duckdb", "prefect", "sentence-transformers", "torch", 
             "hdbscan", "scikit-learn", "model2vec", "krippendorff", "statsmodels", "networkx", "pyarrow")
 
 
+INTERRUPTED = ("interrupted: the run stopped before it finished (killed, or the machine stopped); "
+               "the stage in progress was rolled back and a later run redid it")
+
+
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow_name: str, study_sha256: str | None) -> None:
-    """Record a run as started."""
+    """Record a run as started, and any run still marked running as failed (interrupted).
+
+    The caller holds the study lock, so no other run can be live: a row still 'running' is a
+    run that was killed. Its end time stays empty, because nobody saw it end.
+    """
     with transaction(con):
+        con.execute("UPDATE runs SET status = 'failed', error = ? WHERE status = 'running'", [INTERRUPTED])
         con.execute("INSERT INTO runs (run_id, flow_name, started_at, status, study_sha256, versions, code_version) "
                     "VALUES (?, ?, ?, 'running', ?, ?, ?)",
                     [run_id, flow_name, _now(), study_sha256, json.dumps(package_versions(*PACKAGES), sort_keys=True),

@@ -4,6 +4,11 @@ Prefect's temporary in-process API cannot schedule runs. So when no server is co
 (`PREFECT_API_URL` unset), `ethnoflow serve` starts a local one for as long as it serves,
 keeping its database under the study's data/prefect/; with a server of your own
 (`prefect server start`), set `PREFECT_API_URL` and that one is used.
+
+On shutdown (Ctrl-C, or SIGTERM from systemd or `kill`), a flow run still in progress is
+stopped before the server goes: left running it would retry an API that is gone for a minute
+or more. Its stage's transaction is rolled back, so the store is as it was before that stage,
+and the next run completes it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 STARTUP_SECONDS = 120
+STOP_SECONDS = 10  # grace for a flow run to end on SIGTERM before it is killed
 
 
 def _free_port() -> int:
@@ -35,11 +41,38 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def stop_flow_runs(*, keep: set[int], grace: float = STOP_SECONDS) -> int:
+    """Terminate this process's child processes (flow runs) other than ``keep``, with their own
+    children: SIGTERM, then SIGKILL after ``grace`` seconds. Returns how many were stopped."""
+    import psutil
+
+    runs = [child for child in psutil.Process().children() if child.pid not in keep]
+    procs = [p for run in runs for p in (run, *run.children(recursive=True))]
+    for proc in procs:
+        try:
+            proc.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(procs, timeout=grace)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=grace)
+    return len(runs)
+
+
 @contextmanager
 def prefect_server(home: Path) -> Iterator[str]:
-    """The Prefect API to serve on: $PREFECT_API_URL, else a local server started for the duration."""
+    """The Prefect API to serve on: $PREFECT_API_URL, else a local server started for the duration.
+
+    On exit, flow runs still in progress are stopped first (see the module notes)."""
     if os.environ.get("PREFECT_API_URL"):
-        yield os.environ["PREFECT_API_URL"]
+        try:
+            yield os.environ["PREFECT_API_URL"]
+        finally:
+            stop_flow_runs(keep=set())
         return
     home.mkdir(parents=True, exist_ok=True)
     port = _free_port()
@@ -59,6 +92,7 @@ def prefect_server(home: Path) -> Iterator[str]:
         os.environ["PREFECT_API_URL"] = url
         yield url
     finally:
+        stop_flow_runs(keep={server.pid})
         os.environ.pop("PREFECT_API_URL", None)
         server.terminate()
         try:

@@ -18,12 +18,15 @@ from flows.study import Study
 
 Stage = Callable[[Study], dict]
 TOPIC_BACKEND = "bertopic"  # the pipeline's topic model (tests swap in the fast "kmeans" stand-in)
+# Readers (`ethnoflow status`, `agreement`, a notebook) hold the file for moments and take no
+# study lock; a stage waits this long for them rather than failing the run.
+READER_WAIT = 300.0
 
 
 @contextmanager
 def study_store(study: Study) -> Iterator:
     """The study's database, open for one stage."""
-    con = connect(study.path(study.database))
+    con = connect(study.path(study.database), wait=READER_WAIT)
     try:
         yield con
     finally:

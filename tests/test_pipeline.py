@@ -153,6 +153,38 @@ def test_a_failed_stage_changes_nothing_and_the_next_run_completes_it(prefect_ha
     assert resumed["ingest"]["new_files"] == 0 and resumed["code"]["chretien2015"]["coded"] > 0
 
 
+def test_a_killed_run_is_marked_interrupted_by_the_next_one(prefect_harness, fast_models, study):
+    from flows.runs import INTERRUPTED, start_run
+
+    db = load_study(study).path("data/ethnoflow.duckdb")
+    with connect(db) as con:  # a run whose process was killed: started, never finished
+        start_run(con, "killed-run", "ethnoflow-pipeline", None)
+    run(study)
+    runs = {r["run_id"]: r for r in list_runs(study)}
+    assert runs["killed-run"]["status"] == "failed" and runs["killed-run"]["error"] == INTERRUPTED
+    assert runs["killed-run"]["ended_at"] is None
+    assert [r["status"] for r in runs.values() if r["run_id"] != "killed-run"] == ["completed"]
+
+
+def test_a_reader_holding_the_store_delays_a_stage_instead_of_failing_it(prefect_harness, fast_models, study):
+    run(study)
+    db = load_study(study).path("data/ethnoflow.duckdb")
+    reader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import time
+        from flows.db import connect
+        con = connect({str(db)!r}, read_only=True)
+        print("reading", flush=True)
+        time.sleep(3)
+        con.close()
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "reading"
+        with stages.study_store(load_study(study)) as con:  # without a wait: StoreError at once
+            assert con.execute("SELECT count(*) FROM posts").fetchone() == (600,)
+    finally:
+        reader.kill()
+
+
 def test_a_second_run_of_the_same_study_is_refused_clearly(prefect_harness, fast_models, study):
     db = load_study(study).path("data/ethnoflow.duckdb")
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
@@ -264,7 +296,11 @@ def test_serve_runs_the_pipeline_on_its_schedule(study):
                 except Exception:  # the run holds the store right now
                     continue
     finally:
+        import psutil
+
+        children = psutil.Process(server.pid).children(recursive=True)  # the Prefect server, runs
         server.terminate()
         server.wait(timeout=60)
+    assert children and not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     assert done and len(done[0]["run_id"]) == 36  # a Prefect flow-run id
     assert [s["stage"] for s in done[0]["stages"]][-1] == "export"
