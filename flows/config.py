@@ -10,10 +10,10 @@ import difflib
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 Loc = tuple[str | int, ...]
 
@@ -144,3 +144,31 @@ def human_path(root: Any, loc: Loc) -> str:
             parts.append(str(seg))
         prev = seg
     return " -> ".join(parts) or "top level"
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class SectionError(ValueError):
+    """A settings file that cannot be read or does not validate; one line per problem."""
+
+
+def load_section(path: Path, key: str, model: type[M]) -> M:
+    """Settings from ``path``: its ``key:`` section (a whole study file), or the whole file.
+
+    Raises:
+        SectionError: every problem as ``path: [key -> field] message (fix)``.
+    """
+    data, problems = read_yaml(path)
+    if problems:
+        raise SectionError("\n".join(problems))
+    section = data.get(key, data) if isinstance(data, dict) else data
+    try:
+        return model.model_validate(section or {})
+    except ValidationError as exc:
+        lines = []
+        for e in exc.errors():
+            fix = describe(e, model, {}, "the comments in study.yaml (`ethnoflow init`)")
+            where = " -> ".join(map(str, (key, *e["loc"])))
+            lines.append(f"{path}: [{where}] {e['msg']}" + ("" if fix.startswith(e["msg"]) else f" ({fix})"))
+        raise SectionError("\n".join(lines)) from None

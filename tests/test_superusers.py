@@ -147,6 +147,7 @@ def test_cli_superusers_json_from_a_study_file(cli, tmp_path):
     study.write_text("superusers:\n  min_post_per_month: 2\n")
     result = cli("superusers", "--model", "none", "--criteria", study, ok=False)
     assert result.exit_code == 2 and "[superusers -> min_post_per_month] Extra inputs" in result.output
+    assert f"{study}: " in result.output and "did you mean 'min_posts_per_month'?" in result.output
 
 
 def test_sample_study_selection_is_defensible(tmp_path):

@@ -115,25 +115,16 @@ def superusers(
 
 
 def _criteria(path: Optional[Path]):
-    from pydantic import ValidationError
-
+    from flows.config import SectionError, load_section
     from flows.superusers import SuperuserCriteria
 
     if path is None:
         study = current_study()
         return study.superusers if study else SuperuserCriteria()
-    import yaml
-
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        fail(f"{path}: cannot read the criteria: {exc}")
-    section = data.get("superusers", data) if isinstance(data, dict) else data
-    try:
-        return SuperuserCriteria.model_validate(section or {})
-    except ValidationError as exc:
-        lines = [f"{path}: [superusers -> {' -> '.join(map(str, e['loc']))}] {e['msg']}" for e in exc.errors()]
-        fail("\n".join(lines))
+        return load_section(path, "superusers", SuperuserCriteria)
+    except SectionError as exc:
+        fail(str(exc))
 
 
 @app.command()

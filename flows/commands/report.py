@@ -16,24 +16,20 @@ def _settings(path: Optional[Path], overrides: dict, study=None):
     then the options given."""
     from pydantic import ValidationError
 
+    from flows.config import SectionError, load_section
     from flows.report import ReportSettings
 
-    data: dict = study.report_settings().model_dump() if study and path is None else {}
+    base = study.report_settings() if study else ReportSettings()
     if path is not None:
-        import yaml
-
         try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            fail(f"{path}: cannot read the report settings: {exc}")
-        data = loaded.get("report", loaded) if isinstance(loaded, dict) else loaded
+            base = load_section(path, "report", ReportSettings)
+        except SectionError as exc:
+            fail(str(exc))
     try:
-        base = ReportSettings.model_validate(data or {})
         return ReportSettings.model_validate({**base.model_dump(), **{k: v for k, v in overrides.items()
                                                                        if v is not None}})
     except ValidationError as exc:
-        where = f"{path}: " if path else ""
-        fail("\n".join(f"{where}[report -> {' -> '.join(map(str, e['loc']))}] {e['msg']}" for e in exc.errors()))
+        fail("\n".join(f"[report -> {' -> '.join(map(str, e['loc']))}] {e['msg']}" for e in exc.errors()))
 
 
 def _recorded(out: Path):
