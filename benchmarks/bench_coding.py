@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_coding.py [--real-model | --fake] [--train-posts 120]
 
 Honesty first: the sample corpus is SYNTHETIC (template-generated posts by invented accounts,
-``flows.sample_study``). The issue's targets (macro kappa >= 0.4 without human codes, >= 0.6
+``flows.sample.generate``). The issue's targets (macro kappa >= 0.4 without human codes, >= 0.6
 after 120 human-coded posts) are stated for real, unseen medical-trainee tweets, which this
 project does not have; nothing printed here shows or claims them.
 
@@ -73,13 +73,13 @@ def _planted(con, codebook, truth: dict, test_authors: set[str]) -> dict[str, in
     """How many held-out posts the ground truth codes with each code."""
     posts = [r[0] for r in con.execute("""SELECT post_id FROM posts WHERE kind <> 'repost'
         AND list_contains(?, author_id)""", [sorted(test_authors)]).fetchall()]
-    from flows.codebook import assignable_codes
+    from flows.coding.codebook import assignable_codes
 
     return {c.id: sum(c.id in truth[p][codebook.id] for p in posts) for c in assignable_codes(codebook)}
 
 
 def _kappas(con, codebook, truth: dict, test_authors: set[str], coder: str) -> dict[str, float | None]:
-    from flows.agreement_stats import classification_metrics
+    from flows.coding.stats import classification_metrics
 
     rows = con.execute("""SELECT v.post_id, v.code, v.value FROM code_values v
         JOIN posts p USING (platform, post_id)
@@ -103,9 +103,9 @@ def _macro(kappas: dict[str, float | None], positives: dict[str, int]) -> float 
 def run(embedder, train_posts: int, seed: int, test_share: float) -> dict:
     from flows.coding.machine import code_corpus
     from flows.coding.store import resolve_codebook
-    from flows.db import connect
     from flows.ingest import ingest
-    from flows.sample_study import generate
+    from flows.sample.generate import generate
+    from flows.store.db import connect
 
     work = Path(tempfile.mkdtemp(prefix="bench_coding_"))
     manifest = generate(work / "sample")

@@ -24,10 +24,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flows.db import connect  # noqa: E402
 from flows.embed import embed_posts, load_embedder, post_docs  # noqa: E402
 from flows.ingest import ingest  # noqa: E402
-from flows.sample_study import generate  # noqa: E402
+from flows.sample.generate import generate  # noqa: E402
+from flows.store.db import connect  # noqa: E402
 
 
 def timed(fn):

@@ -36,13 +36,12 @@ sys.path.insert(0, str(ROOT))
 def build(folder: Path, posts: int):
     """The sample study scaled to ``posts`` coded posts."""
     from flows.coding.machine import code_corpus
-    from flows.db import DEFAULT_MEMORY, ENV_MEMORY
     from flows.coding.store import resolve_codebook
-    from flows.db import connect
     from flows.embed import FakeEmbedder
     from flows.ingest import ingest
-    from flows.roles import assign_roles
-    from flows.sample_study import generate
+    from flows.people.roles import assign_roles
+    from flows.sample.generate import generate
+    from flows.store.db import DEFAULT_MEMORY, ENV_MEMORY, connect
     from flows.topics import TopicSettings, run_topics
 
     manifest = generate(folder / "sample", tweets=6000)

@@ -28,7 +28,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flows.sample_study import generate  # noqa: E402
+from flows.sample.generate import generate  # noqa: E402
 
 
 def build_corpus(path: Path, tweets: int, workdir: Path) -> int:
@@ -81,8 +81,8 @@ def baseline(path: Path) -> tuple[int, float]:
 
 
 def ethnoflow_ingest(path: Path, db: Path) -> tuple[int, float]:
-    from flows.db import connect
     from flows.ingest import ingest
+    from flows.store.db import connect
 
     for stale in db.parent.glob(db.name + "*"):  # a fresh store every run
         stale.unlink()
@@ -98,7 +98,7 @@ def peak_memory_mb(path: Path, db: Path) -> tuple[float, float]:
     """Ingest in a child process; its peak resident memory (MB) and wall time."""
     for stale in db.parent.glob(db.name + "*"):
         stale.unlink()
-    code = ("import sys; from flows.db import connect; from flows.ingest import ingest; "
+    code = ("import sys; from flows.store.db import connect; from flows.ingest import ingest; "
             "ingest(connect(sys.argv[2]), [sys.argv[1]])")
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code, str(path), str(db)], check=True, cwd=ROOT)

@@ -113,10 +113,10 @@ DROP TABLE bench_plan;
 
 CHILD = """
 import json, resource, sys, time
-from flows.db import connect
-from flows.roles import assign_roles
-from flows.chats import detect_chats
-from flows.network import build_network
+from flows.store.db import connect
+from flows.people.roles import assign_roles
+from flows.people.chats import detect_chats
+from flows.people.network import build_network
 con = connect(sys.argv[1])
 out = {}
 t = time.perf_counter(); assign_roles(con, None); out["roles_s"] = time.perf_counter() - t
@@ -129,7 +129,7 @@ print(json.dumps(out))
 
 def build_corpus(db: Path, posts: int, accounts: int) -> float:
     """Write the synthetic corpus into a fresh store; returns the seconds it took."""
-    from flows.db import connect
+    from flows.store.db import connect
 
     for stale in db.parent.glob(db.name + "*"):
         stale.unlink()

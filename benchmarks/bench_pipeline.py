@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flows.sample_study import generate  # noqa: E402
-from flows.scaffold import create_study  # noqa: E402
+from flows.sample.generate import generate  # noqa: E402
+from flows.study.scaffold import create_study  # noqa: E402
 
 ETHNOFLOW = str(Path(sys.executable).with_name("ethnoflow"))
 

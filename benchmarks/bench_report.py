@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 CHILD = """
 import hashlib, json, resource, sys, time
 from pathlib import Path
-from flows.db import connect
+from flows.store.db import connect
 from flows.report import ReportSettings, build_report
 con = connect(sys.argv[1], read_only=True)
 t = time.perf_counter()

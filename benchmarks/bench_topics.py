@@ -40,10 +40,10 @@ PER_CORPUS = 12_500  # tweets per generated corpus (~10,000 authored posts)
 
 def build_store(db: Path, corpora: int, tweets: int, model: str, models_dir: Path) -> int:
     """Generate ``corpora`` sample corpora, ingest them, embed every post; return posts modelled."""
-    from flows.db import connect
     from flows.embed import embed_posts, load_embedder
     from flows.ingest import ingest
-    from flows.sample_study import generate
+    from flows.sample.generate import generate
+    from flows.store.db import connect
     from flows.topics import TopicSettings
     from flows.topics.corpus import select_docs
 
@@ -61,8 +61,8 @@ def build_store(db: Path, corpora: int, tweets: int, model: str, models_dir: Pat
 
 def child(db: Path, model: str, backend: str, models_dir: Path) -> None:
     """One fit, in this process: print its figures as JSON."""
-    from flows.db import connect
     from flows.embed import load_embedder
+    from flows.store.db import connect
     from flows.topics import TopicSettings, run_topics
 
     start = time.perf_counter()
@@ -96,11 +96,10 @@ def peak_rss_mb() -> float:
 def _warm_up() -> None:
     """Import BERTopic and let numba compile UMAP's and pynndescent's code on a toy problem,
     so the measured fit is the fit (a first fit in a fresh process pays ~40-60 s more)."""
+    import bertopic  # noqa: F401
     import numpy as np
     from hdbscan import HDBSCAN
     from umap import UMAP
-
-    import bertopic  # noqa: F401
 
     # 5,000 points: above 4,096 UMAP switches to approximate neighbours (pynndescent), whose
     # compilation would otherwise land in the 10,000-post fit.

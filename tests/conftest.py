@@ -27,7 +27,7 @@ def shared() -> Path:
 @pytest.fixture
 def con(tmp_path):
     """A fresh, migrated store in a temporary DuckDB file."""
-    from flows.db import connect
+    from flows.store.db import connect
 
     connection = connect(tmp_path / "test.duckdb")
     yield connection
@@ -50,7 +50,7 @@ def cli(tmp_path, monkeypatch):
     """Run the CLI in-process against a temporary database: cli("status", "--json")."""
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from flows.cli.app import app
 
     monkeypatch.setenv("ETHNOFLOW_DB", str(tmp_path / "cli.duckdb"))
     runner = CliRunner()

@@ -1,4 +1,4 @@
-"""Tests for flows.agreement_stats.
+"""Tests for flows.coding.stats.
 
 Two kinds: small hand-checkable cases written here (always run), and published worked examples
 from ../shared/fixtures/irr_reference (skipped when that folder is absent, as in a user's clone).
@@ -18,7 +18,7 @@ import pytest
 from statsmodels.stats.inter_rater import aggregate_raters
 from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss_kappa
 
-from flows.agreement_stats import (
+from flows.coding.stats import (
     _agreement_terms,
     agreement_summary,
     bootstrap_ci,

@@ -7,8 +7,8 @@ import json
 import pytest
 from fixtures.network.build import Corpus
 
-from flows.chats import ChatRules, chats_per_account, detect_chats
 from flows.ingest import ingest
+from flows.people.chats import ChatRules, chats_per_account, detect_chats
 
 
 def chat_corpus() -> tuple[Corpus, dict]:
@@ -107,8 +107,8 @@ def test_cli_chats_json(cli, tmp_path):
 
 
 def test_sample_study_chats_hosts_and_participants(tmp_path):
-    from flows.db import connect
-    from flows.sample_study import generate
+    from flows.sample.generate import generate
+    from flows.store.db import connect
 
     manifest = generate(tmp_path)
     truth = json.loads(open(manifest["truth"]).read())

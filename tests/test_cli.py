@@ -8,7 +8,8 @@ import pytest
 import typer.main
 from conftest import FIXTURES
 
-from flows.cli import app
+from flows.cli.app import app
+
 
 def _leaf_commands(group, prefix=()):
     for name, command in sorted(group.commands.items()):

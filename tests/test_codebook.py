@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.codebook import (
+from flows.coding.codebook import (
     CodebookError,
     assignable_codes,
     discover,

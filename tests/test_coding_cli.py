@@ -8,7 +8,7 @@ import json
 import pytest
 from conftest import FIXTURES
 
-from flows.codebook import shipped_dir
+from flows.coding.codebook import shipped_dir
 
 PAGE = FIXTURES / "ingest" / "cross" / "page.jsonl"
 TINY = FIXTURES / "codebooks" / "tiny.yaml"
@@ -61,7 +61,7 @@ def test_export_codes_long_table(cli, tmp_path):
 @pytest.mark.slow
 def test_real_model_codes_the_sample_codebook_examples(con):
     """The bundled all-MiniLM-L6-v2: each code's own positive examples score above its negatives."""
-    from flows.codebook import assignable_codes, load_codebook
+    from flows.coding.codebook import assignable_codes, load_codebook
     from flows.coding.semantic import SemanticCoder
     from flows.embed import embed_texts, load_embedder
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import FIXTURES
 
-from flows.codebook import assignable_codes, load_codebook
+from flows.coding.codebook import assignable_codes, load_codebook
 from flows.coding.machine import choose, code_corpus, combine
 from flows.coding.rules import RulesCoder
 from flows.embed import FakeEmbedder

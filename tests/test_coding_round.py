@@ -10,7 +10,7 @@ import random
 import pytest
 
 from flows.coding.sheets import read_sheet, write_sheet
-from flows.sample_study import generate
+from flows.sample.generate import generate
 
 CONTEXT = {"post_id", "author", "date", "text", "in_reply_to", "memo", "disagreements"}
 
@@ -102,7 +102,7 @@ def test_agreement_summaries_are_cached_by_content(tmp_path):
     import numpy as np
 
     from flows.coding.agreement import cached_summary
-    from flows.db import connect
+    from flows.store.db import connect
 
     con = connect(tmp_path / "a.duckdb")
     ratings = np.array([[1, 0, 1, 1, 0, 1, 0, 0], [1, 0, 0, 1, 0, 1, 1, 0]], dtype=float)

@@ -7,7 +7,7 @@ import csv
 import pytest
 from conftest import FIXTURES
 
-from flows.codebook import load_codebook
+from flows.coding.codebook import load_codebook
 from flows.coding.importing import import_codes
 from flows.coding.rounds import allocate, reconcile, sample
 from flows.coding.sheets import neutralise, read_sheet, restore, write_sheet

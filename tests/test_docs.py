@@ -9,7 +9,7 @@ import pytest
 import typer.main
 from conftest import ROOT
 
-from flows.cli import app
+from flows.cli.app import app
 
 README = (ROOT / "README.md").read_text()
 

@@ -14,10 +14,20 @@ import pytest
 from conftest import FIXTURES
 
 import flows.embed
-import flows.embedders
-from flows.db import connect
-from flows.embed import (MINILM_SHA256, STATIC_DIR, EmbedError, FakeEmbedder, embed_posts, embed_texts,
-                         file_sha256, load_embedder, post_docs, text_sha256)
+import flows.embed.models
+from flows.embed import (
+    MINILM_SHA256,
+    STATIC_DIR,
+    EmbedError,
+    FakeEmbedder,
+    embed_posts,
+    embed_texts,
+    file_sha256,
+    load_embedder,
+    post_docs,
+    text_sha256,
+)
+from flows.store.db import connect
 
 
 class CountingEmbedder(FakeEmbedder):
@@ -105,13 +115,13 @@ def test_the_bundled_weights_pass_their_check():
 
 def test_tampered_weights_are_refused_before_loading(tmp_path, monkeypatch):
     copy = tmp_path / "minilm"
-    shutil.copytree(flows.embedders.bundled_model_dir(), copy)
+    shutil.copytree(flows.embed.models.bundled_model_dir(), copy)
     weights = copy / "model.safetensors"
     data = bytearray(weights.read_bytes())
     data[-1] ^= 0xFF
     weights.write_bytes(bytes(data))
-    monkeypatch.setattr(flows.embedders, "bundled_model_dir", lambda: copy)
-    monkeypatch.setattr(flows.embedders.SentenceTransformerEmbedder, "model",
+    monkeypatch.setattr(flows.embed.models, "bundled_model_dir", lambda: copy)
+    monkeypatch.setattr(flows.embed.models.SentenceTransformerEmbedder, "model",
                         property(lambda self: pytest.fail("tampered weights were loaded")))
     with pytest.raises(EmbedError, match=f"sha256 is {file_sha256(weights)}, expected {MINILM_SHA256}"):
         load_embedder("minilm")
@@ -119,7 +129,7 @@ def test_tampered_weights_are_refused_before_loading(tmp_path, monkeypatch):
 
 def test_a_local_folder_gets_an_id_from_its_weights(tmp_path):
     copy = tmp_path / "my-model"
-    shutil.copytree(flows.embedders.bundled_model_dir(), copy)
+    shutil.copytree(flows.embed.models.bundled_model_dir(), copy)
     assert load_embedder(str(copy)).model_id == f"my-model@{MINILM_SHA256[:8]}"
 
 
@@ -128,7 +138,7 @@ def _tiny_static_model(models_dir):
     from model2vec import StaticModel
     from tokenizers import Tokenizer
 
-    tokenizer = Tokenizer.from_file(str(flows.embedders.bundled_model_dir() / "tokenizer.json"))
+    tokenizer = Tokenizer.from_file(str(flows.embed.models.bundled_model_dir() / "tokenizer.json"))
     vectors = np.random.default_rng(0).standard_normal((tokenizer.get_vocab_size(), 8)).astype(np.float32)
     target = models_dir / STATIC_DIR
     StaticModel(vectors, tokenizer).save_pretrained(str(target))
@@ -139,7 +149,7 @@ def _tiny_static_model(models_dir):
 
 def test_a_built_static_model_is_reused_and_checked(tmp_path, monkeypatch):
     target = _tiny_static_model(tmp_path)
-    monkeypatch.setattr(flows.embedders, "_distil_static", lambda target: pytest.fail("distilled again"))
+    monkeypatch.setattr(flows.embed.models, "_distil_static", lambda target: pytest.fail("distilled again"))
     embedder = load_embedder("static", models_dir=tmp_path)
     rows = embedder.encode(["journal club tonight", "snow day"])
     assert embedder.model_id.startswith("static-all-MiniLM-L6-v2-pca8@") and rows.shape == (2, 8)
@@ -179,7 +189,7 @@ def test_the_static_model_is_built_once_from_the_verified_bundled_model(tmp_path
     monkeypatch.setattr(model2vec.distill, "distill", distill)
     first = load_embedder("static", models_dir=tmp_path / "models")
     second = load_embedder("static", models_dir=tmp_path / "models")
-    assert calls == [(str(flows.embedders.bundled_model_dir()), 256)]
+    assert calls == [(str(flows.embed.models.bundled_model_dir()), 256)]
     assert first.model_id == second.model_id and first.model_id.startswith("static-all-MiniLM-L6-v2-pca256@")
     assert [p.name for p in (tmp_path / "models").iterdir()] == [STATIC_DIR]  # no half-built folder left
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from flows.db import connect
 from flows.export import ExportError, ExportOptions, export_dataset
-from flows.spreadsheet import FORMULA_STARTS, neutralise, restore
+from flows.privacy.spreadsheet import FORMULA_STARTS, neutralise, restore
+from flows.store.db import connect
 
 SECRET = b"export-test-secret"
 CODES = ["information", "collaboration", "perspectives", "community", "advocacy", "digital_footprint",
@@ -28,14 +28,14 @@ FORMULAS = FIXTURES / "export" / "formulas.jsonl"
 
 def build_study(folder: Path) -> Path:
     """The sample study with codes, roles, network, chats and topics, in ``folder/study.duckdb``."""
-    from flows.chats import detect_chats
     from flows.coding.machine import code_corpus
     from flows.coding.store import resolve_codebook
     from flows.embed import FakeEmbedder
     from flows.ingest import ingest
-    from flows.network import build_network
-    from flows.roles import assign_roles
-    from flows.sample_study import generate
+    from flows.people.chats import detect_chats
+    from flows.people.network import build_network
+    from flows.people.roles import assign_roles
+    from flows.sample.generate import generate
     from flows.topics import TopicSettings, run_topics
 
     manifest = generate(folder, tweets=600)
@@ -241,7 +241,7 @@ def test_exports_are_byte_identical_when_repeated(study_con, tmp_path):
 
 
 def test_the_secret_is_in_no_export_and_no_output(study, tmp_path, monkeypatch, caplog, capsys):
-    from flows.pseudonym import SECRET_FILE
+    from flows.privacy.pseudonym import SECRET_FILE
 
     db = tmp_path / "store" / "study.duckdb"
     db.parent.mkdir()
@@ -249,7 +249,7 @@ def test_the_secret_is_in_no_export_and_no_output(study, tmp_path, monkeypatch, 
     monkeypatch.delenv("ETHNOFLOW_SECRET", raising=False)
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from flows.cli.app import app
 
     runner, outputs = CliRunner(), []
     for fmt, name in (("csv", "c.csv"), ("xlsx", "x.xlsx"), ("parquet", "p.parquet"), ("qdpx", "q.qdpx"),
@@ -285,7 +285,7 @@ def test_cli_export_dataset_json_and_clean_errors(cli, tmp_path):
 def test_a_codebook_with_more_codes_than_one_bit_mask_holds(con, ingest_files, tmp_path):
     import yaml
 
-    from flows.codebook import load_codebook
+    from flows.coding.codebook import load_codebook
     from flows.coding.store import register_codebook
 
     ingest_files(FORMULAS)
@@ -312,9 +312,9 @@ def test_a_codebook_with_more_codes_than_one_bit_mask_holds(con, ingest_files, t
 def test_inside_a_study_exports_follow_its_pseudonymising_and_record_its_hash(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from flows.cli import app
-    from flows.pseudonym import SECRET_FILE
-    from flows.study import load_study
+    from flows.cli.app import app
+    from flows.privacy.pseudonym import SECRET_FILE
+    from flows.study.model import load_study
 
     (tmp_path / "study.yaml").write_text("title: A test study\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)

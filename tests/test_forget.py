@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from test_export import study  # noqa: F401 (fixture)
 
-from flows.db import connect, transaction
-from flows.forget import audit, find_accounts, forget, honour_blocklist
 from flows.ingest import ingest
 from flows.ingest.reparse import reparse
+from flows.privacy.forget import audit, find_accounts, forget, honour_blocklist
+from flows.store.db import connect, transaction
 
 SECRET = b"forget-test-secret"
 HANDLE, ACCOUNT_ID = "DrMaybeMaya", "339428177"
@@ -193,7 +193,7 @@ def test_cli_forget_dry_run_then_real(cli, tmp_path, monkeypatch):
 
 
 def test_a_handle_that_is_an_ordinary_word_is_masked_only_where_it_names_the_account():
-    from flows.export.redact import Target
+    from flows.privacy.redact import Target
 
     target = Target({"42"}, {"doctor"})
     assert target.mask("Doctor said @doctor is in; see x.com/doctor or from%3Adoctor") == \
@@ -203,7 +203,7 @@ def test_a_handle_that_is_an_ordinary_word_is_masked_only_where_it_names_the_acc
 
 
 def test_raw_payloads_lose_the_accounts_objects_and_keep_everyone_elses():
-    from flows.export.redact import Target, redact_payload
+    from flows.privacy.redact import Target, redact_payload
 
     target = Target({"42"}, {"ann_md"}, {"900001"})
     v1 = {"id_str": "900002", "text": "RT @ann_md: hi", "user": {"id_str": "7", "screen_name": "bob"},

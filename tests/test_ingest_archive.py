@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-from conftest import FIXTURES, assert_entities_select_their_text, counts, snapshot
+from conftest import FIXTURES, assert_entities_select_their_text, counts
 
 from flows.ingest import NotACorpus
 
@@ -27,7 +27,7 @@ def test_archive_author_comes_from_account_js(ingest_files, con):
     ingest_files(ARCHIVE / "tweets.js", ARCHIVE / "tweets-part1.js")
     assert con.execute("SELECT DISTINCT author_id, author_handle FROM posts").fetchall() == [OWNER]
     assert con.execute("SELECT author_id, handle, display_name, created_at FROM authors").fetchall() == [
-        (*OWNER, "Dr Example", datetime(2012, 6, 7, 8, 9, 10, tzinfo=timezone.utc))]
+        (*OWNER, "Dr Example", datetime(2012, 6, 7, 8, 9, 10, tzinfo=UTC))]
 
 
 def test_archive_without_account_js_still_ingests(tmp_path, ingest_files, con):
@@ -52,7 +52,7 @@ def test_archive_kinds_texts_and_string_numbers(ingest_files, con):
     texts = dict(con.execute("SELECT post_id, text FROM posts").fetchall())
     assert texts["1500000000000000035"].endswith("<b>not html</b>")  # &lt;b&gt; decoded
     assert con.execute("SELECT DISTINCT created_at, retrieved_at FROM posts WHERE post_id LIKE '%31'").fetchall() == [
-        (datetime(2022, 2, 28, 8, 0, tzinfo=timezone.utc), None)]
+        (datetime(2022, 2, 28, 8, 0, tzinfo=UTC), None)]
 
 
 def test_archive_entities_select_their_text(ingest_files, con):

@@ -8,8 +8,8 @@ import shutil
 import pytest
 from conftest import FIXTURES, assert_entities_select_their_text, counts, snapshot
 
-from flows.db import connect
 from flows.ingest import ingest
+from flows.store.db import connect
 
 ATPROTO = "atproto/tests/test_atproto_client/models/test_data"
 TWITWI = "twitwi/test/resources"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import FIXTURES
 
-from flows.db import connect
 from flows.ingest import ingest
+from flows.store.db import connect
 
 CROSS = FIXTURES / "ingest" / "cross"
 POST_COLUMNS = ("platform, post_id, author_id, author_handle, created_at, text, lang, kind, "

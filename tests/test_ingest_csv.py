@@ -56,8 +56,8 @@ def test_twitwi_exports(shared, ingest_files, name, fmt, expected):
 
 
 def test_twitwi_csv_and_elasticsearch_dump_agree(shared, tmp_path):
-    from flows.db import connect
     from flows.ingest import ingest
+    from flows.store.db import connect
 
     rows = []
     for name in ("tweet-export.csv", "tweet-export.jsonl"):

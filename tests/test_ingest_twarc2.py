@@ -74,7 +74,7 @@ def test_api_error_entries_keep_title_and_detail(shared, ingest_files, con):
 
 
 def test_flat_and_noflat_give_the_same_posts_and_full_texts(shared, tmp_path):
-    from flows.db import connect
+    from flows.store.db import connect
 
     tables = []
     for name in ("noflat.jsonl", "flat.jsonl"):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import FIXTURES, assert_entities_select_their_text, counts, snapshot
+from conftest import FIXTURES, assert_entities_select_their_text, counts
 
-from flows.db import connect
 from flows.ingest import ingest
+from flows.store.db import connect
 
 PT = "python-twitter/testdata"
 TWITWI = "twitwi/test/resources"

@@ -9,8 +9,8 @@ import pytest
 from fixtures.network.build import Corpus
 
 from flows.ingest import ingest
-from flows.network import NetworkSettings, betweenness_pivots, build_network, export_network, role_pairs
-from flows.roles import assign_roles
+from flows.people.network import NetworkSettings, betweenness_pivots, build_network, export_network, role_pairs
+from flows.people.roles import assign_roles
 
 BIOS = {"stu1": "MS3 at Example SOM", "stu2": "Med student, class of 2017", "fac": "Assistant Professor of Medicine",
         "res": "PGY-2 internal medicine", "jour": "Official account of the Journal of Examples"}
@@ -200,9 +200,9 @@ def test_cli_network_summary_and_export(cli, tmp_path):
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    from flows.db import connect
     from flows.embed import FakeEmbedder
-    from flows.sample_study import generate
+    from flows.sample.generate import generate
+    from flows.store.db import connect
 
     folder = tmp_path_factory.mktemp("sample")
     manifest = generate(folder)

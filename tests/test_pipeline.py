@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from flows import stages
-from flows.db import connect
 from flows.embed import FakeEmbedder
-from flows.lock import LockedError
-from flows.scaffold import create_study
-from flows.study import StudyError, load_study
+from flows.run import stages
+from flows.store.db import connect
+from flows.store.lock import LockedError
+from flows.study.model import StudyError, load_study
+from flows.study.scaffold import create_study
 
 RESULT_TABLES = {
     "posts": "SELECT * FROM posts ORDER BY ALL",
@@ -53,7 +53,7 @@ def fast_models(monkeypatch):
 @pytest.fixture
 def study(tmp_path):
     """A study made by `init`, with a 600-tweet sample corpus in its inbox."""
-    from flows.sample_study import generate
+    from flows.sample.generate import generate
 
     path = create_study(tmp_path / "study", title="Pipeline test")
     manifest = generate(tmp_path / "sample", tweets=600)
@@ -68,7 +68,7 @@ def results(study_path) -> dict:
 
 
 def run(study_path, **kw) -> dict:
-    from flows.pipeline import pipeline
+    from flows.run.flow import pipeline
 
     return pipeline(study_path=str(study_path), **kw)
 
@@ -154,7 +154,7 @@ def test_a_failed_stage_changes_nothing_and_the_next_run_completes_it(prefect_ha
 
 
 def test_a_killed_run_is_marked_interrupted_by_the_next_one(prefect_harness, fast_models, study):
-    from flows.runs import INTERRUPTED, start_run
+    from flows.run.records import INTERRUPTED, start_run
 
     db = load_study(study).path("data/ethnoflow.duckdb")
     with connect(db) as con:  # a run whose process was killed: started, never finished
@@ -171,7 +171,7 @@ def test_a_reader_holding_the_store_delays_a_stage_instead_of_failing_it(prefect
     db = load_study(study).path("data/ethnoflow.duckdb")
     reader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import time
-        from flows.db import connect
+        from flows.store.db import connect
         con = connect({str(db)!r}, read_only=True)
         print("reading", flush=True)
         time.sleep(3)
@@ -189,7 +189,7 @@ def test_a_second_run_of_the_same_study_is_refused_clearly(prefect_harness, fast
     db = load_study(study).path("data/ethnoflow.duckdb")
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
-        from flows.lock import study_lock
+        from flows.store.lock import study_lock
         with study_lock({str(db)!r}):
             print("locked", flush=True)
             time.sleep(30)
@@ -223,7 +223,7 @@ def test_dask_executor_gives_the_same_results(prefect_harness, fast_models, stud
     text = study.read_text().replace("kind: local", "kind: dask")
     study.write_text(text)
     assert load_study(study).executor.kind == "dask"
-    from flows import pipeline
+    from flows.run import flow as pipeline
 
     mapped = []
     real_map = pipeline._task_map
@@ -239,7 +239,7 @@ def test_dask_executor_gives_the_same_results(prefect_harness, fast_models, stud
 
 
 def list_runs(study_path) -> list[dict]:
-    from flows.runs import list_runs as listed
+    from flows.run.records import list_runs as listed
 
     s = load_study(study_path)
     with connect(s.path(s.database), read_only=True) as con:

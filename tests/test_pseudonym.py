@@ -9,7 +9,7 @@ import stat
 import pytest
 from conftest import FIXTURES
 
-from flows.pseudonym import ENV_SECRET, SECRET_FILE, Pseudonymizer, SecretError, load_secret
+from flows.privacy.pseudonym import ENV_SECRET, SECRET_FILE, Pseudonymizer, SecretError, load_secret
 
 SECRET = b"correct horse battery staple"
 

@@ -15,16 +15,16 @@ import pytest
 from conftest import FIXTURES
 from test_export import export, study, study_con  # noqa: F401 (fixtures)
 
-from flows.codebook import iter_codes, load_codebook
+from flows.coding.codebook import iter_codes, load_codebook
 from flows.coding.machine import code_corpus
 from flows.coding.store import CodingError
-from flows.db import connect
+from flows.export.refiqda.codes_import import import_qdpx_codes
+from flows.export.refiqda.guids import NAMESPACE, code_guid
+from flows.export.refiqda.positions import PositionMap, units
+from flows.export.refiqda.reader import RefiError, read_qdpx
+from flows.export.refiqda.to_yaml import import_codebook
 from flows.export.selection import stored_codebook
-from flows.refiqda.codes_import import import_qdpx_codes
-from flows.refiqda.guids import NAMESPACE, code_guid
-from flows.refiqda.positions import PositionMap, units
-from flows.refiqda.reader import RefiError, read_qdpx
-from flows.refiqda.to_yaml import import_codebook
+from flows.store.db import connect
 
 NS = "{urn:QDA-XML:project:1.0}"
 EMOJI = FIXTURES / "export" / "emoji.jsonl"

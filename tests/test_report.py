@@ -15,9 +15,9 @@ from fixtures.report.study import build_sample_store
 from fixtures.report.synthetic import build_store
 from pydantic import ValidationError
 
-from flows.db import connect
 from flows.ingest import ingest
 from flows.report import ReportError, ReportSettings, build_report, verify_report
+from flows.store.db import connect
 
 SECTIONS = ["corpus", "accounts", "codes", "topics", "reliability", "methods"]
 FAST = ReportSettings(n_boot=20)
@@ -121,8 +121,8 @@ def test_two_builds_from_one_store_are_byte_identical(sample_db, tmp_path):
 def test_ingest_order_does_not_change_a_byte(tmp_path):
     from flows.coding.machine import code_corpus
     from flows.coding.store import resolve_codebook
-    from flows.sample_study import generate
-    from flows.superusers import SuperuserCriteria, prepare, select_superusers
+    from flows.people.superusers import SuperuserCriteria, prepare, select_superusers
+    from flows.sample.generate import generate
 
     lines = Path(generate(tmp_path / "gen", tweets=600)["corpus"]).read_text(encoding="utf-8").splitlines(True)
     parts = [tmp_path / f"part{i}.jsonl" for i in range(2)]

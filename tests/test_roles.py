@@ -9,8 +9,16 @@ from fixtures.network.build import Corpus
 
 from flows.embed import FakeEmbedder
 from flows.ingest import ingest
-from flows.roles import (ROLES, RoleOverrideError, assign_roles, classify, list_roles, load_overrides,
-                         roles_stale, rule_role)
+from flows.people.roles import (
+    ROLES,
+    RoleOverrideError,
+    assign_roles,
+    classify,
+    list_roles,
+    load_overrides,
+    roles_stale,
+    rule_role,
+)
 
 
 @pytest.mark.parametrize("bio, role, cue", [
@@ -138,8 +146,8 @@ def test_cli_roles_json_is_the_stable_interface(cli, tmp_path):
 
 
 def sample_agreement(tmp_path, embedder) -> float:
-    from flows.db import connect
-    from flows.sample_study import generate
+    from flows.sample.generate import generate
+    from flows.store.db import connect
 
     manifest = generate(tmp_path)
     truth = json.loads(open(manifest["truth"]).read())
@@ -156,8 +164,8 @@ def test_sample_study_roles_agree_with_the_generator(tmp_path):
 
 @pytest.mark.slow
 def test_real_model_places_bios_no_rule_covers(tmp_path):
-    from flows.db import connect
     from flows.embed import load_embedder
+    from flows.store.db import connect
 
     model = load_embedder("minilm")
     bios = {"Studying for Step 1 and drinking too much coffee": "student",

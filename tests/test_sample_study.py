@@ -1,4 +1,4 @@
-"""Tests of the deterministic #MedTwitter sample-study generator (flows.sample_study)."""
+"""Tests of the deterministic #MedTwitter sample-study generator (flows.sample.generate)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from flows.sample_study import generate
+from flows.sample.generate import generate
 
 CHRETIEN = {"information", "collaboration", "perspectives", "community", "advocacy",
             "digital_footprint", "equalization"}

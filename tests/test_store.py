@@ -6,15 +6,15 @@ import duckdb
 import pytest
 from conftest import FIXTURES
 
-from flows.db import StoreError, connect, resolve_db_path
-from flows.migrations import applied, available, fresh_schema, migrate
+from flows.store.db import StoreError, connect, resolve_db_path
+from flows.store.migrations import applied, available, fresh_schema, migrate
 
 
 def test_fresh_database_matches_the_schema_snapshot():
     expected = (FIXTURES / "schema.txt").read_text()
     assert fresh_schema() == expected, (
         "the schema changed: add a migration (never edit a shipped one), then refresh the snapshot "
-        "with `python -m flows.migrations > tests/fixtures/schema.txt`")
+        "with `python -m flows.store.migrations > tests/fixtures/schema.txt`")
 
 
 def test_migrations_are_numbered_and_recorded(tmp_path):
@@ -30,7 +30,7 @@ def test_a_failing_migration_leaves_nothing_behind(tmp_path, monkeypatch):
     broken.write_text("CREATE TABLE half_done (x INTEGER);\nTHIS IS NOT SQL;")
     con = duckdb.connect(str(tmp_path / "b.duckdb"))
     migrate(con)
-    monkeypatch.setattr("flows.migrations.available", lambda: [("9999_broken", broken)])
+    monkeypatch.setattr("flows.store.migrations.available", lambda: [("9999_broken", broken)])
     with pytest.raises(duckdb.Error):
         migrate(con)
     assert "9999_broken" not in applied(con)

@@ -9,7 +9,7 @@ from fixtures.network.build import Corpus
 from pydantic import ValidationError
 
 from flows.ingest import ingest
-from flows.superusers import SuperuserCriteria, prepare, select_superusers
+from flows.people.superusers import SuperuserCriteria, prepare, select_superusers
 
 CRITERIA = SuperuserCriteria(min_posts_per_month=2, min_professional_share=0.5, min_faculty=1, min_students=1,
                              min_chats=1)
@@ -151,9 +151,9 @@ def test_cli_superusers_json_from_a_study_file(cli, tmp_path):
 
 
 def test_sample_study_selection_is_defensible(tmp_path):
-    from flows.db import connect
     from flows.embed import FakeEmbedder
-    from flows.sample_study import generate
+    from flows.sample.generate import generate
+    from flows.store.db import connect
 
     manifest = generate(tmp_path)
     truth = {a["handle"]: a for a in json.loads(open(manifest["truth"]).read())["accounts"]}

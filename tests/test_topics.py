@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from conftest import FIXTURES
 
-from flows.codebook import leaf_codes
-from flows.db import connect
+from flows.coding.codebook import leaf_codes
 from flows.embed import FakeEmbedder
 from flows.ingest import ingest
+from flows.store.db import connect
 from flows.topics import TopicError, TopicSettings, by_class, over_time, run_topics, show
 from flows.topics.corpus import select_docs
 from flows.topics.guide import make_guide, resolve_codebook
@@ -41,7 +41,7 @@ class CountingEmbedder(FakeEmbedder):
 @pytest.fixture(scope="module")
 def corpus_parts(tmp_path_factory) -> list[Path]:
     """The 600-tweet sample corpus split round-robin into three twarc2 files."""
-    from flows.sample_study import generate
+    from flows.sample.generate import generate
 
     root = tmp_path_factory.mktemp("sample")
     lines = Path(generate(root, tweets=600)["corpus"]).read_text(encoding="utf-8").splitlines(keepends=True)

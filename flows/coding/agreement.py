@@ -1,6 +1,6 @@
 """Agreement reports: among human coders, and of each machine coder against a human reference.
 
-The statistics come from :mod:`flows.agreement_stats`; this module picks the rows (current
+The statistics come from :mod:`flows.coding.stats`; this module picks the rows (current
 codebook version, chosen coders), shapes them into coders × posts matrices and labels the
 result. JSON shape (a stable interface)::
 
@@ -27,10 +27,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from flows.agreement_stats import agreement_summary, classification_metrics
-from flows.codebook import Codebook, assignable_codes
-from flows.coding.store import CONSENSUS, MACHINE_CODERS, CodingError, coders_with_codes
-from flows.coding.store import human_coders, values, wide
+from flows.coding.codebook import Codebook, assignable_codes
+from flows.coding.stats import agreement_summary, classification_metrics
+from flows.coding.store import CONSENSUS, MACHINE_CODERS, CodingError, coders_with_codes, human_coders, values, wide
 
 
 def agreement(con: duckdb.DuckDBPyConnection, codebook: Codebook, *,

@@ -15,12 +15,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from flows.codebook import Codebook, assignable_codes
+from flows.coding.codebook import Codebook, assignable_codes
 from flows.coding.rounds import CONTEXT_COLUMNS
 from flows.coding.sheets import column_letter, read_sheet
-from flows.coding.store import CodingError, check_human_coder, register_codebook
-from flows.coding.store import replace_assignments, write_batch
-from flows.db import transaction
+from flows.coding.store import CodingError, check_human_coder, register_codebook, replace_assignments, write_batch
+from flows.store.db import transaction
 
 PRESENT = {"1", "x", "yes", "y", "true"}
 ABSENT = {"", "0", "no", "n", "false"}

@@ -37,14 +37,23 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from flows.codebook import Code, Codebook, assignable_codes
+from flows.coding.codebook import Code, Codebook, assignable_codes
 from flows.coding.rules import RulesCoder
 from flows.coding.semantic import MIN_EACH, SemanticCoder
-from flows.coding.store import CONSENSUS, MACHINE_CODERS, CodingError, coders_with_codes, digest
-from flows.coding.store import posts_to_code, register_codebook, replace_assignments, values
-from flows.coding.store import write_batch
+from flows.coding.store import (
+    CONSENSUS,
+    MACHINE_CODERS,
+    CodingError,
+    coders_with_codes,
+    digest,
+    posts_to_code,
+    register_codebook,
+    replace_assignments,
+    values,
+    write_batch,
+)
 from flows.coding.supervised import SupervisedCoder, features
-from flows.db import transaction
+from flows.store.db import transaction
 
 COMBINED_VERSION = "combined/1"
 METHODS = {"auto:rules": "rules", "auto:semantic": "semantic", "auto:supervised": "supervised",
@@ -239,7 +248,7 @@ def choose(codes: list[Code], labelled: dict[str, dict[str, tuple]] | None,
            y: dict[str, np.ndarray] | None, supervised: SupervisedCoder | None,
            has_semantic: bool) -> dict[str, dict[str, Any]]:
     """Per code, the source ``auto`` follows and the kappas behind the choice."""
-    from flows.agreement_stats import cohen_kappa
+    from flows.coding.stats import cohen_kappa
 
     choice = {}
     for code in codes:

@@ -13,17 +13,17 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from flows.codebook import Codebook, assignable_codes
+from flows.coding.codebook import Codebook, assignable_codes
 from flows.coding.sheets import write_sheet
 from flows.coding.store import CodingError, digest, register_codebook, values
-from flows.db import sql_text, transaction
+from flows.store.db import sql_text, transaction
 
 CONTEXT_COLUMNS = ["author", "date", "text", "in_reply_to"]
 STRATA = ("author", "month", "kind", "platform")
 
 
 def post_context(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every codable post with its sheet context (see ``sql/coding/post_context.sql``)."""
+    """Every codable post with its sheet context (see ``flows/coding/sql/post_context.sql``)."""
     return con.execute(sql_text("coding/post_context.sql")).df()
 
 

@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # flows.codebook imports this module; the types are only for annotations
-    from flows.codebook import Code, Codebook
+if TYPE_CHECKING:  # flows.coding.codebook imports this module; the types are only for annotations
+    from flows.coding.codebook import Code, Codebook
 
 RULES_VERSION = "rules/1"  # bump when matching changes: every post is then re-coded
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from flows.codebook import Code, Codebook
+from flows.coding.codebook import Code, Codebook
 
 SEMANTIC_VERSION = "semantic/1"
 DEFAULT_THRESHOLD = 0.40

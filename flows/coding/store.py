@@ -17,9 +17,16 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from flows.codebook import Codebook, CodebookError, canonical_json, discover, iter_codes
-from flows.codebook import load_codebook, shipped_dir
-from flows.db import sql_text
+from flows.coding.codebook import (
+    Codebook,
+    CodebookError,
+    canonical_json,
+    discover,
+    iter_codes,
+    load_codebook,
+    shipped_dir,
+)
+from flows.store.db import sql_text
 
 MACHINE_CODERS = ("auto", "auto:rules", "auto:semantic", "auto:supervised")
 CONSENSUS = "consensus"

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from flows.agreement_stats import classification_metrics
 from flows.coding.semantic import best_threshold
+from flows.coding.stats import classification_metrics
 
 SUPERVISED_VERSION = "supervised/1"
 MIN_EACH = 5

@@ -4,14 +4,14 @@
 calls. One module per format or concern:
 
 - ``selection``: the options, and the codebook version, coders and topic run they resolve to;
-- ``table`` (+ ``sql/export/dataset.sql``): the one-row-per-post table, built in SQL;
+- ``table`` (+ ``flows/export/sql/dataset.sql``): the one-row-per-post table, built in SQL;
 - ``tabular``: CSV and Parquet through DuckDB ``COPY``, XLSX streamed; ``dictionary``: the
   data dictionary beside them;
 - ``ids``: post ids per platform and the manifest that says what they are;
 - ``paths``: no overwriting without ``force``; every file written aside, then renamed;
-- ``redact``: cutting one account out of texts and raw payloads (for :mod:`flows.forget`).
+- ``redact``: cutting one account out of texts and raw payloads (for :mod:`flows.privacy.forget`).
 
-REFI-QDA lives in :mod:`flows.refiqda`, pseudonyms in :mod:`flows.pseudonym`.
+REFI-QDA lives in :mod:`flows.export.refiqda`, pseudonyms in :mod:`flows.privacy.pseudonym`.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def export_dataset(con: duckdb.DuckDBPyConnection, out: str | Path, options: Exp
         con: the store (read-only is enough).
         out: the file to write; for ``ids``, the base name of the per-platform files.
         options: what to export and how.
-        secret: the study secret for pseudonyms (default: :func:`flows.pseudonym.secret_for`).
+        secret: the study secret for pseudonyms (default: :func:`flows.privacy.pseudonym.secret_for`).
 
     Returns:
         ``{"format", "files", ...}`` with counts of what was written.
@@ -57,7 +57,7 @@ def export_dataset(con: duckdb.DuckDBPyConnection, out: str | Path, options: Exp
     elif options.fmt == "qdc":
         if selection.codebook is None:
             raise ExportError("no codebook to export; pass --codebook ID (a shipped id or a .yaml path)")
-        from flows.refiqda import write_qdc
+        from flows.export.refiqda import write_qdc
 
         with atomic_outputs([out], force=options.force) as (tmp,):
             write_qdc(selection.codebook, tmp)
@@ -65,7 +65,7 @@ def export_dataset(con: duckdb.DuckDBPyConnection, out: str | Path, options: Exp
     else:
         if options.no_text:
             raise ExportError("a QDPX project is the posts' texts to code; --no-text does not apply")
-        from flows.refiqda import write_qdpx
+        from flows.export.refiqda import write_qdpx
 
         with atomic_outputs([out], force=options.force) as (tmp,):
             result = write_qdpx(con, tmp, selection, options, out.stem, pseudonymizer)
@@ -74,6 +74,6 @@ def export_dataset(con: duckdb.DuckDBPyConnection, out: str | Path, options: Exp
 
 
 def _pseudonymizer(con: duckdb.DuckDBPyConnection, secret: bytes | None):
-    from flows.pseudonym import Pseudonymizer, secret_for
+    from flows.privacy.pseudonym import Pseudonymizer, secret_for
 
     return Pseudonymizer.for_store(con, secret if secret is not None else secret_for(con))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from flows.codebook import Codebook, CodebookError
+from flows.coding.codebook import Codebook, CodebookError
 from flows.export.paths import ExportError
 
 FORMATS = ("csv", "parquet", "xlsx", "qdpx", "qdc", "ids")
@@ -34,7 +34,7 @@ class ExportOptions:
         remove_urls: with ``pseudonymize``, also replace every link in texts by ``[URL]``.
         no_text: leave post texts out (tabular formats).
         qdpx_unit: one QDPX text source per ``account`` or per ``post``.
-        positions: how QDPX selection positions count (see :mod:`flows.refiqda.positions`).
+        positions: how QDPX selection positions count (see :mod:`flows.export.refiqda.positions`).
         study_hash: the study file's hash, recorded in the data dictionary (None when absent).
         force: replace existing files.
     """
@@ -68,7 +68,7 @@ class Selection:
     content_hash: str | None
     coders: list[str]
     run_id: str | None
-    codes: list = field(default_factory=list)  # flows.codebook.CodeNode of assignable codes
+    codes: list = field(default_factory=list)  # flows.coding.codebook.CodeNode of assignable codes
 
 
 def stored_codebook(con: duckdb.DuckDBPyConnection, codebook_id: str) -> tuple[Codebook, str] | None:
@@ -132,7 +132,7 @@ def pick_coders(present: list[str], wanted: tuple[str, ...], *, single: bool, co
 
 def select(con: duckdb.DuckDBPyConnection, options: ExportOptions) -> Selection:
     """Resolve the codebook, coders and topic run an export reads."""
-    from flows.codebook import iter_codes
+    from flows.coding.codebook import iter_codes
     from flows.topics.store import current_run
 
     found = resolve_codebook(con, options.codebook)

@@ -1,21 +1,22 @@
 """The dataset table, built in SQL: one row per post, the codes pivoted into columns.
 
-Tabular exports never hold the table in Python: the query (``sql/export/dataset.sql``) is
+Tabular exports never hold the table in Python: the query (``flows/export/sql/dataset.sql``) is
 written straight to its file by DuckDB's ``COPY`` (CSV, Parquet) or streamed in batches
-(XLSX). Pseudonyms come from DuckDB functions backed by :class:`flows.pseudonym.Pseudonymizer`,
+(XLSX). Pseudonyms come from DuckDB functions backed by :class:`flows.privacy.pseudonym.Pseudonymizer`,
 computed once per distinct value.
 """
 
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 
 import duckdb
 import pyarrow as pa
 
-from flows.db import sql_text
 from flows.export.selection import ExportOptions, Selection
-from flows.spreadsheet import neutralise_sql
+from flows.privacy.spreadsheet import neutralise_sql
+from flows.store.db import sql_text
 
 # Column -> meaning, for the data dictionary (code columns are described from the codebook).
 COLUMNS = {
@@ -94,7 +95,7 @@ def dataset_query(con: duckdb.DuckDBPyConnection, selection: Selection, options:
 
     Args:
         spreadsheet: CSV or XLSX: times as ISO 8601 text and text cells neutralised against
-            formula injection (:func:`flows.spreadsheet.neutralise_sql`).
+            formula injection (:func:`flows.privacy.spreadsheet.neutralise_sql`).
         pseudonymizer: required when ``options.pseudonymize``; registers its SQL functions.
     """
     base = base_query(selection)
@@ -140,10 +141,8 @@ def register_pseudonyms(con: duckdb.DuckDBPyConnection, pseudonymizer, *, remove
         "ef_pseudo_text": lambda v: pseudonymizer.text(v, remove_urls=remove_urls),
     }
     for name, fn in functions.items():
-        try:
+        with contextlib.suppress(duckdb.InvalidInputException, duckdb.CatalogException):
             con.remove_function(name)
-        except (duckdb.InvalidInputException, duckdb.CatalogException):
-            pass
         con.create_function(name, _arrow_function(fn), ["VARCHAR"], "VARCHAR", type="arrow",
                             side_effects=False)
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import duckdb
 
-from flows.db import transaction
 from flows.ingest.detect import FORMATS, NotACorpus, Sniff, sniff
 from flows.ingest.normalize import PARSER_VERSION, BatchCounts, Normalizer, Parse, honour_withdrawals
 from flows.ingest.readers import archive_json, archive_kind, batches, file_sha256
+from flows.store.db import transaction
 
 __all__ = ["FORMATS", "FileReport", "NotACorpus", "ingest", "expand_paths"]
 # Archive files whose items are {"tweet": {...}} posts of the account.

@@ -15,14 +15,14 @@ from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from flows.db import sql_text
 from flows.ingest.readers import Record
+from flows.store.db import sql_text
 
 # Bump when a normaliser's output changes; it is stored with every post.
 PARSER_VERSION = "ethnoflow-ingest/1"
@@ -154,7 +154,7 @@ class Normalizer:
 def honour_withdrawals(con: duckdb.DuckDBPyConnection) -> None:
     """Remove accounts withdrawn from the study (`ethnoflow forget`) that a merge brought back;
     call inside the merge's transaction, so they are never visible."""
-    from flows.forget import honour_blocklist
+    from flows.privacy.forget import honour_blocklist
 
     honour_blocklist(con)
 
@@ -198,7 +198,7 @@ def _store_raw(con: duckdb.DuckDBPyConnection, sha: str, records: list[Record]) 
     con.unregister("incoming_raw")
 
 
-@lru_cache(maxsize=None)
+@cache
 def family_sql(how: Parse) -> str:
     """The normalising SQL for a format (a CSV's is compiled from its column mapping)."""
     if how.format == "csv":

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from flows.db import transaction
 from flows.ingest.normalize import PARSER_VERSION, Normalizer, Parse, honour_withdrawals
+from flows.store.db import transaction
 
 BATCH_RECORDS = 2000
 

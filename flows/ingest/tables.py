@@ -2,14 +2,14 @@
 
 A mapping is a small YAML file: which column holds the post id, the text, the date and
 so on, how to parse each, and where hashtags, mentions and links are. Shipped presets
-(`flows/presets/*.yaml`) cover twarc-csv, twitwi/minet/gazouilloire, twitwi's Bluesky
+(`flows/ingest/presets/*.yaml`) cover twarc-csv, twitwi/minet/gazouilloire, twitwi's Bluesky
 export and Topsy; a researcher's own CSV needs a mapping of its own (`--mapping`).
 """
 
 from __future__ import annotations
 
 import difflib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from flows.ingest.detect import NotACorpus
 
-PRESETS_DIR = Path(__file__).resolve().parent.parent / "presets"
+PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 Parse = Literal["text", "int", "bool", "iso", "epoch", "snowflake", "v1date", "strptime"]
 
 
@@ -99,7 +99,7 @@ def _check_names(path: Path, given: dict, valid: set[str], where: str) -> None:
             raise NotACorpus(f"{path}: [{where} -> {name}] unknown field{fix}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def presets() -> dict[str, Mapping]:
     """The shipped presets by name."""
     return {p.stem: load_mapping(p) for p in sorted(PRESETS_DIR.glob("*.yaml"))}
@@ -130,6 +130,6 @@ def preset_for_keys(keys: list[str], path: Path) -> str:
     shown = ", ".join(keys[:12]) + (" ..." if len(keys) > 12 else "")
     raise NotACorpus(
         f"{path}: columns not recognised ({shown}); write a column mapping "
-        "(see flows/presets/*.yaml for examples) and pass --mapping MAPPING.yaml"
+        "(see flows/ingest/presets/*.yaml for examples) and pass --mapping MAPPING.yaml"
     )
 

@@ -2,7 +2,7 @@
 
 `build_report(con, out_dir, settings)` writes ``report.html`` (one self-contained page: inline
 CSS and SVG, no script, no network), ``report.md``, ``tables/*.csv`` and ``run.json``
-(provenance) from the report-facing views of `flows/sql/report/`. Sections: corpus, accounts,
+(provenance) from the report-facing views of `flows/report/sql/`. Sections: corpus, accounts,
 codes, topics, reliability, methods; each says plainly when its data do not exist yet.
 `verify_report` rebuilds into a temporary folder and names the first file that differs.
 

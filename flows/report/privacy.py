@@ -2,7 +2,7 @@
 
 With ``pseudonymise`` on, every handle the report prints (tables, charts, bylines, @mentions in
 quoted text, reject reasons, topic keywords) becomes a keyed pseudonym from
-:mod:`flows.pseudonym`, the same one exports use, and display names are not shown. Bare
+:mod:`flows.privacy.pseudonym`, the same one exports use, and display names are not shown. Bare
 handles of the studied accounts written without "@" are replaced too. ``mask_quotes`` removes
 @handles and links from quoted posts and leaves the author out of their byline.
 """
@@ -25,7 +25,7 @@ class Privacy:
 
     Args:
         settings: the report settings (``pseudonymise``, ``mask_quotes``).
-        data_dir: where the study secret lives (``flows.pseudonym.load_secret``).
+        data_dir: where the study secret lives (``flows.privacy.pseudonym.load_secret``).
         con: the store; every (handle, id) pair it knows makes a handle and its id one pseudonym.
         studied_handles: the studied accounts' handles, replaced even without "@".
     """
@@ -36,7 +36,7 @@ class Privacy:
         self.studied = {h.lower(): h for h in studied_handles if h}
         self._p = None
         if self.on:
-            from flows.pseudonym import Pseudonymizer, SecretError, load_secret
+            from flows.privacy.pseudonym import Pseudonymizer, SecretError, load_secret
 
             try:
                 secret = load_secret(Path(data_dir))

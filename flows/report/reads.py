@@ -1,8 +1,8 @@
-"""The report's reads: the report-facing views of `flows/sql/report/` and small query helpers.
+"""The report's reads: the report-facing views of `flows/report/sql/` and small query helpers.
 
 `install_views` creates the temporary views on the report's connection (read-only is fine);
 sections then run `query("name", params)` for a multi-line query kept in
-`flows/sql/report/<name>.sql`, or `rows(con, sql)` for a one-line select over the views.
+`flows/report/sql/<name>.sql`, or `rows(con, sql)` for a one-line select over the views.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 import duckdb
 
-from flows.db import sql_text
 from flows.report.settings import ReportError
+from flows.store.db import sql_text
 
 # The stage tables the views read; a store older than these migrations is refused with a fix.
 NEEDED = ("posts", "sources", "rejects", "accounts_v", "author_roles", "superuser_candidates",
@@ -36,7 +36,7 @@ def install_views(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> list[dict]:
-    """Rows of `flows/sql/report/<name>.sql` as dicts (the query fixes their order)."""
+    """Rows of `flows/report/sql/<name>.sql` as dicts (the query fixes their order)."""
     return rows(con, sql_text(f"report/{name}.sql"), params)
 
 

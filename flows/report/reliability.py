@@ -64,8 +64,8 @@ def _kind(coder: str) -> str:
 
 
 def _agreement(ctx: Context, book, people: list[str]) -> list:
-    from flows.codebook import Codebook
     from flows.coding.agreement import agreement
+    from flows.coding.codebook import Codebook
 
     canonical = rows(ctx.con, "SELECT canonical FROM report_codebooks WHERE codebook_id = ?", [book.id])[0]["canonical"]
     report = agreement(ctx.con, Codebook.model_validate_json(canonical), n_boot=ctx.settings.n_boot, seed=ctx.seed)

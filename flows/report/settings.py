@@ -25,7 +25,7 @@ class ReportSettings(BaseModel):
     title: str | None = Field(None, description="report title; default: the study's title")
     pseudonymise: bool = Field(True, validation_alias=AliasChoices("pseudonymise", "pseudonymize"),
                                description="replace handles and @mentions by keyed pseudonyms; hide "
-                                           "display names (flows.pseudonym)")
+                                           "display names (flows.privacy.pseudonym)")
     mask_quotes: bool = Field(False, description="remove @handles and links from quoted posts")
     examples_per_code: int = Field(3, ge=0, le=10, description="example posts quoted per code")
     examples_per_topic: int = Field(2, ge=0, le=10, description="representative posts quoted per topic")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from flows.db import sql_text
+from flows.store.db import sql_text
 from flows.topics.settings import TopicSettings
 
 

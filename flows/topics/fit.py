@@ -14,15 +14,15 @@ import platform
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import numpy as np
 
-from flows.codebook import Codebook, leaf_codes
-from flows.db import transaction
+from flows.coding.codebook import Codebook, leaf_codes
 from flows.embed import TEXT_RULE, Embedder, embed_texts
+from flows.store.db import transaction
 from flows.topics.backend import Fit, Guide, TopicBackend, package_versions
 from flows.topics.corpus import Docs, select_docs
 from flows.topics.guide import code_text, make_guide, resolve_codebook
@@ -168,7 +168,7 @@ def fit_run(con: duckdb.DuckDBPyConnection, settings: TopicSettings, embedder: E
     Raises:
         TopicError: no posts to model, a codebook problem, or a model mismatch.
     """
-    started, t0 = datetime.now(timezone.utc), time.perf_counter()
+    started, t0 = datetime.now(UTC), time.perf_counter()
     codebook = resolve_codebook(settings.codebook) if settings.codebook else None  # fail before embedding
     guide = make_guide(codebook, settings) if codebook else None
     docs = select_docs(con, settings)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flows.codebook import Code, Codebook, CodebookError, discover, leaf_codes, load_codebook, shipped_dir
+from flows.coding.codebook import Code, Codebook, CodebookError, discover, leaf_codes, load_codebook, shipped_dir
 from flows.topics.backend import Guide
 from flows.topics.settings import TopicError, TopicSettings
 

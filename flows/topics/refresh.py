@@ -20,8 +20,8 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 
-from flows.db import transaction
 from flows.embed import Embedder, embed_texts, vectors_for
+from flows.store.db import transaction
 from flows.topics.corpus import select_docs
 from flows.topics.settings import TopicError
 from flows.topics.store import RunInfo, assignments, insert_rows

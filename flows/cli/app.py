@@ -1,0 +1,103 @@
+"""The `ethnoflow` command line: thin wrappers over the stage functions.
+
+This module holds the app and what commands share (`--db`, `--json`, the store, errors);
+each stage's commands live in `flows/cli/<stage>.py` and register themselves on `app`.
+Each command's docstring, with an example, is its `--help`. Heavy libraries (models,
+BERTopic, Prefect) are imported inside the commands that need them, never at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# No network at run time: Prefect's temporary server would otherwise try to send telemetry.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+app = typer.Typer(
+    name="ethnoflow",
+    help="Digital-ethnography pipeline for #MedTwitter and Bluesky superuser studies.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+# Command groups that several stages add to: `ethnoflow export ...`, `ethnoflow codebook ...`.
+export_app = typer.Typer(help="Export datasets, codes and networks.", no_args_is_help=True)
+codebook_app = typer.Typer(help="Validate, list and import codebooks.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+app.add_typer(codebook_app, name="codebook")
+
+DbOption = Annotated[
+    Optional[Path],
+    typer.Option("--db", help="DuckDB file (default: $ETHNOFLOW_DB, else data/ethnoflow.duckdb).",
+                 show_default=False),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (a stable interface for scripts).")]
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print a one-line error to stderr and exit."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def store(db: Optional[Path], *, read_only: bool = False, wait: float = 0.0):
+    """The chosen database, open for the command and closed after it.
+
+    The database is `--db`, else `$ETHNOFLOW_DB`, else the study's (./study.yaml or
+    `$ETHNOFLOW_STUDY`), else data/ethnoflow.duckdb. Writing commands hold the study's
+    lock, so they never interleave with a pipeline run. Store errors exit cleanly.
+    """
+    from flows.store.db import StoreError, connect, resolve_db_path
+    from flows.store.lock import LockedError, study_lock
+
+    path = resolve_db_path(db) if db or os.environ.get("ETHNOFLOW_DB") else resolve_db_path(None, study_database())
+    try:
+        with nullcontext() if read_only else study_lock(path, wait=wait):
+            con = connect(path, read_only=read_only)
+            try:
+                yield con
+            finally:
+                con.close()
+    except (StoreError, LockedError) as exc:
+        fail(str(exc))
+
+
+def current_study():
+    """The study in effect (./study.yaml or $ETHNOFLOW_STUDY), or None; an invalid file is an error.
+
+    Commands take their defaults from it: database, seed, codebooks, models, criteria, settings.
+    """
+    from flows.study.model import StudyError, find_study, load_study
+
+    found = find_study()
+    if found is None:
+        return None
+    try:
+        return load_study(found)
+    except StudyError as exc:
+        fail(str(exc))
+
+
+def study_database() -> Optional[Path]:
+    """The database of the study in effect, if any."""
+    study = current_study()
+    return study.path(study.database) if study else None
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app(prog_name="ethnoflow")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

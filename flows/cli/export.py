@@ -1,0 +1,191 @@
+"""Export and exchange commands: datasets, REFI-QDA projects and codebooks, withdrawal."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from flows.cli.app import DbOption, JsonOption, app, codebook_app, export_app, fail, store
+
+
+@contextmanager
+def _explained():
+    """Turn the export layer's explained errors into a one-line exit."""
+    from flows.coding.codebook import CodebookError
+    from flows.coding.store import CodingError
+    from flows.export.paths import ExportError
+    from flows.export.refiqda.reader import RefiError
+    from flows.privacy.forget import ForgetError
+    from flows.privacy.pseudonym import SecretError
+
+    try:
+        yield
+    except (ExportError, CodebookError, CodingError, ForgetError, RefiError, SecretError) as exc:
+        fail(str(exc))
+
+
+def _names(value: Optional[str]) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+@export_app.command("dataset")
+def export_dataset(
+    fmt: Annotated[str, typer.Option("--format", help="csv, parquet, xlsx, qdpx (REFI-QDA project), qdc (REFI-QDA codebook) or ids (post ids to share).", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", help="File to write (ids: the base name of one file per platform).", show_default=False)],
+    codebook: Annotated[Optional[str], typer.Option("--codebook", help="Codebook id (default: the one the store has codes of).", show_default=False)] = None,
+    coder: Annotated[Optional[str], typer.Option("--coder", help="Whose codes: auto, consensus or a name (qdpx: a comma list; default every coder).", show_default=False)] = None,
+    pseudonymize: Annotated[Optional[bool], typer.Option("--pseudonymize/--no-pseudonymize", help="Replace author ids, handles, @mentions and reply targets by keyed pseudonyms (default: the study's `pseudonymize`, else no).", show_default=False)] = None,
+    remove_urls: Annotated[bool, typer.Option("--remove-urls", help="With --pseudonymize: replace every link in texts by [URL].")] = False,
+    no_text: Annotated[bool, typer.Option("--no-text", help="Leave post texts out (csv, parquet, xlsx).")] = False,
+    qdpx_unit: Annotated[str, typer.Option("--qdpx-unit", help="One QDPX text source per account or per post.")] = "account",
+    qdpx_positions: Annotated[str, typer.Option("--qdpx-positions", help="utf16 (NVivo; default) or codepoint (the REFI-QDA text, QualCoder).")] = "utf16",
+    force: Annotated[bool, typer.Option("--force", help="Replace files that exist.")] = False,
+    db: DbOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Export the coded posts: a table with a data dictionary, a REFI-QDA project, or post ids.
+
+    Tables have one row per post (author, role, kind, text, topic, one 0/1 column per code,
+    the coder) and <name>.dictionary.md/.json beside them; CSV and XLSX cells that a
+    spreadsheet would run as formulas get a leading '. Files are written aside and renamed, so
+    an interrupted export leaves nothing half-written. Inside a study, the study's hash is
+    recorded and its `pseudonymize` setting is the default.
+
+    Example:
+        ethnoflow export dataset --format csv --out data/share/coded.csv --coder consensus --pseudonymize
+    """
+    from flows.export import ExportOptions
+    from flows.export import export_dataset as run_export
+    from flows.privacy.pseudonym import study_of_store
+
+    with _explained(), store(db, read_only=True) as con:
+        study = study_of_store(con)  # the study whose store this is: its hash, its pseudonymising
+        options = ExportOptions(fmt=fmt, codebook=codebook, coders=_names(coder),
+                                pseudonymize=pseudonymize if pseudonymize is not None else bool(study and study.pseudonymize),
+                                remove_urls=remove_urls, no_text=no_text, qdpx_unit=qdpx_unit,
+                                positions=qdpx_positions, study_hash=study.sha256 if study else None, force=force)
+        result = run_export(con, out, options)
+    result["pseudonymized"] = options.pseudonymize
+    result.pop("columns", None)
+    if json_:
+        typer.echo(json.dumps(result, indent=2, sort_keys=True))
+        return
+    what = ", ".join(f"{k} {v}" for k, v in result.items() if k not in ("format", "files", "pseudonymized"))
+    typer.echo(f"wrote {', '.join(result['files'])} ({what}{'; pseudonymised' if options.pseudonymize else ''})")
+
+
+@codebook_app.command("import")
+def codebook_import(
+    path: Annotated[Path, typer.Argument(help="A REFI-QDA codebook (.qdc) or project (.qdpx).", show_default=False)],
+    out: Annotated[Optional[Path], typer.Option("--out", help="The YAML to write (default: coding_schemes/<file name>.yaml).", show_default=False)] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
+    json_: JsonOption = False,
+) -> None:
+    """Turn another program's codebook (NVivo, ATLAS.ti, MAXQDA...) into a codebook YAML.
+
+    The code tree, names and descriptions are kept. The file is a draft ('status: draft'):
+    REFI-QDA does not carry criteria, example posts or a citation, so those are left for you
+    to write (nothing is made up). Human coders can use a draft; machine coders wait until
+    it is marked final.
+
+    Example:
+        ethnoflow codebook import nvivo_project.qdpx --out coding_schemes/vaccine_talk.yaml
+    """
+    from flows.export.refiqda.to_yaml import import_codebook
+
+    with _explained():
+        result = import_codebook(path, out, force=force)
+    if json_:
+        typer.echo(json.dumps(result, indent=2, sort_keys=True))
+        return
+    typer.echo(f"wrote {result['file']}: {result['codes']} codes"
+               + (f", {result['lifted']} lifted to the third level" if result["lifted"] else "")
+               + (f"; a draft: {result['incomplete']} codes lack a definition, criteria or examples, and "
+                  "it needs a citation before machine coding (then set status: final)"))
+
+
+@app.command("import-qdpx")
+def import_qdpx(
+    path: Annotated[Path, typer.Argument(help="A REFI-QDA project exported by ethnoflow (and coded anywhere).", show_default=False)],
+    codebook: Annotated[str, typer.Option("--codebook", help="Codebook id or .yaml path the project's codes belong to.", show_default=False)],
+    coder: Annotated[Optional[list[str]], typer.Option("--coder", help="USER=NAME: import this project user's codings as coder NAME (repeatable); NAME alone for a one-user project. Default: every user under their own name.", show_default=False)] = None,
+    positions: Annotated[str, typer.Option("--positions", help="auto (as recorded; NVivo: utf16), utf16 or codepoint.")] = "auto",
+    db: DbOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Import the codings of a QDPX project back as code assignments, one coder per user.
+
+    Example:
+        ethnoflow import-qdpx coded_in_nvivo.qdpx --codebook chretien2015 --coder Ana=ana
+    """
+    from flows.export.refiqda.codes_import import import_qdpx_codes
+
+    with _explained(), store(db) as con:
+        result = import_qdpx_codes(con, path, _codebook(con, codebook), coders=_coder_map(coder),
+                                   positions=positions)
+    if json_:
+        typer.echo(json.dumps(result, indent=2, sort_keys=True))
+        return
+    typer.echo(f"imported {result['posts']} posts ({result['assignments']} codes) for "
+               f"{', '.join(result['coders'])}; positions counted as {result['positions']}")
+
+
+def _codebook(con, ref: str):
+    from flows.coding.codebook import CodebookError
+    from flows.coding.store import resolve_codebook
+    from flows.export.selection import stored_codebook
+
+    try:
+        return resolve_codebook(ref)
+    except CodebookError:
+        found = stored_codebook(con, ref)
+        if found is None:
+            raise
+        return found[0]
+
+
+def _coder_map(values: Optional[list[str]]) -> Optional[dict[str, str] | str]:
+    if not values:
+        return None
+    if len(values) == 1 and "=" not in values[0]:
+        return values[0].strip()
+    pairs = [v.split("=", 1) for v in values]
+    if any(len(p) != 2 or not p[0].strip() or not p[1].strip() for p in pairs):
+        fail("--coder takes USER=NAME (repeat it for several users), or one NAME for a one-user project")
+    return {u.strip(): n.strip() for u, n in pairs}
+
+
+@app.command()
+def forget(
+    who: Annotated[str, typer.Argument(metavar="HANDLE_OR_ID", help="The account: @handle, handle, user id or DID.", show_default=False)],
+    reason: Annotated[Optional[str], typer.Option("--reason", help="Why (kept in the audit, the account's names masked).", show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be removed; change nothing.")] = False,
+    db: DbOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Withdraw an account: remove its posts and everything derived from them, and block it.
+
+    Removes its posts (and others' reposts of them), profile, entities, embeddings, codes,
+    topic assignments, role, network and chat rows; cuts it out of the stored raw API pages;
+    masks its handle in other people's posts; adds it to the blocklist later ingests honour;
+    and records a keyed hash of it, the time, the reason and the counts in withdrawal_audit.
+
+    Example:
+        ethnoflow forget @DrMaybeMaya --reason "participant withdrew, email of 2024-03-02" --dry-run
+    """
+    from flows.privacy.forget import forget as run_forget
+
+    with _explained(), store(db) as con:
+        report = run_forget(con, who, reason=reason, dry_run=dry_run)
+    if json_:
+        typer.echo(json.dumps(report.as_dict(), indent=2, sort_keys=True))
+        return
+    verb = "would remove" if dry_run else "removed"
+    typer.echo(f"{verb} {report.posts} posts of {report.accounts} account(s) "
+               f"(audit {report.account_hash[:12]}){'; nothing changed' if dry_run else ''}")
+    for table, counts in report.counts.items():
+        typer.echo(f"  {table}: " + ", ".join(f"{k} {n}" for k, n in counts.items()))

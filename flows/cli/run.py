@@ -1,0 +1,124 @@
+"""Study commands: init a study, run its pipeline (once or on a schedule), list its runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from flows.cli.app import JsonOption, app, fail
+
+StudyOption = Annotated[Optional[Path], typer.Option("--study", help="The study file (default: ./study.yaml, "
+                                                     "or $ETHNOFLOW_STUDY).", show_default=False)]
+WaitOption = Annotated[float, typer.Option("--wait", help="Seconds to wait for another run of this study to finish.")]
+
+
+def _study(path: Optional[Path]):
+    from flows.study.model import StudyError, find_study, load_study
+
+    found = find_study(path)
+    if found is None or not found.exists():
+        fail(f"{found or 'study.yaml'}: no study file here; create one with `ethnoflow init DIR` "
+             "or pass --study PATH")
+    try:
+        return found, load_study(found)
+    except StudyError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="The new study's folder.", show_default=False)],
+    title: Annotated[Optional[str], typer.Option(help="The study's title (default: the folder name).")] = None,
+    sample: Annotated[bool, typer.Option("--sample", help="Put the fictional sample corpus in the inbox.")] = False,
+) -> None:
+    """Create a study folder: study.yaml (every key explained), coding_schemes/, data/inbox/, reports/.
+
+    A new study runs the whole pipeline as it is: drop corpus files into data/inbox/ and
+    run `ethnoflow run` inside the folder. With --sample the inbox holds the fictional
+    #MedTwitter superuser corpus (invented people only).
+
+    Example:
+        ethnoflow init my-study --title "Residents on #MedTwitter"
+    """
+    from flows.study.scaffold import create_study
+
+    try:
+        created = create_study(folder, title=title, sample=sample)
+    except FileExistsError as exc:
+        fail(str(exc))
+    typer.echo(f"created {created}; next: cd {folder} && ethnoflow run")
+
+
+@app.command()
+def run(study: StudyOption = None, wait: WaitOption = 0.0, json_: JsonOption = False) -> None:
+    """Run the study's pipeline once: ingest → embed → topics → code → network → report → export.
+
+    Only new work is done: new inbox files, uncached texts, posts not yet coded or assigned
+    to topics. The run and what produced it are recorded (see `ethnoflow runs`).
+
+    Example:
+        ethnoflow run --study my-study/study.yaml
+    """
+    from flows.run.flow import pipeline
+    from flows.store.lock import LockedError
+
+    path, _ = _study(study)
+    try:
+        result = pipeline(study_path=str(path.resolve()), wait=wait)
+    except LockedError as exc:
+        fail(str(exc))
+    if json_:
+        typer.echo(json.dumps(result, indent=2, default=str))
+        return
+    for step in result["stages"]:
+        typer.echo(f"{step['stage']:>8}: {json.dumps(step['counts'], default=str)} ({step['seconds']:.1f} s)")
+
+
+@app.command()
+def runs(study: StudyOption = None, json_: JsonOption = False) -> None:
+    """List the study's pipeline runs, newest first, with what produced each.
+
+    Example:
+        ethnoflow runs --json
+    """
+    from flows.cli.app import store
+    from flows.run.records import list_runs
+
+    _, loaded = _study(study)
+    with store(loaded.path(loaded.database), read_only=True) as con:
+        rows = list_runs(con)
+    if json_:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        stages = ", ".join(s["stage"] for s in r["stages"] or [])
+        typer.echo(f"{r['started_at']}  {r['status']:<9} {r['run_id']}  {stages}{'  ' + r['error'] if r['error'] else ''}")
+
+
+@app.command()
+def serve(
+    study: StudyOption = None,
+    cron: Annotated[str, typer.Option(help="When to run (cron syntax, UTC).")] = "0 3 * * *",
+    name: Annotated[Optional[str], typer.Option(help="Deployment name (default: the study folder's name).")] = None,
+) -> None:
+    """Serve the pipeline as a scheduled Prefect deployment (the inbox is read on each run).
+
+    With no Prefect server configured, a local one starts for as long as this serves (its
+    database in the study's data/prefect/); with your own (`prefect server start`), set
+    PREFECT_API_URL and it is used. Stop it with Ctrl-C.
+
+    Example:
+        ethnoflow serve --cron "0 3 * * *"
+    """
+    from flows.run.serve import prefect_server
+
+    path, loaded = _study(study)
+    with prefect_server(loaded.path("data/prefect")) as api:
+        typer.echo(f"serving on the Prefect API at {api}; runs at '{cron}' (UTC)", err=True)
+        from flows.run.flow import pipeline  # imported once the API is set
+
+        pipeline.serve(name=name or loaded.folder.name, cron=cron,
+                       parameters={"study_path": str(path.resolve()), "wait": 3600.0})

@@ -1,0 +1,240 @@
+"""A REFI-QDA project (``.qdpx``) of the study: sources, coded selections, users, cases.
+
+- **users** are the coders whose codes are exported (``auto``, ``consensus``, people);
+- the **codebook** is the code tree with each code's definition and criteria;
+- **sources**: one plain-text source per account (``--qdpx-unit account``: the account's
+  posts in time order) or per post (``post``). Every post is a block: a header line
+  ``── 2014-09-03 14:05 UTC · reply · post twitter/5093…`` and then its text; reposts (someone
+  else's words) and empty posts are left out. Files are UTF-8 without a BOM, ``\\n`` line ends;
+- **selections**: each post's text is one selection, named ``<platform>/<post id>``, holding one
+  coding per coder and code present; its description lists who coded the post
+  (``ethnoflow: coded by auto; ana``), so "coded, nothing applies" survives the trip;
+- **cases**: one per account, with the variables role, posts (all its posts in the store,
+  reposts included) and platform, linked to its sources.
+
+Positions follow :mod:`flows.export.refiqda.positions`; GUIDs :mod:`flows.export.refiqda.guids`. The zip has
+fixed timestamps and the XML no clock time, so the same store and options give the same bytes.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from flows.export.refiqda.codebook_xml import code_elements, origin
+from flows.export.refiqda.guids import code_guid, guid, user_guid
+from flows.export.refiqda.positions import units
+from flows.export.refiqda.xml import PROJECT_NS, clean, element, to_bytes
+from flows.export.selection import ExportOptions, Selection
+
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+VARIABLES = (("role", "Text", "The account's role (ethnoflow roles)."),
+             ("posts", "Integer", "The account's posts in the store, reposts included."),
+             ("platform", "Text", "twitter or bluesky."))
+
+
+@dataclass
+class Block:
+    """One post in a source: where its text lies (in the convention's units) and its codes."""
+
+    platform: str
+    post_id: str
+    start: int
+    end: int
+    coders: list[str]
+    present: dict[str, list[str]]  # coder -> codes present, in codebook order
+
+
+@dataclass
+class Source:
+    key: str
+    account: tuple[str, str]  # (platform, author id), whose case it belongs to
+    name: str
+    convention: str
+    parts: list[str] = field(default_factory=list)
+    units: int = 0  # length so far, in the convention's units (kept running: sources grow long)
+    blocks: list[Block] = field(default_factory=list)
+
+    def add(self, piece: str) -> int:
+        """Append text; return where it starts."""
+        start = self.units
+        self.parts.append(piece)
+        self.units += units(piece, self.convention)
+        return start
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    @property
+    def guid(self) -> str:
+        return guid("source", self.key)
+
+
+def _accounts(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict]:
+    rows = con.execute("""
+        SELECT p.platform, coalesce(p.author_id, '@' || p.author_handle) AS author, max(p.author_handle),
+               count(*), min(r.role)
+        FROM posts AS p LEFT JOIN author_roles AS r ON r.platform = p.platform AND r.author_id = p.author_id
+        GROUP BY ALL ORDER BY ALL""").fetchall()
+    return {(p, a): {"handle": h, "posts": n, "role": role or "other"} for p, a, h, n, role in rows}
+
+
+def _posts(con: duckdb.DuckDBPyConnection):
+    return con.execute("""
+        SELECT platform, coalesce(author_id, '@' || author_handle) AS author, post_id, created_at, kind, text
+        FROM posts WHERE kind <> 'repost' AND coalesce(text, '') <> ''
+        ORDER BY platform, author, created_at NULLS LAST, length(post_id), post_id""").fetchall()
+
+
+def _codes(con: duckdb.DuckDBPyConnection, selection: Selection) -> dict[tuple[str, str], dict[str, list[str]]]:
+    """(platform, post id) -> coder -> codes present, for every post a chosen coder coded."""
+    if selection.codebook is None or not selection.coders:
+        return {}
+    order = {n.code.id: i for i, n in enumerate(selection.codes)}
+    out: dict = defaultdict(dict)
+    for platform, post_id, coder, code, value in con.execute("""
+            SELECT platform, post_id, coder, code, value FROM code_values
+            WHERE codebook = ? AND list_contains(?, coder) ORDER BY ALL""",
+            [selection.codebook.id, selection.coders]).fetchall():
+        present = out[(platform, post_id)].setdefault(coder, [])
+        if value == 1 and code in order:
+            present.append(code)
+    for coders in out.values():
+        for codes in coders.values():
+            codes.sort(key=order.get)
+    return out
+
+
+def build_sources(con: duckdb.DuckDBPyConnection, selection: Selection, options: ExportOptions,
+                  pseudonymizer=None) -> tuple[list[Source], dict]:
+    """The text sources and their post blocks, and the accounts (for cases)."""
+    accounts, codes = _accounts(con), _codes(con, selection)
+    names = {k: _name(k, v["handle"], pseudonymizer) for k, v in accounts.items()}
+    sources: dict[str, Source] = {}
+    for platform, author, post_id, created_at, kind, text in _posts(con):
+        if pseudonymizer is not None:
+            text = pseudonymizer.text(text, remove_urls=options.remove_urls)
+        who = names[(platform, author)]
+        key = (f"account:{platform}:{_account_key(author, who, pseudonymizer)}" if options.qdpx_unit == "account"
+               else f"post:{platform}:{post_id}")
+        if key not in sources:
+            name = who if options.qdpx_unit == "account" else f"{who} {platform}/{post_id}"
+            sources[key] = Source(key, (platform, author), name, options.positions)
+            if options.qdpx_unit == "account":
+                sources[key].add(clean(f"{who} · {platform} · {accounts[(platform, author)]['posts']} posts") + "\n\n")
+        source = sources[key]
+        when = created_at.strftime("%Y-%m-%d %H:%M UTC") if created_at else "undated"
+        source.add(f"── {when} · {kind} · post {platform}/{post_id}\n")
+        start = source.add(clean(text))
+        end = source.units
+        source.add("\n\n")
+        coded = codes.get((platform, post_id), {})
+        source.blocks.append(Block(platform, post_id, start, end, sorted(coded), coded))
+    return list(sources.values()), {k: dict(v, name=names[k]) for k, v in accounts.items()}
+
+
+def _name(key: tuple[str, str], handle: str | None, pseudonymizer) -> str:
+    author = key[1]
+    if pseudonymizer is not None:
+        return pseudonymizer.author(author)
+    return f"@{handle}" if handle else author
+
+
+def _account_key(author: str, name: str, pseudonymizer) -> str:
+    return name if pseudonymizer is not None else author
+
+
+def _project_xml(sources: list[Source], accounts: dict, selection: Selection, options: ExportOptions,
+                 name: str, pseudonymizer) -> bytes:
+    root = element(None, "Project", {"name": name, "origin": origin()})
+    if selection.coders:
+        users = element(root, "Users")
+        for coder in selection.coders:
+            element(users, "User", {"guid": user_guid(coder), "name": coder})
+    cb = selection.codebook
+    if cb is not None:
+        code_elements(element(element(root, "CodeBook"), "Codes"), cb.codes, cb.id)
+    variables = element(root, "Variables")
+    for var, kind, text in VARIABLES:
+        element(element(variables, "Variable", {"guid": guid("variable", var), "name": var,
+                                                "typeOfVariable": kind}), "Description", text=text)
+    _cases(root, sources, accounts, pseudonymizer)
+    holder = element(root, "Sources")
+    for source in sources:
+        _source(holder, source, cb.id if cb else None, options)
+    element(root, "Description", text=_description(selection, options))
+    return to_bytes(root, PROJECT_NS)
+
+
+def _cases(root: ET.Element, sources: list[Source], accounts: dict, pseudonymizer) -> None:
+    refs: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for source in sources:
+        refs[source.account].append(source.guid)
+    cases = element(root, "Cases")
+    for key, acc in accounts.items():
+        account_id = _account_key(key[1], acc["name"], pseudonymizer)
+        case = element(cases, "Case", {"guid": guid("case", key[0], account_id), "name": acc["name"]})
+        for (var, kind, _), value in zip(VARIABLES, (acc["role"], acc["posts"], key[0])):
+            vv = element(case, "VariableValue")
+            element(vv, "VariableRef", {"targetGUID": guid("variable", var)})
+            element(vv, "IntegerValue" if kind == "Integer" else "TextValue", text=str(value))
+        for target in refs.get(key, []):
+            element(case, "SourceRef", {"targetGUID": target})
+
+
+def _source(holder: ET.Element, source: Source, codebook_id: str | None, options: ExportOptions) -> None:
+    node = element(holder, "TextSource", {"guid": source.guid, "name": source.name,
+                                          "plainTextPath": f"internal://{source.guid}.txt"})
+    for block in source.blocks:
+        sel = element(node, "PlainTextSelection", {
+            "guid": guid("selection", options.qdpx_unit, block.platform, block.post_id),
+            "name": f"{block.platform}/{block.post_id}", "startPosition": block.start, "endPosition": block.end})
+        if block.coders:
+            element(sel, "Description", text="ethnoflow: coded by " + "; ".join(block.coders))
+        for coder in block.coders:
+            for code in block.present[coder]:
+                coding = element(sel, "Coding", {"guid": guid("coding", options.qdpx_unit, block.platform,
+                                                               block.post_id, coder, code),
+                                                 "creatingUser": user_guid(coder)})
+                element(coding, "CodeRef", {"targetGUID": code_guid(codebook_id, code)})
+
+
+def _description(selection: Selection, options: ExportOptions) -> str:
+    cb = selection.codebook
+    lines = [f"Exported by {origin()}. ethnoflow-positions={options.positions}: selection positions "
+             + ("count UTF-16 code units (as NVivo does)" if options.positions == "utf16"
+                else "count Unicode code points (as the REFI-QDA 1.5 text says)")
+             + " of each source's text, end exclusive.",
+             f"Unit: one text source per {options.qdpx_unit}; every post's text is one selection.",
+             f"Codebook: {cb.id} v{cb.version}, content hash {selection.content_hash}." if cb else "No codebook.",
+             f"Coders (users): {', '.join(selection.coders) or 'none'}.",
+             "Pseudonymised." if options.pseudonymize else "Real handles."]
+    return "\n".join(lines)
+
+
+def write_qdpx(con: duckdb.DuckDBPyConnection, path: Path, selection: Selection, options: ExportOptions,
+               name: str, pseudonymizer=None) -> dict:
+    """Write the project to ``path`` (which may be a temporary name); return what it holds."""
+    sources, accounts = build_sources(con, selection, options, pseudonymizer)
+    qde = _project_xml(sources, accounts, selection, options, name, pseudonymizer)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        _add(archive, "project.qde", qde)
+        for source in sorted(sources, key=lambda s: s.guid):
+            _add(archive, f"sources/{source.guid}.txt", source.text.encode("utf-8"))
+    blocks = [b for s in sources for b in s.blocks]
+    return {"sources": len(sources), "selections": len(blocks), "cases": len(accounts),
+            "codings": sum(len(c) for b in blocks for c in b.present.values()),
+            "users": list(selection.coders)}
+
+
+def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+    info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    archive.writestr(info, data)

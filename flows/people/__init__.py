@@ -1,0 +1,1 @@
+"""People and ties: roles, tweet chats, the interaction network, mentorship and superusers."""

@@ -1,0 +1,213 @@
+"""The interaction network: ties, directed edges, centrality, summaries and Gephi export.
+
+``build_network`` rebuilds, in one transaction, from ``posts`` and ``entities``:
+
+- ``interactions``: one row per tie a post makes (reply, mention, quote, repost; see
+  ``flows/people/sql/interactions.sql`` for how targets are resolved and why a reply's
+  or quote's target is not also counted as a mention);
+- ``network_edges``: interactions counted per (source, target, kind), with the number of
+  posts, of distinct months and the first and last dates;
+- ``network_centrality``: in/out degree and weight (SQL), betweenness and PageRank
+  (networkx, on the aggregated edge list only);
+- ``mentorship_candidates`` and ``sponsorship_events`` (``flows.people.mentorship``), which need
+  ``author_roles``.
+
+The heavy work (a million posts) is DuckDB SQL; networkx only sees one weighted edge per
+pair of accounts. Betweenness is exact while accounts x (accounts + edges) stays within
+``betweenness_budget`` (5 million: about a thousand accounts) and estimated beyond it from
+pivots drawn with ``seed`` (``betweenness_pivots``), so results are reproducible either way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+from pydantic import BaseModel, ConfigDict, Field
+
+from flows.store.db import sql_text, transaction
+
+KINDS = ("reply", "mention", "quote", "repost")
+# A trainee's post is about their own work or achievement when it matches this (lower-cased).
+ACHIEVEMENT_CUES = (r"\b(paper|preprint|manuscript|publication|published|in print|first[- ]author|poster|"
+                    r"abstract|present(ed|ing) (at|our|my)|award|awarded|won (a|an|the|best|first|top|our|my)|"
+                    r"honou?red|grant|scholarship|matched|match day|accepted)\b|#match\d{4}")
+
+
+class NetworkSettings(BaseModel):
+    """How ties are read (the ``network:`` section of a study file)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reciprocity_months: int = Field(3, ge=1, description="months with replies both ways for a mentorship candidate")
+    sponsor_roles: list[Literal["faculty", "resident"]] = Field(
+        default_factory=lambda: ["faculty", "resident"],
+        description="roles whose reposts/quotes of a more junior trainee's work count as sponsorship")
+    achievement_cues: str = Field(ACHIEVEMENT_CUES, description="regex (RE2) marking a post as the author's "
+                                  "own work or achievement")
+    betweenness_budget: int = Field(5_000_000, ge=1, description="work allowed for betweenness, in "
+                                    "accounts x (accounts + edges); beyond it, pivots are sampled")
+    seed: int = Field(2015, description="seed of the betweenness sample (the study seed)")
+
+
+def build_network(con: duckdb.DuckDBPyConnection, settings: NetworkSettings | None = None) -> dict:
+    """Rebuild interactions, edges, centrality, mentorship candidates and sponsorship events.
+
+    Roles should be assigned first (``flows.people.roles.assign_roles``); accounts without a
+    role count as 'other'. Returns the counts of what was written.
+    """
+    from flows.people.mentorship import find_mentorship, find_sponsorship
+
+    settings = settings or NetworkSettings()
+    with transaction(con):
+        for table in ("interactions", "network_edges", "network_centrality"):
+            con.execute(f"DELETE FROM {table}")
+        con.execute(sql_text("people/interactions.sql"))
+        con.execute(sql_text("people/edges.sql"))
+        _centrality(con, settings)
+        mentorship = find_mentorship(con, settings.reciprocity_months)
+        sponsorship = find_sponsorship(con, settings)
+    return {"interactions": _count(con, "interactions"), "edges": _count(con, "network_edges"),
+            "accounts": _count(con, "network_centrality"), "mentorship_candidates": mentorship,
+            "sponsorship_events": sponsorship}
+
+
+def _count(con, table: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def _centrality(con: duckdb.DuckDBPyConnection, settings: NetworkSettings) -> None:
+    """Degrees from SQL; betweenness and PageRank from networkx on one edge per pair."""
+    import networkx as nx
+    import pyarrow as pa
+
+    degrees = con.execute(sql_text("people/degrees.sql")).fetchall()  # sorted: a stable node order
+    index = {(p, a): n for n, (p, a, *_) in enumerate(degrees)}
+    pairs = con.execute("SELECT platform, source_id, target_id, sum(posts) FROM network_edges "
+                        "GROUP BY ALL ORDER BY ALL").fetchall()
+    graph = nx.DiGraph()  # integer nodes: faster searches than string keys
+    graph.add_nodes_from(range(len(degrees)))
+    graph.add_weighted_edges_from((index[(p, s)], index[(p, t)], w) for p, s, t, w in pairs)
+    pagerank = nx.pagerank(graph, alpha=0.85, weight="weight") if len(graph) else {}
+    k = betweenness_pivots(graph.number_of_nodes(), graph.number_of_edges(), settings.betweenness_budget)
+    between = nx.betweenness_centrality(graph, k=k, normalized=True, seed=settings.seed) if len(graph) else {}
+    rows = [(p, a, i, o, iw, ow, round(between[n], 12), round(pagerank[n], 12))
+            for n, (p, a, i, o, iw, ow) in enumerate(degrees)]
+    names = ["platform", "author_id", "in_degree", "out_degree", "in_weight", "out_weight", "betweenness", "pagerank"]
+    if rows:
+        centrality = pa.table(dict(zip(names, map(list, zip(*rows)))))  # noqa: F841 (read by the SQL)
+        con.execute("INSERT INTO network_centrality SELECT * FROM centrality")
+
+
+def betweenness_pivots(nodes: int, edges: int, budget: int) -> int | None:
+    """None (exact) when one search per account fits the budget; else that many pivots (>= 16).
+
+    One breadth-first search costs about accounts + edges; exact betweenness runs one per
+    account. Beyond the budget, pivots are drawn with the seed, so results stay reproducible.
+    """
+    per_search = max(1, nodes + edges)
+    if nodes * per_search <= budget:
+        return None
+    return min(nodes, max(16, budget // per_search))
+
+
+def network_summary(con: duckdb.DuckDBPyConnection) -> dict:
+    """Edges by kind, the role-to-role table, mentorship candidates and sponsorship events.
+
+    The keys are a stable interface (``ethnoflow network --json``).
+    """
+    by_kind = con.execute("SELECT kind, count(*), sum(posts)::BIGINT FROM network_edges GROUP BY kind "
+                          "ORDER BY kind").fetchall()
+    roles = con.execute("SELECT source_role, target_role, kind, edges, posts FROM role_edges_v "
+                        "ORDER BY source_role, target_role, kind").fetchall()
+    top = con.execute("""SELECT coalesce(a.handle, c.author_id), c.in_degree, c.out_degree, c.betweenness,
+                                c.pagerank
+                         FROM network_centrality c LEFT JOIN accounts_v a USING (platform, author_id)
+                         ORDER BY c.pagerank DESC, 1 LIMIT 10""").fetchall()
+    from flows.people.mentorship import list_mentorship, list_sponsorship
+
+    return {
+        "edges": {k: {"edges": e, "posts": p} for k, e, p in by_kind},
+        "role_to_role": [{"source_role": s, "target_role": t, "kind": k, "edges": e, "posts": p}
+                         for s, t, k, e, p in roles],
+        "mentorship_candidates": list_mentorship(con),
+        "sponsorship_events": list_sponsorship(con),
+        "top_pagerank": [{"handle": h, "in_degree": i, "out_degree": o, "betweenness": b, "pagerank": r}
+                         for h, i, o, b, r in top],
+    }
+
+
+def role_pairs(con: duckdb.DuckDBPyConnection, kind: str, source_role: str, target_role: str) -> int:
+    """Interactions of one kind from one role to another, e.g. ("reply", "student", "faculty")."""
+    row = con.execute("SELECT coalesce(sum(posts), 0) FROM role_edges_v WHERE kind = ? AND source_role = ? "
+                      "AND target_role = ?", [kind, source_role, target_role]).fetchone()
+    return int(row[0])
+
+
+def network_graph(con: duckdb.DuckDBPyConnection, kinds: list[str] | None = None):
+    """The network as a networkx ``MultiDiGraph``: one edge per (source, target, kind).
+
+    Nodes are ``platform:author_id`` with label (the handle), role and centrality; edges
+    carry kind, weight (posts), months and first/last dates as ISO strings.
+    """
+    import networkx as nx
+
+    kinds = list(kinds or KINDS)
+    graph = nx.MultiDiGraph()
+    nodes = con.execute("""
+        SELECT c.platform || ':' || c.author_id, c.platform, coalesce(a.handle, c.author_id),
+               coalesce(r.role, 'other'), c.in_degree, c.out_degree, c.betweenness, c.pagerank
+        FROM network_centrality c
+        LEFT JOIN accounts_v a USING (platform, author_id)
+        LEFT JOIN author_roles r USING (platform, author_id)
+        ORDER BY 1""").fetchall()
+    for node, platform, handle, role, i, o, b, pr in nodes:
+        graph.add_node(node, label=handle, platform=platform, role=role, in_degree=int(i),
+                       out_degree=int(o), betweenness=float(b), pagerank=float(pr))
+    edges = con.execute("""
+        SELECT platform || ':' || source_id, platform || ':' || target_id, kind, posts, months,
+               strftime(first_at, '%Y-%m-%dT%H:%M:%SZ'), strftime(last_at, '%Y-%m-%dT%H:%M:%SZ')
+        FROM network_edges WHERE list_contains(?, kind) ORDER BY 1, 2, 3""", [kinds]).fetchall()
+    for s, t, kind, posts, months, first, last in edges:
+        graph.add_edge(s, t, key=kind, id=f"{s}|{t}|{kind}", label=kind, kind=kind, weight=int(posts),
+                       months=int(months), first=first or "", last=last or "")
+    return graph
+
+
+def export_network(con: duckdb.DuckDBPyConnection, path: str | Path, fmt: str = "gexf",
+                   kinds: list[str] | None = None) -> dict:
+    """Write the network for Gephi as GEXF or GraphML; returns {"nodes", "edges", "path"}.
+
+    Raises:
+        ValueError: an unknown format or kind.
+    """
+    import networkx as nx
+
+    if fmt not in ("gexf", "graphml"):
+        raise ValueError(f"format {fmt!r} is not gexf or graphml")
+    unknown = sorted(set(kinds or ()) - set(KINDS))
+    if unknown:
+        raise ValueError(f"unknown edge kind {', '.join(unknown)}; use {', '.join(KINDS)}")
+    graph = network_graph(con, kinds)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "gexf":
+        _write_gexf(con, graph, path)
+    else:
+        nx.write_graphml(graph, path, edge_id_from_attribute="id")
+    return {"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(), "path": str(path)}
+
+
+def _write_gexf(con: duckdb.DuckDBPyConnection, graph, path: Path) -> None:
+    """GEXF whose "last modified" is the newest tie's date, not today's: same data, same bytes."""
+    import networkx as nx
+    from networkx.readwrite.gexf import GEXFWriter
+
+    newest = con.execute("SELECT strftime(max(last_at), '%Y-%m-%d') FROM network_edges").fetchone()[0]
+    writer = GEXFWriter(encoding="utf-8", prettyprint=True, version="1.2draft")
+    meta = writer.xml.find("meta")
+    meta.set("lastmodifieddate", newest or "1970-01-01")
+    meta.find("creator").text = f"ethnoflow (NetworkX {nx.__version__})"
+    writer.add_graph(graph)
+    writer.write(path)

@@ -1,0 +1,335 @@
+"""Author roles from bios and display names: transparent rules, then the embedding model.
+
+Each account gets one of ``ROLES``, decided in this order of authority:
+
+1. **override**: the researcher's file (``data/roles.csv``: ``handle,role[,note]``) always wins;
+2. **rule**: cue phrases in the bio ("MS3", "PGY-2", "MD candidate", "Assistant Professor",
+   "Program Director", "Official account of the Journal ..."), else in the display name
+   (", RN", "Journal", ", MD"). When several cues match, the one that comes *first* in the
+   text decides (bios lead with who the person is: "Program Director ... proud of our
+   residents" is faculty), then the longer one ("third-year resident" beats "third-year").
+   A cue right after "former" or "ex-" is ignored ("former ER scribe");
+3. **embedding**: when no rule fires and there is a bio, the role whose prototype
+   sentence is nearest by cosine similarity, the score kept as evidence;
+4. **default**: ``other`` (no bio, or no model given).
+
+Roles are stored in ``author_roles`` with the method and evidence, so reports and exports
+can join them; ``list_roles`` is the stable JSON of ``ethnoflow roles --json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from flows.store.db import transaction
+
+ROLES = ("student", "resident", "faculty", "health_professional", "organization", "other")
+TRAINEES = ("student", "resident")
+SENIORITY = {"student": 1, "resident": 2, "faculty": 3}  # who can mentor or sponsor whom
+RULES_VERSION = "roles-rules/1"
+DEFAULT_OVERRIDES = Path("data") / "roles.csv"
+_I, _C = re.IGNORECASE, 0  # most cues ignore case; abbreviations ("MS3", "RN", "PD") do not
+
+
+@dataclass(frozen=True)
+class Rule:
+    role: str
+    label: str
+    pattern: re.Pattern
+
+
+def _rules(*specs: tuple[str, str, str, int]) -> tuple[Rule, ...]:
+    return tuple(Rule(role, label, re.compile(rx, flags)) for role, label, rx, flags in specs)
+
+
+_SPECIALIST = (r"hospitalist|intensivist|internist|surgeon|p(a)?ediatrician|psychiatrist|obstetrician|"
+               r"gyn(a)?ecologist|geriatrician|neonatologist|an(a)?esthesiologist|an(a)?esthetist|"
+               r"radiologist|pathologist|dermatologist|cardiologist|neurologist|oncologist|"
+               r"nephrologist|gastroenterologist|pulmonologist|endocrinologist|rheumatologist|"
+               r"h(a)?ematologist|urologist|ophthalmologist|otolaryngologist|allergist")
+BIO_RULES = _rules(
+    ("organization", "official account", r"\bofficial (twitter |x |bluesky )?(account|feed|page)\b", _I),
+    ("organization", "organisation name", r"^(The )?([A-Z][\w&'.-]*\s+((of|for|and|on|in|the)\s+)*){0,5}"
+     r"(Journal|Society|Association|College|Academy|Foundation|Council|Institute|Alliance|Federation|"
+     r"Network|Organi[sz]ation|Department|Hospital|University|Center|Centre)\b", _C),
+    ("organization", "journal", r"\bpeer[- ]reviewed\b", _I),
+    ("organization", "speaks as 'we'", r"^(we|our)\b|\bjoin us\b", _I),
+    ("faculty", "professor", r"\b((assistant|associate|adjunct|clinical|full|emeritus|visiting)\s+)?"
+     r"prof(essor)?\b", _I),
+    ("faculty", "dean", r"\b((associate|assistant|vice|senior)\s+)?dean\b", _I),
+    ("faculty", "director", r"\b(program|programme|clerkship|course|residency|fellowship|medical|"
+     r"education|curriculum|simulation|division|clinical)\s+director\b", _I),
+    ("faculty", "director abbreviation", r"\b(A?PD|DIO)\b", _C),
+    ("faculty", "chair or chief", r"\b((department|dept\.?|division|section)\s+(chair|chief|head)|"
+     r"chair of|chief of)\b", _I),
+    ("faculty", "attending or faculty", r"\b(attending|faculty|consultant|clinician[- ]educator)\b", _I),
+    ("faculty", "physician", r"\b(physician|doctor|" + _SPECIALIST + r")s?\b", _I),
+    ("resident", "resident", r"\b(chief\s+)?resident\b", _I),
+    ("resident", "year of residency", r"\b(first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)[- ]year\s+"
+     r"(resident|fellow)\b", _I),
+    ("resident", "intern", r"\b(intern|interns|house\s*(officer|staff)|registrar|junior doctor)\b", _I),
+    ("resident", "PGY", r"\b(PGY|pgy)[- ]?\d\b|\b(R|CA|ST|CT|F)[1-8]\b", _C),
+    ("resident", "fellow", r"\b\w+ fellow\b(?!\s+(of|med|medical|students?|trainees?|humans?))", _I),
+    ("student", "year in school", r"\b(MS|OMS|M)[- ]?([1-4]|I{1,3}|IV)\b", _C),
+    ("student", "medical student", r"\b((med(ical)?|osteopathic|MD|DO|MD/PhD|MD-PhD|MD/MPH|MBBS|MBChB)"
+     r"[ /-]?(student|candidate)|medstudent|student doctor|estudiante de medicina)\b", _I),
+    ("student", "doctor in training",
+     r"\b((doctor|physician|dr\.?) in (training|the making)|learning to be a doctor)\b", _I),
+    ("student", "med student", r"\bmed(ical)? school student\b", _I),
+    ("student", "class of", r"\bclass of '?(\d{4}|\d{2})\b", _I),
+    ("student", "year in school", r"\b(first|second|third|fourth|1st|2nd|3rd|4th)[- ]year\b", _I),
+    ("student", "applying to residency", r"\b(matching|match(ed)? into|applying to residency)\b", _I),
+    ("student", "future doctor", r"\b(future|aspiring|soon[- ]to[- ]be|wannabe)\s+([\w/]+[ -]){0,2}?"
+     r"(doc|doctor|dr|physician|md|" + _SPECIALIST + r")\b", _I),
+    ("health_professional", "other profession",
+     r"\b(nurse|nursing|midwife|pharmacist|pharmacy|physician assistant|physiotherapist|"
+     r"(physical|occupational|respiratory|speech|speech-language) therapist|speech-language pathologist|"
+     r"dietitian|dietician|nutritionist|paramedic|social worker|psychologist|dentist|optometrist|"
+     r"podiatrist|audiologist|sonographer|radiographer|phlebotomist|doula|chaplain|scribe)s?\b", _I),
+    ("health_professional", "credential", r"\b(RN|BSN|MSN|DNP|NP|CRNA|PA-C|PharmD|DPT|OTR|RRT|EMT|LCSW|MSW)\b",
+     _C),
+    ("other", "non-clinical role", r"\b(journalist|reporter|(science|health|medical) writer|"
+     r"patient advocate|e-patient|caregiver|carer|health policy|policy (researcher|analyst)|economist|"
+     r"lawyer|attorney|ethicist|historian|sociologist|anthropologist|engineer|librarian)\b", _I),
+)
+NAME_RULES = _rules(
+    ("organization", "organisation name", r"\b(Journal|Society|Association|College|Academy|Foundation|"
+     r"Council|Institute|Network|Hospital|University|Dept|Department|School|Center|Centre)\b", _C),
+    ("organization", "journal abbreviation", r"^J\s", _C),
+    ("student", "medical student", r"\b(MD|DO) (candidate|student)\b|\bMS[1-4]\b", _C),
+    ("health_professional", "credential", r"\b(RN|BSN|MSN|NP|PA-C|PharmD|DPT|RRT|LCSW|MSW|DDS|DMD)\b", _C),
+    ("faculty", "physician credential", r"\b(MD|DO|MBBS|MBChB|FRCP|FRCPC|FACP|FACS|FAAP|FACEP)\b", _C),
+)
+_NEGATION = re.compile(r"\b(former|formerly|ex)(-|\s+)([\w/-]+\s+)?$", _I)
+
+# Role prototypes for the embedding step: how people of each role describe themselves.
+PROTOTYPES = {
+    "student": ["Medical student.", "Med student studying for exams, anatomy lab and board exams.",
+                "Learning to be a doctor in medical school, preclinical years.",
+                "Third-year medical student on clinical rotations and clerkships.",
+                "Future doctor, medical school class of 2027.", "Osteopathic medical student."],
+    "resident": ["Resident physician in training.", "Intern year, on call overnight on the wards.",
+                 "Postgraduate trainee in internal medicine residency.", "Surgery resident, PGY-3.",
+                 "Junior doctor, registrar in training.", "Clinical fellow in cardiology fellowship."],
+    "faculty": ["Attending physician and professor of medicine.",
+                "Academic physician who teaches medical students and residents.",
+                "Program director and clinician educator at a university hospital.",
+                "Senior consultant physician, department chair.", "Physician researcher and mentor.",
+                "Practicing doctor and specialist."],
+    "health_professional": ["Registered nurse.", "Pharmacist.", "Physician assistant.", "Physical therapist.",
+                            "Paramedic.", "Dietitian, social worker, therapist or other allied health professional."],
+    "organization": ["Official account of a medical journal.",
+                     "News and updates from our department, society and association.",
+                     "We are a nonprofit organization serving our members.",
+                     "A podcast, conference and community for medical education.", "Tweets by the team.",
+                     "Peer-reviewed research published by the journal."],
+    "other": ["Parent, runner, sports fan, coffee lover.", "Journalist and writer.",
+              "Patient living with a chronic illness.", "Software engineer and tech founder.",
+              "Artist, teacher, retired.", "Views are my own."],
+}
+
+
+class RoleOverrideError(Exception):
+    """The override file cannot be used; the message names the file, line and fix."""
+
+
+@dataclass
+class Cue:
+    role: str
+    label: str
+    field: str   # bio | name
+    text: str
+    start: int
+    order: int
+    ignored: bool = False
+
+
+@dataclass
+class RoleAssignment:
+    """One account's role and why: the row of ``author_roles``."""
+
+    platform: str
+    author_id: str
+    handle: str | None
+    role: str
+    method: str
+    evidence: list[str]
+    score: float | None = None
+    model_id: str | None = None
+    basis: str = ""
+    text: str = field(default="", repr=False)
+
+
+def find_cues(text: str | None, rules: tuple[Rule, ...], field_name: str) -> list[Cue]:
+    """Every rule match in ``text``, in deciding order (first in the text, then longest)."""
+    cues = []
+    for order, rule in enumerate(rules):
+        for m in rule.pattern.finditer(text or ""):
+            ignored = bool(_NEGATION.search(text[max(0, m.start() - 24):m.start()]))
+            cues.append(Cue(rule.role, rule.label, field_name, m.group(0).strip(), m.start(), order, ignored))
+    cues.sort(key=lambda c: (c.ignored, c.start, -len(c.text), c.order))
+    return cues
+
+
+def rule_role(display_name: str | None, bio: str | None) -> tuple[str | None, list[str]]:
+    """The role the rules give (bio first, then display name) and the evidence, deciding cue first."""
+    for field_name, text, rules in (("bio", bio, BIO_RULES), ("name", display_name, NAME_RULES)):
+        cues = find_cues(text, rules, field_name)
+        if cues and not cues[0].ignored:
+            return cues[0].role, [_describe(c) for c in cues]
+    cues = find_cues(bio, BIO_RULES, "bio") + find_cues(display_name, NAME_RULES, "name")
+    return None, [_describe(c) for c in cues]
+
+
+def _describe(c: Cue) -> str:
+    what = "ignored (after 'former' or 'ex-')" if c.ignored else f"-> {c.role}"
+    return f"rule: {c.field} {c.text!r} ({c.label}) {what}"
+
+
+def load_overrides(path: str | Path) -> dict[str, tuple[str, str]]:
+    """Read ``handle,role[,note]`` rows: {lower-cased handle: (role, evidence)}.
+
+    Raises:
+        RoleOverrideError: a missing header, an unknown role or column, or a handle twice.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise RoleOverrideError(f"{path}: no such file; write a CSV with the header `handle,role`")
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    header = [h.strip().lower() for h in rows[0]] if rows else []
+    if header[:2] != ["handle", "role"] or not set(header) <= {"handle", "role", "note"}:
+        raise RoleOverrideError(f"{path}: line 1: the header must be `handle,role` (optionally `,note`), "
+                                f"found {','.join(header) or 'nothing'}")
+    out: dict[str, tuple[str, str]] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        cells = dict(zip(header, (c.strip() for c in row)))
+        handle, role = cells.get("handle", "").lstrip("@").lower(), cells.get("role", "").lower()
+        if role not in ROLES:
+            raise RoleOverrideError(f"{path}: line {line}: role {cells.get('role', '')!r} for "
+                                    f"{handle or '(no handle)'} is not one of {', '.join(ROLES)}")
+        if not handle or handle in out:
+            problem = "has no handle" if not handle else f"repeats handle {handle!r}"
+            raise RoleOverrideError(f"{path}: line {line} {problem}; give each account once")
+        note = f": {cells['note']}" if cells.get("note") else ""
+        out[handle] = (role, f"override: {path.name} line {line}{note}")
+    return out
+
+
+def accounts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None, str | None, str | None]]:
+    """(platform, author_id, handle, display_name, bio) of every account, in key order."""
+    return con.execute("SELECT platform, author_id, handle, display_name, bio FROM accounts_v "
+                       "ORDER BY platform, author_id").fetchall()
+
+
+def classify(rows, overrides: dict[str, tuple[str, str]] | None = None,
+             con: duckdb.DuckDBPyConnection | None = None, embedder=None) -> list[RoleAssignment]:
+    """Roles for (platform, author_id, handle, display_name, bio) rows.
+
+    ``embedder`` is an ``flows.embed.Embedder``, or a function returning one (called only
+    when some bio needs the model), or None; embedding caches in ``con``.
+    """
+    overrides = overrides or {}
+    out, pending = [], []
+    for platform, author_id, handle, name, bio in rows:
+        a = RoleAssignment(platform, author_id, handle, "other", "default", [],
+                           basis=_basis(name, bio, overrides.get((handle or "").lower())),
+                           text=" ".join(t for t in (name, bio) if t))
+        role, evidence = rule_role(name, bio)
+        if (handle or "").lower() in overrides:
+            a.role, ev = overrides[(handle or "").lower()]
+            a.method, a.evidence = "override", [ev] + evidence
+        elif role is not None:
+            a.role, a.method, a.evidence = role, "rule", evidence
+        elif bio and bio.strip() and embedder is not None:
+            a.evidence = evidence  # cues that were ignored, if any
+            pending.append(a)
+        else:
+            a.evidence = evidence + ["default: no rule matched" + ("" if bio else " and no bio")]
+        out.append(a)
+    if pending:
+        if not hasattr(embedder, "encode"):
+            embedder = embedder()  # a loader: load the model only now that a bio needs it
+        _embed_roles(con, embedder, pending)
+    return out
+
+
+def _embed_roles(con, embedder, pending: list[RoleAssignment]) -> None:
+    from flows.embed import embed_texts
+
+    labels = [(role, text) for role, texts in PROTOTYPES.items() for text in texts]
+    protos = embed_texts(con, embedder, [t for _, t in labels])
+    vectors = embed_texts(con, embedder, [a.text for a in pending])
+    sims = vectors @ protos.T
+    for a, row in zip(pending, sims):
+        best = max(range(len(labels)), key=lambda j: (float(row[j]), -j))
+        role, proto = labels[best]
+        a.role, a.method, a.score, a.model_id = role, "embedding", round(float(row[best]), 6), embedder.model_id
+        a.evidence = [f"embedding: nearest prototype {role!r} ({proto!r}), cosine {a.score:.3f}, "
+                      f"model {embedder.model_id}"] + a.evidence
+
+
+def _basis(name: str | None, bio: str | None, override) -> str:
+    return hashlib.sha256(json.dumps([RULES_VERSION, name, bio, override]).encode()).hexdigest()
+
+
+def assign_roles(con: duckdb.DuckDBPyConnection, embedder=None, overrides: str | Path | None = None,
+                 ) -> list[RoleAssignment]:
+    """Give every account a role and store the result in ``author_roles``, atomically.
+
+    Args:
+        con: the store.
+        embedder: an ``flows.embed.Embedder`` (or a function returning one) for bios no rule
+            covers; None: they are 'other'.
+        overrides: the researcher's ``handle,role`` CSV; None reads ``data/roles.csv`` if present.
+    """
+    table = _overrides(overrides)
+    result = classify(accounts(con), table, con, embedder)
+    import pyarrow as pa
+
+    names = ["platform", "author_id", "handle", "role", "method", "score", "evidence", "model_id", "basis_sha256"]
+    rows = [(a.platform, a.author_id, a.handle, a.role, a.method, a.score,
+             json.dumps(a.evidence, ensure_ascii=False), a.model_id, a.basis) for a in result]
+    new_roles = pa.table({n: [r[i] for r in rows] for i, n in enumerate(names)},  # noqa: F841 (read by SQL)
+                         schema=pa.schema([(n, pa.float64() if n == "score" else pa.string()) for n in names]))
+    with transaction(con):
+        con.execute("DELETE FROM author_roles")
+        con.execute("INSERT INTO author_roles SELECT * FROM new_roles")
+    return result
+
+
+def _overrides(path: str | Path | None) -> dict[str, tuple[str, str]]:
+    if path is None:
+        return load_overrides(DEFAULT_OVERRIDES) if DEFAULT_OVERRIDES.exists() else {}
+    return load_overrides(path)
+
+
+def roles_stale(con: duckdb.DuckDBPyConnection, overrides: str | Path | None = None) -> bool:
+    """True when an account has no stored role or its bio, name or override changed since."""
+    table = _overrides(overrides)
+    stored = dict(((p, a), b) for p, a, b in
+                  con.execute("SELECT platform, author_id, basis_sha256 FROM author_roles").fetchall())
+    now = {(p, a): _basis(n, b, table.get((h or "").lower())) for p, a, h, n, b in accounts(con)}
+    return stored != now
+
+
+def list_roles(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """``[{"handle", "role", "evidence", "method", "score"}]`` sorted by handle (stable JSON)."""
+    rows = con.execute("SELECT handle, author_id, role, evidence, method, score FROM author_roles "
+                       "ORDER BY lower(coalesce(handle, author_id)), platform, author_id").fetchall()
+    return [{"handle": h or a, "role": r, "evidence": json.loads(e), "method": m, "score": s}
+            for h, a, r, e, m, s in rows]
+
+
+def role_of(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
+    """{(platform, author_id): role} of the stored roles."""
+    return {(p, a): r for p, a, r in con.execute("SELECT platform, author_id, role FROM author_roles").fetchall()}

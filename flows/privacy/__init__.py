@@ -1,0 +1,1 @@
+"""Respecting the people in the data: pseudonyms, withdrawal, redaction and spreadsheet safety."""

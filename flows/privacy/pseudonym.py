@@ -1,0 +1,182 @@
+"""Pseudonyms for people: keyed HMAC-SHA256 with a study secret kept outside the database.
+
+The same account always gets the same pseudonym, in every export and after every refresh,
+for as long as the study keeps its secret; without the secret nobody can compute (or check a
+guess at) the pseudonym of a known account, which a plain hash of a public id would allow.
+
+Pseudonyms are derived from the account's **id** (user id or DID), never its handle, because
+handles change and ids do not. A handle is turned into its account's id first whenever the
+store knows both (``Pseudonymizer.for_store``), so ``@DrMaya`` in a text, the author handle
+``DrMaya`` and the author id ``339428177`` all become the same ``user_…``. A handle the store
+cannot tie to an id is pseudonymised as a handle (case-insensitively); its pseudonym changes once
+the store learns the account's id (a later ingest with its profile), and then stays.
+
+The secret (``ETHNOFLOW_SECRET``, else the file ``<data>/.ethnoflow_secret``, created 0600 on
+first use) never appears in any output, log or message: it is only ever passed to ``hmac``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+ENV_SECRET = "ETHNOFLOW_SECRET"
+SECRET_FILE = ".ethnoflow_secret"
+PREFIX = "user_"
+DIGITS = 16  # hex digits kept: 64 bits, so 10^6 accounts collide with odds below 1 in 10^7
+# An @mention: a Twitter handle or a Bluesky domain handle, not inside an e-mail address.
+MENTION_RE = re.compile(r"(?<![\w@＠.])[@＠]([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)")
+URL_RE = re.compile(r"\bhttps?://\S+", re.IGNORECASE)
+# A profile or status link names its account: twitter.com/<handle>/..., bsky.app/profile/<handle>.
+PROFILE_URL_RE = re.compile(
+    r"(?i)(\b(?:https?://)?(?:www\.|mobile\.)?(?:twitter\.com|x\.com)/)(?!i/|search|hashtag/|home\b)"
+    r"([A-Za-z0-9_]{1,15})\b|(\bbsky\.app/profile/)([A-Za-z0-9_.:-]+[A-Za-z0-9_])")
+
+
+class SecretError(Exception):
+    """The study secret cannot be read or created; the message never contains the secret."""
+
+
+def load_secret(data_dir: Path) -> bytes:
+    """The study secret: ``$ETHNOFLOW_SECRET``, else ``data_dir/.ethnoflow_secret`` (made on first use).
+
+    The file holds 32 random bytes as hex, readable by its owner only (0600). Keep it (and back
+    it up) with the study: pseudonyms and the withdrawal blocklist depend on it.
+
+    Raises:
+        SecretError: the file exists but cannot be read, is empty, or is readable by others.
+    """
+    env = os.environ.get(ENV_SECRET)
+    if env:
+        return env.encode("utf-8")
+    path = Path(data_dir) / SECRET_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+    if os.name == "posix" and path.stat().st_mode & 0o077:
+        raise SecretError(f"{path}: the study secret is readable by other users; "
+                          f"run `chmod 600 {path}`")
+    try:
+        value = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SecretError(f"{path}: cannot read the study secret ({type(exc).__name__}); "
+                          f"restore it from the study's backup or set ${ENV_SECRET}") from None
+    if not value:
+        raise SecretError(f"{path}: the study secret file is empty; restore it from the study's "
+                          f"backup (a new secret would change every pseudonym)")
+    return value.encode("utf-8")
+
+
+def keyed_hash(secret: bytes, value: str) -> str:
+    """HMAC-SHA256 of ``value`` under ``secret``, as hex (the withdrawal audit uses it too)."""
+    return hmac.new(secret, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class Pseudonymizer:
+    """Stable pseudonyms for account ids, handles and the @mentions in a text.
+
+    Args:
+        secret: the study secret (:func:`load_secret`).
+        accounts: handle -> account id for every account the store knows by both, so that a
+            handle and its id give one pseudonym. Keys are compared case-insensitively.
+    """
+
+    def __init__(self, secret: bytes, accounts: Mapping[str, str] | None = None) -> None:
+        self._secret = secret
+        self._ids = {_norm(h): i for h, i in (accounts or {}).items() if h and i}
+
+    def __repr__(self) -> str:  # never show the secret, even in a traceback or debugger
+        return f"Pseudonymizer(<secret>, {len(self._ids)} known handles)"
+
+    @classmethod
+    def for_store(cls, con, secret: bytes) -> Pseudonymizer:
+        """A pseudonymizer that knows every (handle, id) pair in the store (``accounts_v``)."""
+        rows = con.execute("SELECT handle, author_id FROM accounts_v WHERE handle IS NOT NULL "
+                           "AND author_id IS NOT NULL AND author_id NOT LIKE '@%' "
+                           "ORDER BY platform, author_id").fetchall()
+        return cls(secret, dict(rows))
+
+    def _digest(self, kind: str, value: str) -> str:
+        return PREFIX + keyed_hash(self._secret, f"{kind}:{value}")[:DIGITS]
+
+    def author(self, author_id: str | None) -> str | None:
+        """The pseudonym of an account id (an ``@handle`` id, used when the data had no id,
+        is treated as that handle)."""
+        if author_id is None:
+            return None
+        if author_id.startswith("@"):
+            return self.handle(author_id)
+        return self._digest("account", author_id)
+
+    def handle(self, handle: str | None) -> str | None:
+        """The pseudonym of a handle: its account's, when the store ties it to an id."""
+        if handle is None:
+            return None
+        key = _norm(handle)
+        known = self._ids.get(key)
+        return self._digest("account", known) if known else self._digest("handle", key)
+
+    def text(self, text: str | None, known_handles: Mapping[str, str] | None = None, *,
+             remove_urls: bool = False) -> str | None:
+        """``text`` with every @mention (and profile link) replaced by ``@<pseudonym>``.
+
+        Args:
+            known_handles: extra handle -> account id pairs for this call.
+            remove_urls: replace every link with ``[URL]`` (links can name or show people).
+        """
+        if text is None:
+            return None
+        extra = {_norm(h): i for h, i in (known_handles or {}).items()}
+
+        def pseudonym(handle: str) -> str:
+            known = extra.get(_norm(handle))
+            if known or handle.startswith("did:"):
+                return self.author(known or handle)
+            return self.handle(handle)
+
+        if remove_urls:
+            text = URL_RE.sub("[URL]", text)
+        else:
+            text = PROFILE_URL_RE.sub(lambda m: (m.group(1) + pseudonym(m.group(2))) if m.group(1)
+                                      else (m.group(3) + pseudonym(m.group(4))), text)
+        return MENTION_RE.sub(lambda m: "@" + pseudonym(m.group(1)), text)
+
+
+def _norm(handle: str) -> str:
+    return handle.strip().lstrip("@＠").lower()
+
+
+def store_folder(con) -> Path:
+    """The folder of a store's database file (``data/`` for an in-memory store)."""
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return Path(row[0]).resolve().parent if row and row[0] else Path("data")
+
+
+def study_of_store(con):
+    """The study in effect (``$ETHNOFLOW_STUDY`` or ``./study.yaml``) when this store is its
+    database, else None; an unreadable study file counts as none here (commands report it)."""
+    from flows.study.model import StudyError, find_study, load_study
+
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    found = find_study()
+    if not (row and row[0]) or found is None:
+        return None
+    try:
+        study = load_study(found)
+    except (StudyError, OSError):
+        return None
+    return study if study.path(study.database).resolve() == Path(row[0]).resolve() else None
+
+
+def secret_for(con) -> bytes:
+    """The study secret of the store ``con``: in the study's ``data/`` folder when the store is the
+    study's (where reports look too), else beside the database file (see :func:`load_secret`)."""
+    study = study_of_store(con)
+    return load_secret(study.path("data") if study is not None else store_folder(con))

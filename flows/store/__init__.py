@@ -1,0 +1,1 @@
+"""The store: one DuckDB file, its numbered migrations, the study's write lock and `status`."""

@@ -1,0 +1,101 @@
+"""The DuckDB store: where the database lives, how to open it, and atomic changes.
+
+Every stage talks to the others through named tables in one DuckDB file. Opening a
+database for writing applies any pending migrations first, so every command sees the
+current schema.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_DB = Path("data") / "ethnoflow.duckdb"
+ENV_DB = "ETHNOFLOW_DB"
+# DuckDB would otherwise cache up to 80% of RAM; past this it spills to disk beside the store.
+ENV_MEMORY = "ETHNOFLOW_DUCKDB_MEMORY"
+DEFAULT_MEMORY = "1GB"
+
+
+class StoreError(Exception):
+    """A database problem explained for the person at the keyboard."""
+
+
+def resolve_db_path(db: str | Path | None = None, default: Path | None = None) -> Path:
+    """Pick the database file: `--db`, then `$ETHNOFLOW_DB`, then the study's or the default.
+
+    Args:
+        db: the path given on the command line, if any.
+        default: the study's database path, when a study file names one.
+    """
+    if db:
+        return Path(db)
+    if os.environ.get(ENV_DB):
+        return Path(os.environ[ENV_DB])
+    return default or DEFAULT_DB
+
+
+def connect(path: str | Path, *, read_only: bool = False, wait: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open the store, creating and migrating it when opened for writing.
+
+    Args:
+        path: the DuckDB file (``:memory:`` works for tests).
+        read_only: open without taking the write lock; the file must exist.
+        wait: seconds to keep retrying while another process holds the lock.
+
+    Raises:
+        StoreError: the file is missing (read-only) or locked by another process.
+    """
+    path = str(path)
+    if path != ":memory:":
+        if read_only and not Path(path).exists():
+            raise StoreError(f"{path}: no database here yet; run `ethnoflow ingest FILE` first")
+        if not read_only:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = _open(path, read_only, wait)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET memory_limit = ?", [os.environ.get(ENV_MEMORY, DEFAULT_MEMORY)])
+    if not read_only:
+        from flows.store.migrations import migrate
+
+        migrate(con)
+    return con
+
+
+def _open(path: str, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise StoreError(f"{path}: cannot open the database: {exc}") from exc
+            if time.monotonic() >= deadline:
+                raise StoreError(
+                    f"{path}: another ethnoflow process is using this database; "
+                    "wait for it to finish (or pass --wait SECONDS) and try again"
+                ) from exc
+            time.sleep(0.5)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run a block atomically: everything it wrote is kept, or nothing is."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def sql_text(name: str) -> str:
+    """Read a stage's `.sql` file: ``"ingest/merge.sql"`` is `flows/ingest/sql/merge.sql`."""
+    stage, _, file = name.partition("/")
+    return (Path(__file__).resolve().parents[1] / stage / "sql" / file).read_text(encoding="utf-8")
