@@ -103,7 +103,7 @@ def _macro(kappas: dict[str, float | None], positives: dict[str, int]) -> float 
 def run(embedder, train_posts: int, seed: int, test_share: float) -> dict:
     from flows.coding.machine import code_corpus
     from flows.coding.store import resolve_codebook
-    from flows.ingest import ingest
+    from flows.ingest.files import ingest
     from flows.sample.generate import generate
     from flows.store.db import connect
 
@@ -176,7 +176,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2015)
     parser.add_argument("--test-share", type=float, default=0.5)
     args = parser.parse_args()
-    from flows.embed import FakeEmbedder, load_embedder
+    from flows.embed.models import FakeEmbedder, load_embedder
 
     embedder = FakeEmbedder() if args.fake else load_embedder("minilm")
     out = run(embedder, args.train_posts, args.seed, args.test_share)

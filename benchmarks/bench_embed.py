@@ -24,8 +24,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flows.embed import embed_posts, load_embedder, post_docs  # noqa: E402
-from flows.ingest import ingest  # noqa: E402
+from flows.embed.cache import embed_posts, post_docs
+from flows.embed.models import load_embedder
+from flows.ingest.files import ingest
 from flows.sample.generate import generate  # noqa: E402
 from flows.store.db import connect  # noqa: E402
 

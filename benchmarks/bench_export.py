@@ -37,12 +37,13 @@ def build(folder: Path, posts: int):
     """The sample study scaled to ``posts`` coded posts."""
     from flows.coding.machine import code_corpus
     from flows.coding.store import resolve_codebook
-    from flows.embed import FakeEmbedder
-    from flows.ingest import ingest
+    from flows.embed.models import FakeEmbedder
+    from flows.ingest.files import ingest
     from flows.people.roles import assign_roles
     from flows.sample.generate import generate
     from flows.store.db import DEFAULT_MEMORY, ENV_MEMORY, connect
-    from flows.topics import TopicSettings, run_topics
+    from flows.topics.pipeline import run_topics
+    from flows.topics.settings import TopicSettings
 
     manifest = generate(folder / "sample", tweets=6000)
     con = connect(folder / "bench.duckdb")
@@ -87,8 +88,8 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    from flows.export import ExportOptions, export_dataset
-    from flows.export.selection import select
+    from flows.export.dataset import export_dataset
+    from flows.export.selection import ExportOptions, select
     from flows.export.table import dataset_query
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -105,9 +106,10 @@ def main() -> None:
             query = dataset_query(con, select(con, options), options, spreadsheet=fmt == "csv")
             con.execute(f"CREATE OR REPLACE TEMP TABLE result_rows AS {query}")
             times = best_of({
-                "ours": lambda: export_dataset(con, out, options),
-                "base": lambda: con.execute(f"COPY posts TO '{folder / ('base.' + fmt)}' ({how})"),
-                "result": lambda: con.execute(f"COPY result_rows TO '{folder / ('result.' + fmt)}' ({how})"),
+                "ours": lambda out=out, options=options: export_dataset(con, out, options),
+                "base": lambda fmt=fmt, how=how: con.execute(f"COPY posts TO '{folder / ('base.' + fmt)}' ({how})"),
+                "result": lambda fmt=fmt, how=how: con.execute(
+                    f"COPY result_rows TO '{folder / ('result.' + fmt)}' ({how})"),
             }, args.repeat)
             con.execute("DROP TABLE result_rows")
             ours, base, result = times["ours"], times["base"], times["result"]

@@ -81,7 +81,7 @@ def baseline(path: Path) -> tuple[int, float]:
 
 
 def ethnoflow_ingest(path: Path, db: Path) -> tuple[int, float]:
-    from flows.ingest import ingest
+    from flows.ingest.files import ingest
     from flows.store.db import connect
 
     for stale in db.parent.glob(db.name + "*"):  # a fresh store every run
@@ -98,7 +98,7 @@ def peak_memory_mb(path: Path, db: Path) -> tuple[float, float]:
     """Ingest in a child process; its peak resident memory (MB) and wall time."""
     for stale in db.parent.glob(db.name + "*"):
         stale.unlink()
-    code = ("import sys; from flows.store.db import connect; from flows.ingest import ingest; "
+    code = ("import sys; from flows.store.db import connect; from flows.ingest.files import ingest; "
             "ingest(connect(sys.argv[2]), [sys.argv[1]])")
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code, str(path), str(db)], check=True, cwd=ROOT)

@@ -35,7 +35,8 @@ CHILD = """
 import hashlib, json, resource, sys, time
 from pathlib import Path
 from flows.store.db import connect
-from flows.report import ReportSettings, build_report
+from flows.report.build import build_report
+from flows.report.settings import ReportSettings
 con = connect(sys.argv[1], read_only=True)
 t = time.perf_counter()
 con.execute("SELECT date_trunc('month', created_at) AS m, kind, lang, count(*) FROM posts GROUP BY ALL").fetchall()

@@ -15,7 +15,8 @@ embedding and the BERTopic fit: representative posts, the refresh check, saving 
 Each fit runs in its own process so its peak resident memory can be read; that process first
 imports BERTopic and compiles UMAP's numba code on a toy problem (reported as import_and_jit_s,
 which a first `ethnoflow topics` in a fresh process pays on top of the fit). Ends with one JSON
-line of figures. Run: .venv/bin/python benchmarks/bench_topics.py [--small N] [--large N] [--tweets N] (corpora, tweets each)
+line of figures. Run: .venv/bin/python benchmarks/bench_topics.py [--small N] [--large N] [--tweets N]
+(corpora, tweets each)
 """
 
 from __future__ import annotations
@@ -40,12 +41,13 @@ PER_CORPUS = 12_500  # tweets per generated corpus (~10,000 authored posts)
 
 def build_store(db: Path, corpora: int, tweets: int, model: str, models_dir: Path) -> int:
     """Generate ``corpora`` sample corpora, ingest them, embed every post; return posts modelled."""
-    from flows.embed import embed_posts, load_embedder
-    from flows.ingest import ingest
+    from flows.embed.cache import embed_posts
+    from flows.embed.models import load_embedder
+    from flows.ingest.files import ingest
     from flows.sample.generate import generate
     from flows.store.db import connect
-    from flows.topics import TopicSettings
     from flows.topics.corpus import select_docs
+    from flows.topics.settings import TopicSettings
 
     con = connect(db)
     for seed in range(corpora):
@@ -61,9 +63,10 @@ def build_store(db: Path, corpora: int, tweets: int, model: str, models_dir: Pat
 
 def child(db: Path, model: str, backend: str, models_dir: Path) -> None:
     """One fit, in this process: print its figures as JSON."""
-    from flows.embed import load_embedder
+    from flows.embed.models import load_embedder
     from flows.store.db import connect
-    from flows.topics import TopicSettings, run_topics
+    from flows.topics.pipeline import run_topics
+    from flows.topics.settings import TopicSettings
 
     start = time.perf_counter()
     if backend == "bertopic":
@@ -80,9 +83,10 @@ def child(db: Path, model: str, backend: str, models_dir: Path) -> None:
     rows = con.execute("SELECT * FROM topic_assignments WHERE run_id = ? ORDER BY platform, post_id",
                        [report.run_id]).fetchall()
     digest = hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
-    print(json.dumps({"run": report.run_id, "assignments_sha256": digest, "docs": report.fit.docs, "topics": report.fit.topics, "outlier_share": report.fit.outlier_share,
-                      "fit_s": fit_s, "ethnoflow_s": total_s - fit_s - embed_s, "total_s": total_s, "import_and_jit_s": warm_up, "peak_mb": peak,
-                      "peak_over_start_mb": peak - rss_before}))
+    print(json.dumps({"run": report.run_id, "assignments_sha256": digest, "docs": report.fit.docs,
+                      "topics": report.fit.topics, "outlier_share": report.fit.outlier_share, "fit_s": fit_s,
+                      "ethnoflow_s": total_s - fit_s - embed_s, "total_s": total_s, "import_and_jit_s": warm_up,
+                      "peak_mb": peak, "peak_over_start_mb": peak - rss_before}))
 
 
 def peak_rss_mb() -> float:
@@ -119,7 +123,8 @@ def main(small: int, large: int, tweets: int, models_dir: Path, root: Path) -> d
     t = time.perf_counter()
     docs_small = build_store(root / "small" / "s.duckdb", small, tweets, "minilm", models_dir)
     docs_large = build_store(root / "large" / "l.duckdb", large, tweets, "static", models_dir)
-    print(f"stores built and embedded in {time.perf_counter() - t:.0f} s: {docs_small:,} and {docs_large:,} posts to model")
+    print(f"stores built and embedded in {time.perf_counter() - t:.0f} s: {docs_small:,} and {docs_large:,} "
+          "posts to model")
     runs = {
         "bertopic_10k_minilm": fit_in_child(root / "small" / "s.duckdb", "minilm", "bertopic", models_dir),
         "bertopic_10k_static": fit_in_child(root / "small" / "s.duckdb", "static", "bertopic", models_dir),
@@ -129,13 +134,14 @@ def main(small: int, large: int, tweets: int, models_dir: Path, root: Path) -> d
     same = again["assignments_sha256"] == runs["bertopic_10k_static"]["assignments_sha256"]
     print(f"the 10k static fit repeated in a fresh process gave {'identical' if same else 'DIFFERENT'} assignments")
     for name, r in runs.items():
-        print(f"{name:<22} {r['docs']:>7,} posts  fit {r['fit_s']:6.1f} s + ethnoflow's own steps {r['ethnoflow_s']:5.1f} s"
+        print(f"{name:<22} {r['docs']:>7,} posts  fit {r['fit_s']:6.1f} s + ethnoflow's own steps "
+              f"{r['ethnoflow_s']:5.1f} s"
               f"  peak RSS {r['peak_mb']:7.0f} MB (+{r['peak_over_start_mb']:.0f} MB in the fit)"
               f"  {r['topics']} topics, outliers {r['outlier_share']:.1%}")
     small_b, large_b = runs["bertopic_10k_static"], runs["bertopic_100k_static"]
     size_ratio = large_b["docs"] / small_b["docs"]
-    print(f"static vs MiniLM embeddings, same 10k posts: {small_b['fit_s'] / runs['bertopic_10k_minilm']['fit_s']:.2f} x "
-          "the fit time")
+    speed = small_b["fit_s"] / runs["bertopic_10k_minilm"]["fit_s"]
+    print(f"static vs MiniLM embeddings, same 10k posts: {speed:.2f} x the fit time")
     print(f"100k vs 10k (static): {size_ratio:.1f} x the posts took {large_b['fit_s'] / small_b['fit_s']:.1f} x the "
           f"fit time and {large_b['peak_mb'] / small_b['peak_mb']:.1f} x the peak memory")
     figures = {name: {k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()} for name, r in runs.items()}

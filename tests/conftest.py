@@ -37,7 +37,7 @@ def con(tmp_path):
 @pytest.fixture
 def ingest_files(con):
     """ingest_files(*paths, **kw) -> {file name: FileReport} into the temporary store."""
-    from flows.ingest import ingest
+    from flows.ingest.files import ingest
 
     def run(*paths, **kwargs):
         return {Path(r.path).name: r for r in ingest(con, list(paths), **kwargs)}

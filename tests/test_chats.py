@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from fixtures.network.build import Corpus
 
-from flows.ingest import ingest
+from flows.ingest.files import ingest
 from flows.people.chats import ChatRules, chats_per_account, detect_chats
 
 
@@ -111,7 +112,7 @@ def test_sample_study_chats_hosts_and_participants(tmp_path):
     from flows.store.db import connect
 
     manifest = generate(tmp_path)
-    truth = json.loads(open(manifest["truth"]).read())
+    truth = json.loads(Path(manifest["truth"]).read_text(encoding="utf-8"))
     con = connect(tmp_path / "s.duckdb")
     ingest(con, [manifest["corpus"]])
     found = {c["chat_id"].split(":")[1]: c for c in detect_chats(con)}

@@ -51,7 +51,7 @@ def test_export_codes_long_table(cli, tmp_path):
     cli("import-codes", FIXTURES / "coding" / "good_ana.csv", "--coder", "ana", "--codebook", TINY)
     cli("code", "--codebook", TINY, "--embedder", "none")
     cli("export", "codes", "--out", tmp_path / "codes.csv", "--coder", "ana,auto")
-    rows = list(csv.reader(open(tmp_path / "codes.csv", encoding="utf-8")))
+    rows = list(csv.reader((tmp_path / "codes.csv").read_text(encoding="utf-8").splitlines()))
     assert rows[0] == ["post_id", "codebook", "code", "coder", "value", "score"]
     assert len(rows) == 1 + 2 * 3 * 2
     assert ["1300000000000000001", "tiny", "greeting", "ana", "1", ""] in rows
@@ -63,7 +63,8 @@ def test_real_model_codes_the_sample_codebook_examples(con):
     """The bundled all-MiniLM-L6-v2: each code's own positive examples score above its negatives."""
     from flows.coding.codebook import assignable_codes, load_codebook
     from flows.coding.semantic import SemanticCoder
-    from flows.embed import embed_texts, load_embedder
+    from flows.embed.cache import embed_texts
+    from flows.embed.models import load_embedder
 
     embedder = load_embedder("minilm")
     codebook = load_codebook(shipped_dir() / "chretien2015.yaml")

@@ -9,7 +9,7 @@ from conftest import FIXTURES
 from flows.coding.codebook import assignable_codes, load_codebook
 from flows.coding.machine import choose, code_corpus, combine
 from flows.coding.rules import RulesCoder
-from flows.embed import FakeEmbedder
+from flows.embed.models import FakeEmbedder
 
 TINY = FIXTURES / "codebooks" / "tiny.yaml"
 PAGE = FIXTURES / "ingest" / "cross" / "page.jsonl"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +20,7 @@ CONTEXT = {"post_id", "author", "date", "text", "in_reply_to", "memo", "disagree
 def study(tmp_path_factory):
     """A small sample study (about 1,500 posts): corpus file and per-post ground truth."""
     manifest = generate(tmp_path_factory.mktemp("study"), tweets=1500)
-    truth = json.loads(open(manifest["truth"], encoding="utf-8").read())["codes"]
+    truth = json.loads(Path(manifest["truth"]).read_text(encoding="utf-8"))["codes"]
     return manifest["corpus"], truth
 
 
@@ -91,7 +92,7 @@ def test_whole_coding_round_on_the_sample_study(cli, study, tmp_path):
     assert again["coded"] == 0 and again["trained_on"] == ["consensus"]  # consensus by default
 
     cli("export", "codes", "--out", tmp_path / "codes.csv")
-    rows = list(csv.DictReader(open(tmp_path / "codes.csv", encoding="utf-8")))
+    rows = list(csv.DictReader((tmp_path / "codes.csv").read_text(encoding="utf-8").splitlines()))
     assert list(rows[0]) == ["post_id", "codebook", "code", "coder", "value", "score"]
     people = [r for r in rows if r["coder"] in {"ana", "ben", "consensus"}]
     assert len(people) == 3 * 840 and all(r["score"] == "" for r in people)

@@ -120,7 +120,7 @@ def test_formula_cells_are_neutralised_and_read_back(tmp_path):
         path = write_sheet(tmp_path / f"s{suffix}", ["post_id", "text"], [["1", c] for c in cells])
         header, rows = read_sheet(path)
         assert header == ["post_id", "text"] and [r[1] for r in rows] == cells
-    raw = list(csv.reader(open(tmp_path / "s.csv", encoding="utf-8-sig")))
+    raw = list(csv.reader((tmp_path / "s.csv").read_text(encoding="utf-8-sig").splitlines()))
     assert [r[1] for r in raw[1:5]] == ["'=1+1", "'+1", "'-1", "'@SUM(A1)"]
     from openpyxl import load_workbook
 

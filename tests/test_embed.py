@@ -13,20 +13,10 @@ import numpy as np
 import pytest
 from conftest import FIXTURES
 
-import flows.embed
 import flows.embed.models
-from flows.embed import (
-    MINILM_SHA256,
-    STATIC_DIR,
-    EmbedError,
-    FakeEmbedder,
-    embed_posts,
-    embed_texts,
-    file_sha256,
-    load_embedder,
-    post_docs,
-    text_sha256,
-)
+from flows.embed.cache import embed_posts, embed_texts, post_docs, text_sha256
+from flows.embed.models import MINILM_SHA256, STATIC_DIR, EmbedError, FakeEmbedder, load_embedder
+from flows.ingest.readers import file_sha256
 from flows.store.db import connect
 
 

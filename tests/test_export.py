@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from flows.export import ExportError, ExportOptions, export_dataset
+from flows.export.dataset import export_dataset
+from flows.export.paths import ExportError
+from flows.export.selection import ExportOptions
 from flows.privacy.spreadsheet import FORMULA_STARTS, neutralise, restore
 from flows.store.db import connect
 
@@ -30,13 +32,14 @@ def build_study(folder: Path) -> Path:
     """The sample study with codes, roles, network, chats and topics, in ``folder/study.duckdb``."""
     from flows.coding.machine import code_corpus
     from flows.coding.store import resolve_codebook
-    from flows.embed import FakeEmbedder
-    from flows.ingest import ingest
+    from flows.embed.models import FakeEmbedder
+    from flows.ingest.files import ingest
     from flows.people.chats import detect_chats
     from flows.people.network import build_network
     from flows.people.roles import assign_roles
     from flows.sample.generate import generate
-    from flows.topics import TopicSettings, run_topics
+    from flows.topics.pipeline import run_topics
+    from flows.topics.settings import TopicSettings
 
     manifest = generate(folder, tweets=600)
     path = folder / "study.duckdb"
@@ -99,7 +102,8 @@ def test_data_dictionary_describes_every_column_and_code(study_con, tmp_path):
     header, _ = read_csv(tmp_path / "coded.csv")
     assert [c["name"] for c in doc["columns"]] == header and all(c["description"] for c in doc["columns"])
     assert [c["code"] for c in doc["codes"]] == CODES and all(c["definition"] for c in doc["codes"])
-    stored = study_con.execute("SELECT content_hash FROM codebook_current WHERE codebook_id = 'chretien2015'").fetchone()[0]
+    stored = study_con.execute("SELECT content_hash FROM codebook_current "
+                               "WHERE codebook_id = 'chretien2015'").fetchone()[0]
     assert doc["codebook"]["content_hash"] == stored and doc["study_hash"] == "abc123"
     assert doc["coder"] == "auto" and doc["topic_run"] and doc["provenance"]["sources"] == 1
     md = (tmp_path / "coded.dictionary.md").read_text(encoding="utf-8")
@@ -328,5 +332,5 @@ def test_inside_a_study_exports_follow_its_pseudonymising_and_record_its_hash(tm
     doc = json.loads((tmp_path / "out" / "d.dictionary.json").read_text(encoding="utf-8"))
     assert "author" in header and doc["study_hash"] == load_study(tmp_path / "study.yaml").sha256
     assert (tmp_path / "data" / SECRET_FILE).is_file()  # where the study's reports look for it
-    result = runner.invoke(app, ["export", "dataset", "--format", "csv", "--out", "out/r.csv", "--no-pseudonymize"])
+    result = runner.invoke(app, ["export", "dataset", "--format", "csv", "--out", "out/r.csv", "--show-handles"])
     assert result.exit_code == 0 and "author_handle" in read_csv(tmp_path / "out" / "r.csv")[0]

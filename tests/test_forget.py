@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from test_export import study  # noqa: F401 (fixture)
 
-from flows.ingest import ingest
+from flows.ingest.files import ingest
 from flows.ingest.reparse import reparse
 from flows.privacy.forget import audit, find_accounts, forget, honour_blocklist
 from flows.store.db import connect, transaction
@@ -84,7 +84,8 @@ def test_other_people_keep_their_posts_with_the_account_masked(store):
     assert kept and all(len(after[p]) == len(mentions[p]) and "@" + "•" * len(HANDLE) in after[p] for p in kept)
     bad = store.execute("""SELECT count(*) FROM entities e JOIN posts p USING (platform, post_id)
                            WHERE e.start_pos IS NOT NULL AND e.kind = 'hashtag'
-                             AND lower(substr(p.text, e.start_pos + 2, e.end_pos - e.start_pos - 1)) <> lower(e.value)""")
+                             AND lower(substr(p.text, e.start_pos + 2, e.end_pos - e.start_pos - 1))
+                                 <> lower(e.value)""")
     assert bad.fetchone()[0] == 0  # same-length masks: entity offsets into others' texts still hold
 
 
@@ -116,7 +117,8 @@ def test_a_table_added_later_is_swept_too(store):
     store.execute("CREATE TABLE later_notes (platform VARCHAR, author_id VARCHAR NOT NULL, note VARCHAR)")
     store.execute("CREATE TABLE later_pairs (mentor_handle VARCHAR NOT NULL, post_id VARCHAR, score DOUBLE)")
     own_post = store.execute("SELECT post_id FROM posts WHERE author_id = ? LIMIT 1", [ACCOUNT_ID]).fetchone()[0]
-    store.execute("INSERT INTO later_notes VALUES ('twitter', ?, 'theirs'), ('twitter', '1', ?), ('twitter', '2', 'kept')",
+    store.execute("INSERT INTO later_notes VALUES ('twitter', ?, 'theirs'), ('twitter', '1', ?), "
+                  "('twitter', '2', 'kept')",
                   [ACCOUNT_ID, f"talked to @{HANDLE} today"])
     store.execute("INSERT INTO later_pairs VALUES (?, NULL, 1), ('someone', ?, 2), ('someone', '5', 3)",
                   [HANDLE, own_post])

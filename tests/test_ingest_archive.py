@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from conftest import FIXTURES, assert_entities_select_their_text, counts
 
-from flows.ingest import NotACorpus
+from flows.ingest.detect import NotACorpus
 
 ARCHIVE = FIXTURES / "ingest" / "archive"
 OWNER = ("1400000000000000042", "dr_example")
@@ -73,7 +73,8 @@ def test_non_tweet_archive_files_are_refused(shared, ingest_files, con, name, ki
 
 
 def test_deleted_tweets_are_not_ingested(ingest_files, con, tmp_path):
-    body = (ARCHIVE / "tweets-part1.js").read_text().replace("window.YTD.tweets.part1", "window.YTD.deleted_tweets.part0")
+    body = (ARCHIVE / "tweets-part1.js").read_text()
+    body = body.replace("window.YTD.tweets.part1", "window.YTD.deleted_tweets.part0")
     (tmp_path / "deleted-tweets.js").write_text(body)
     assert counts(ingest_files(tmp_path / "deleted-tweets.js")["deleted-tweets.js"]) == (1, 0, 0, 1)
     assert "deletion is respected" in con.execute("SELECT reason FROM rejects").fetchone()[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import FIXTURES
 
-from flows.ingest import ingest
+from flows.ingest.files import ingest
 from flows.store.db import connect
 
 CROSS = FIXTURES / "ingest" / "cross"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import FIXTURES, assert_entities_select_their_text, counts, snapshot
 
-from flows.ingest import NotACorpus
+from flows.ingest.detect import NotACorpus
 
 OWN = FIXTURES / "ingest" / "csv"
 TWITWI = "twitwi/test/resources"
@@ -28,8 +28,8 @@ def test_topsy_times_come_from_the_snowflake_and_match_the_date_column(shared, i
     ingest_files(shared / TOPSY / "Tweets_CancerChat_full.csv")
     # firstpost_date is the US date of posting: the UTC time from the id is within a day of it.
     off = con.execute("""
-        SELECT max(abs(date_diff('hour', p.created_at,
-                                 strptime(json_extract_string(r.payload, '$.firstpost_date'), '%m/%d/%y')::TIMESTAMPTZ)))
+        SELECT max(abs(date_diff('hour', p.created_at, strptime(json_extract_string(r.payload, '$.firstpost_date'),
+                                                                '%m/%d/%y')::TIMESTAMPTZ)))
         FROM posts p JOIN raw_records r USING (source_sha256, record_no)""").fetchone()[0]
     assert off <= 48
 
@@ -56,7 +56,7 @@ def test_twitwi_exports(shared, ingest_files, name, fmt, expected):
 
 
 def test_twitwi_csv_and_elasticsearch_dump_agree(shared, tmp_path):
-    from flows.ingest import ingest
+    from flows.ingest.files import ingest
     from flows.store.db import connect
 
     rows = []

@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import FIXTURES, assert_entities_select_their_text, counts
 
-from flows.ingest import ingest
+from flows.ingest.files import ingest
 from flows.store.db import connect
 
 PT = "python-twitter/testdata"

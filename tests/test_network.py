@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import networkx as nx
 import pytest
 from fixtures.network.build import Corpus
 
-from flows.ingest import ingest
+from flows.ingest.files import ingest
 from flows.people.network import NetworkSettings, betweenness_pivots, build_network, export_network, role_pairs
 from flows.people.roles import assign_roles
 
@@ -200,7 +201,7 @@ def test_cli_network_summary_and_export(cli, tmp_path):
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    from flows.embed import FakeEmbedder
+    from flows.embed.models import FakeEmbedder
     from flows.sample.generate import generate
     from flows.store.db import connect
 
@@ -210,7 +211,7 @@ def sample(tmp_path_factory):
     ingest(con, [manifest["corpus"]])
     assign_roles(con, FakeEmbedder())
     build_network(con)
-    yield con, json.loads(open(manifest["truth"]).read())
+    yield con, json.loads(Path(manifest["truth"]).read_text(encoding="utf-8"))
     con.close()
 
 

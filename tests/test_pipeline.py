@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from flows.embed import FakeEmbedder
+from flows.embed.models import FakeEmbedder
 from flows.run import stages
 from flows.store.db import connect
 from flows.store.lock import LockedError

@@ -249,7 +249,8 @@ def test_our_own_codebook_comes_back_with_ids_criteria_and_examples(study_con, t
     pairs = list(zip(iter_codes(original), iter_codes(back)))
     assert len(pairs) == 9
     for a, b in pairs:
-        assert (a.code.id, a.code.label, a.depth, a.code.assignable) == (b.code.id, b.code.label, b.depth, b.code.assignable)
+        assert (a.code.id, a.code.label, a.depth, a.code.assignable) == \
+            (b.code.id, b.code.label, b.depth, b.code.assignable)
         assert " ".join(a.code.definition.split()) == b.code.definition
         assert [" ".join(x.split()) for x in a.code.inclusion] == b.code.inclusion
         if a.code.examples:

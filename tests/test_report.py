@@ -15,8 +15,9 @@ from fixtures.report.study import build_sample_store
 from fixtures.report.synthetic import build_store
 from pydantic import ValidationError
 
-from flows.ingest import ingest
-from flows.report import ReportError, ReportSettings, build_report, verify_report
+from flows.ingest.files import ingest
+from flows.report.build import build_report, verify_report
+from flows.report.settings import ReportError, ReportSettings
 from flows.store.db import connect
 
 SECTIONS = ["corpus", "accounts", "codes", "topics", "reliability", "methods"]

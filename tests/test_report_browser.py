@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from fixtures.report.study import build_hostile_store, build_sample_store
 
-from flows.report import ReportSettings, build_report
 from flows.report.browser import check_report, find_chromium
+from flows.report.build import build_report
+from flows.report.settings import ReportSettings
 from flows.store.db import connect
 
 CHROMIUM = find_chromium()

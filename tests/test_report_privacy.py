@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from fixtures.report.study import build_hostile_store, build_sample_store
 
-from flows.report import ReportSettings, build_report
+from flows.report.build import build_report
 from flows.report.doc import Column, Table
 from flows.report.render import csv_text, md_escape
+from flows.report.settings import ReportSettings
 from flows.store.db import connect
 
 

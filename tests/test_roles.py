@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from fixtures.network.build import Corpus
 
-from flows.embed import FakeEmbedder
-from flows.ingest import ingest
+from flows.embed.models import FakeEmbedder
+from flows.ingest.files import ingest
 from flows.people.roles import (
     ROLES,
     RoleOverrideError,
@@ -150,7 +151,7 @@ def sample_agreement(tmp_path, embedder) -> float:
     from flows.store.db import connect
 
     manifest = generate(tmp_path)
-    truth = json.loads(open(manifest["truth"]).read())
+    truth = json.loads(Path(manifest["truth"]).read_text(encoding="utf-8"))
     con = connect(tmp_path / "s.duckdb")
     ingest(con, [manifest["corpus"]])
     assign_roles(con, embedder)
@@ -164,7 +165,7 @@ def test_sample_study_roles_agree_with_the_generator(tmp_path):
 
 @pytest.mark.slow
 def test_real_model_places_bios_no_rule_covers(tmp_path):
-    from flows.embed import load_embedder
+    from flows.embed.models import load_embedder
     from flows.store.db import connect
 
     model = load_embedder("minilm")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from fixtures.network.build import Corpus
 from pydantic import ValidationError
 
-from flows.ingest import ingest
+from flows.ingest.files import ingest
 from flows.people.superusers import SuperuserCriteria, prepare, select_superusers
 
 CRITERIA = SuperuserCriteria(min_posts_per_month=2, min_professional_share=0.5, min_faculty=1, min_students=1,
@@ -151,12 +152,12 @@ def test_cli_superusers_json_from_a_study_file(cli, tmp_path):
 
 
 def test_sample_study_selection_is_defensible(tmp_path):
-    from flows.embed import FakeEmbedder
+    from flows.embed.models import FakeEmbedder
     from flows.sample.generate import generate
     from flows.store.db import connect
 
     manifest = generate(tmp_path)
-    truth = {a["handle"]: a for a in json.loads(open(manifest["truth"]).read())["accounts"]}
+    truth = {a["handle"]: a for a in json.loads(Path(manifest["truth"]).read_text(encoding="utf-8"))["accounts"]}
     con = connect(tmp_path / "s.duckdb")
     ingest(con, [manifest["corpus"]])
     prepare(con, FakeEmbedder())

@@ -14,13 +14,15 @@ import pytest
 from conftest import FIXTURES
 
 from flows.coding.codebook import leaf_codes
-from flows.embed import FakeEmbedder
-from flows.ingest import ingest
+from flows.embed.models import FakeEmbedder
+from flows.ingest.files import ingest
 from flows.store.db import connect
-from flows.topics import TopicError, TopicSettings, by_class, over_time, run_topics, show
 from flows.topics.corpus import select_docs
 from flows.topics.guide import make_guide, resolve_codebook
+from flows.topics.pipeline import run_topics
 from flows.topics.refresh import assign
+from flows.topics.settings import TopicError, TopicSettings
+from flows.topics.views import by_class, over_time, show
 
 TABLES = {"topics": "run_id, topic", "topic_assignments": "run_id, platform, post_id",
           "topic_representatives": "run_id, topic, rank"}
@@ -124,7 +126,7 @@ def test_refresh_embeds_only_new_posts_and_changes_no_assignment(tmp_path, corpu
     assert (report.action, report.run_id) == ("refresh", run) and report.assigned > 0
     new = select_docs(con, TopicSettings(), unassigned_in=None)
     assert embedder.seen and len(embedder.seen) == len(set(embedder.seen))
-    from flows.embed import text_sha256
+    from flows.embed.cache import text_sha256
     assert not {text_sha256(t) for t in embedder.seen} & cached
     after = con.execute("SELECT * FROM topic_assignments WHERE method <> 'refresh' ORDER BY ALL").fetchall()
     assert after == before
@@ -152,7 +154,7 @@ def test_a_fitted_text_gets_its_own_topic_back():
 
 
 def test_the_stored_run_gives_every_fitted_post_its_own_topic_back(tmp_path, corpus_parts):
-    from flows.embed import vectors_for
+    from flows.embed.cache import vectors_for
     from flows.topics.store import assignments
 
     con = store_with(tmp_path, "a", corpus_parts)
@@ -247,10 +249,10 @@ def test_nothing_to_model_is_a_clear_error(tmp_path):
 
 
 def test_cli_fits_refreshes_and_shows(cli, monkeypatch, corpus_parts, tmp_path):
-    import flows.embed
+    import flows.embed.models
     import flows.topics.pipeline
 
-    for module in (flows.embed, flows.topics.pipeline):
+    for module in (flows.embed.models, flows.topics.pipeline):
         monkeypatch.setattr(module, "load_embedder", lambda name, models_dir: FakeEmbedder())
     cli("ingest", *corpus_parts[:2])
     cli("embed", "--json")
@@ -289,7 +291,7 @@ def test_bertopic_fit_is_byte_identical_across_ingest_orders_and_saved(tmp_path,
 
 @pytest.mark.slow
 def test_bundled_model_topics_beside_a_codebook_then_refresh_and_refit(tmp_path, corpus_parts):
-    from flows.embed import load_embedder
+    from flows.embed.models import load_embedder
 
     con = store_with(tmp_path, "a", corpus_parts[:2])
     embedder = load_embedder("minilm")

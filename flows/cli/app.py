@@ -12,7 +12,7 @@ import os
 import sys
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Optional
 
 import typer
 
@@ -35,14 +35,6 @@ export_app = typer.Typer(help="Export datasets, codes and networks.", no_args_is
 codebook_app = typer.Typer(help="Validate, list and import codebooks.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 app.add_typer(codebook_app, name="codebook")
-
-DbOption = Annotated[
-    Optional[Path],
-    typer.Option("--db", help="DuckDB file (default: $ETHNOFLOW_DB, else data/ethnoflow.duckdb).",
-                 show_default=False),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (a stable interface for scripts).")]
-
 
 def fail(message: str, code: int = 2) -> None:
     """Print a one-line error to stderr and exit."""

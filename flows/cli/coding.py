@@ -9,15 +9,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from flows.cli.app import DbOption, JsonOption, app, codebook_app, current_study, export_app, fail, store
+from flows.cli.app import app, codebook_app, current_study, export_app, fail, store
+from flows.cli.options import CodebookOption, DbOption, JsonOption, SchemesOption, SeedOption, option
+from flows.cli.options import names as _names
 
-CodebookOption = Annotated[str, typer.Option("--codebook", help="Codebook id (shipped or in --schemes) or a .yaml path.", show_default=False)]
-SchemesOption = Annotated[Optional[Path], typer.Option("--schemes", help="A study's own coding_schemes/ folder (its codebooks override shipped ones).", show_default=False)]
-
-
-def _names(value: Optional[str]) -> list[str]:
-    """``"a, b"`` -> ``["a", "b"]``."""
-    return [v.strip() for v in (value or "").split(",") if v.strip()]
+SheetOption = Annotated[Path, option("--out", help="The coding sheet to write (.csv or .xlsx).")]
 
 
 @contextmanager
@@ -48,7 +44,8 @@ def _codebook(ref: str, schemes: Optional[Path]):
 
 
 @codebook_app.command("validate")
-def codebook_validate(paths: Annotated[list[Path], typer.Argument(help="Codebook YAML files.", show_default=False)]) -> None:
+def codebook_validate(paths: Annotated[list[Path], typer.Argument(help="Codebook YAML files.",
+                                                                  show_default=False)]) -> None:
     """Check codebook files; print every problem with its file, field path and fix.
 
     Exits 1 when any file has a problem.
@@ -98,10 +95,16 @@ def codebook_list(schemes: SchemesOption = None, json_: JsonOption = False) -> N
 
 @app.command("code")
 def code(
-    codebook: Annotated[Optional[str], typer.Option("--codebook", help="Codebook id (shipped or in --schemes) or a .yaml path (default: the study's codebooks).", show_default=False)] = None,
-    train_from: Annotated[Optional[str], typer.Option("--train-from", help="Human coders to calibrate and train on, e.g. ana,ben (default: the study's, else consensus if it exists).", show_default=False)] = None,
-    embedder: Annotated[Optional[str], typer.Option("--embedder", help="minilm (bundled), static, a model folder, or none (rules only); default: the study's, else minilm.", show_default=False)] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Seed of cross-validation folds and models (default: the study's, else 0).", show_default=False)] = None,
+    codebook: Annotated[Optional[str], option(
+        "--codebook", help="Codebook id (shipped or in --schemes) or a .yaml path (default: the study's "
+                           "codebooks).")] = None,
+    train_from: Annotated[Optional[str], option(
+        "--train-from", help="Human coders to calibrate and train on, e.g. ana,ben (default: the study's, else "
+                             "consensus if it exists).")] = None,
+    embedder: Annotated[Optional[str], option(
+        "--embedder", help="minilm (bundled), static, a model folder, or none (rules only); default: the study's, "
+                           "else minilm.")] = None,
+    seed: SeedOption = None,
     schemes: SchemesOption = None,
     db: DbOption = None,
     json_: JsonOption = False,
@@ -149,7 +152,7 @@ def _seed(seed: Optional[int]) -> int:
 def _embedder(name: str):
     if name == "none":
         return None
-    from flows.embed import EmbedError, FakeEmbedder, load_embedder
+    from flows.embed.models import EmbedError, FakeEmbedder, load_embedder
 
     if name == "fake":  # tests and demos without a model
         return FakeEmbedder()
@@ -162,11 +165,13 @@ def _embedder(name: str):
 @app.command()
 def sample(
     codebook: CodebookOption,
-    n: Annotated[int, typer.Option("--n", help="How many posts to draw.", show_default=False)],
-    out: Annotated[Path, typer.Option("--out", help="The coding sheet to write (.csv or .xlsx).", show_default=False)],
-    stratify: Annotated[Optional[str], typer.Option("--stratify", help="Strata: any of author, month, kind, platform (comma list).", show_default=False)] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Seed: the same store and options give the same sheet (default: the study's, else 0).", show_default=False)] = None,
-    coders: Annotated[Optional[str], typer.Option("--coders", help="Leave out posts these coders already coded, e.g. ana,ben.", show_default=False)] = None,
+    n: Annotated[int, option("--n", help="How many posts to draw.")],
+    out: SheetOption,
+    stratify: Annotated[Optional[str], option(
+        "--stratify", help="Strata: any of author, month, kind, platform (comma list).")] = None,
+    seed: SeedOption = None,
+    coders: Annotated[Optional[str], option(
+        "--coders", help="Leave out posts these coders already coded, e.g. ana,ben.")] = None,
     schemes: SchemesOption = None,
     db: DbOption = None,
 ) -> None:
@@ -190,9 +195,10 @@ def sample(
 @app.command("import-codes")
 def import_codes(
     sheet: Annotated[Path, typer.Argument(help="A filled coding sheet (.csv or .xlsx).", show_default=False)],
-    coder: Annotated[str, typer.Option("--coder", help="Whose codes these are (a name, or consensus).", show_default=False)],
+    coder: Annotated[str, option("--coder", help="Whose codes these are (a name, or consensus).")],
     codebook: CodebookOption,
-    replace: Annotated[bool, typer.Option("--replace", help="Replace this coder's own earlier codes of the same posts.")] = False,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Replace this coder's own earlier codes of the same posts.")] = False,
     schemes: SchemesOption = None,
     db: DbOption = None,
 ) -> None:
@@ -214,9 +220,10 @@ def import_codes(
 
 @app.command()
 def reconcile(
-    coders: Annotated[str, typer.Option("--coders", help="The coders to reconcile, e.g. ana,ben.", show_default=False)],
-    out: Annotated[Path, typer.Option("--out", help="The sheet of posts to discuss (.csv or .xlsx).", show_default=False)],
-    codebook: Annotated[Optional[str], typer.Option("--codebook", help="Codebook id (default: the one these coders coded).", show_default=False)] = None,
+    coders: Annotated[str, option("--coders", help="The coders to reconcile, e.g. ana,ben.")],
+    out: Annotated[Path, option("--out", help="The sheet of posts to discuss (.csv or .xlsx).")],
+    codebook: Annotated[Optional[str], option(
+        "--codebook", help="Codebook id (default: the one these coders coded).")] = None,
     schemes: SchemesOption = None,
     db: DbOption = None,
 ) -> None:
@@ -254,10 +261,12 @@ def _coded_codebook(con, coders: list[str]) -> str:
 @app.command()
 def agreement(
     codebook: CodebookOption,
-    coders: Annotated[Optional[str], typer.Option("--coders", help="Human coders to compare (default: all who coded).", show_default=False)] = None,
-    against: Annotated[Optional[str], typer.Option("--against", help="Reference for machine coders (default: consensus).", show_default=False)] = None,
+    coders: Annotated[Optional[str], option(
+        "--coders", help="Human coders to compare (default: all who coded).")] = None,
+    against: Annotated[Optional[str], option(
+        "--against", help="Reference for machine coders (default: consensus).")] = None,
     n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap resamples for the 95% intervals.")] = 1000,
-    seed: Annotated[Optional[int], typer.Option(help="Bootstrap seed (default: the study's, else 0).", show_default=False)] = None,
+    seed: SeedOption = None,
     schemes: SchemesOption = None,
     db: DbOption = None,
     json_: JsonOption = False,
@@ -283,9 +292,10 @@ def agreement(
 
 @export_app.command("codes")
 def export_codes(
-    out: Annotated[Path, typer.Option("--out", help="CSV file to write.", show_default=False)],
-    codebook: Annotated[Optional[str], typer.Option("--codebook", help="Only these codebooks (comma list).", show_default=False)] = None,
-    coder: Annotated[Optional[str], typer.Option("--coder", help="Only these coders (comma list), e.g. auto,consensus.", show_default=False)] = None,
+    out: Annotated[Path, option("--out", help="CSV file to write.")],
+    codebook: Annotated[Optional[str], option("--codebook", help="Only these codebooks (comma list).")] = None,
+    coder: Annotated[Optional[str], option(
+        "--coder", help="Only these coders (comma list), e.g. auto,consensus.")] = None,
     db: DbOption = None,
 ) -> None:
     """Export codes as a long table: post_id,codebook,code,coder,value,score.

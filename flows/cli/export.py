@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from flows.cli.app import DbOption, JsonOption, app, codebook_app, export_app, fail, store
+from flows.cli.app import app, codebook_app, export_app, fail, store
+from flows.cli.options import DbOption, ForceOption, JsonOption, PseudonymizeOption, names, option
 
 
 @contextmanager
@@ -29,21 +30,27 @@ def _explained():
 
 
 def _names(value: Optional[str]) -> tuple[str, ...]:
-    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+    return tuple(names(value))
 
 
 @export_app.command("dataset")
 def export_dataset(
-    fmt: Annotated[str, typer.Option("--format", help="csv, parquet, xlsx, qdpx (REFI-QDA project), qdc (REFI-QDA codebook) or ids (post ids to share).", show_default=False)],
-    out: Annotated[Path, typer.Option("--out", help="File to write (ids: the base name of one file per platform).", show_default=False)],
-    codebook: Annotated[Optional[str], typer.Option("--codebook", help="Codebook id (default: the one the store has codes of).", show_default=False)] = None,
-    coder: Annotated[Optional[str], typer.Option("--coder", help="Whose codes: auto, consensus or a name (qdpx: a comma list; default every coder).", show_default=False)] = None,
-    pseudonymize: Annotated[Optional[bool], typer.Option("--pseudonymize/--no-pseudonymize", help="Replace author ids, handles, @mentions and reply targets by keyed pseudonyms (default: the study's `pseudonymize`, else no).", show_default=False)] = None,
-    remove_urls: Annotated[bool, typer.Option("--remove-urls", help="With --pseudonymize: replace every link in texts by [URL].")] = False,
+    fmt: Annotated[str, option("--format", help="csv, parquet, xlsx, qdpx (REFI-QDA project), qdc (REFI-QDA "
+                                                "codebook) or ids (post ids to share).")],
+    out: Annotated[Path, option("--out", help="File to write (ids: the base name of one file per platform).")],
+    codebook: Annotated[Optional[str], option(
+        "--codebook", help="Codebook id (default: the one the store has codes of).")] = None,
+    coder: Annotated[Optional[str], option(
+        "--coder", help="Whose codes: auto, consensus or a name (qdpx: a comma list; default every coder).")] = None,
+    pseudonymize: PseudonymizeOption = None,
+    remove_urls: Annotated[bool, typer.Option(
+        "--remove-urls", help="With --pseudonymize: replace every link in texts by [URL].")] = False,
     no_text: Annotated[bool, typer.Option("--no-text", help="Leave post texts out (csv, parquet, xlsx).")] = False,
-    qdpx_unit: Annotated[str, typer.Option("--qdpx-unit", help="One QDPX text source per account or per post.")] = "account",
-    qdpx_positions: Annotated[str, typer.Option("--qdpx-positions", help="utf16 (NVivo; default) or codepoint (the REFI-QDA text, QualCoder).")] = "utf16",
-    force: Annotated[bool, typer.Option("--force", help="Replace files that exist.")] = False,
+    qdpx_unit: Annotated[str, typer.Option(
+        "--qdpx-unit", help="One QDPX text source per account or per post.")] = "account",
+    qdpx_positions: Annotated[str, typer.Option(
+        "--qdpx-positions", help="utf16 (NVivo; default) or codepoint (the REFI-QDA text, QualCoder).")] = "utf16",
+    force: ForceOption = False,
     db: DbOption = None,
     json_: JsonOption = False,
 ) -> None:
@@ -58,14 +65,15 @@ def export_dataset(
     Example:
         ethnoflow export dataset --format csv --out data/share/coded.csv --coder consensus --pseudonymize
     """
-    from flows.export import ExportOptions
-    from flows.export import export_dataset as run_export
+    from flows.export.dataset import export_dataset as run_export
+    from flows.export.selection import ExportOptions
     from flows.privacy.pseudonym import study_of_store
 
     with _explained(), store(db, read_only=True) as con:
         study = study_of_store(con)  # the study whose store this is: its hash, its pseudonymising
-        options = ExportOptions(fmt=fmt, codebook=codebook, coders=_names(coder),
-                                pseudonymize=pseudonymize if pseudonymize is not None else bool(study and study.pseudonymize),
+        if pseudonymize is None:
+            pseudonymize = bool(study and study.pseudonymize)
+        options = ExportOptions(fmt=fmt, codebook=codebook, coders=_names(coder), pseudonymize=pseudonymize,
                                 remove_urls=remove_urls, no_text=no_text, qdpx_unit=qdpx_unit,
                                 positions=qdpx_positions, study_hash=study.sha256 if study else None, force=force)
         result = run_export(con, out, options)
@@ -81,8 +89,9 @@ def export_dataset(
 @codebook_app.command("import")
 def codebook_import(
     path: Annotated[Path, typer.Argument(help="A REFI-QDA codebook (.qdc) or project (.qdpx).", show_default=False)],
-    out: Annotated[Optional[Path], typer.Option("--out", help="The YAML to write (default: coding_schemes/<file name>.yaml).", show_default=False)] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
+    out: Annotated[Optional[Path], option(
+        "--out", help="The YAML to write (default: coding_schemes/<file name>.yaml).")] = None,
+    force: ForceOption = False,
     json_: JsonOption = False,
 ) -> None:
     """Turn another program's codebook (NVivo, ATLAS.ti, MAXQDA...) into a codebook YAML.
@@ -110,10 +119,14 @@ def codebook_import(
 
 @app.command("import-qdpx")
 def import_qdpx(
-    path: Annotated[Path, typer.Argument(help="A REFI-QDA project exported by ethnoflow (and coded anywhere).", show_default=False)],
-    codebook: Annotated[str, typer.Option("--codebook", help="Codebook id or .yaml path the project's codes belong to.", show_default=False)],
-    coder: Annotated[Optional[list[str]], typer.Option("--coder", help="USER=NAME: import this project user's codings as coder NAME (repeatable); NAME alone for a one-user project. Default: every user under their own name.", show_default=False)] = None,
-    positions: Annotated[str, typer.Option("--positions", help="auto (as recorded; NVivo: utf16), utf16 or codepoint.")] = "auto",
+    path: Annotated[Path, typer.Argument(help="A REFI-QDA project exported by ethnoflow (and coded anywhere).",
+                                         show_default=False)],
+    codebook: Annotated[str, option("--codebook", help="Codebook id or .yaml path the project's codes belong to.")],
+    coder: Annotated[Optional[list[str]], option(
+        "--coder", help="USER=NAME: import this project user's codings as coder NAME (repeatable); NAME alone for "
+                        "a one-user project. Default: every user under their own name.")] = None,
+    positions: Annotated[str, typer.Option(
+        "--positions", help="auto (as recorded; NVivo: utf16), utf16 or codepoint.")] = "auto",
     db: DbOption = None,
     json_: JsonOption = False,
 ) -> None:
@@ -161,8 +174,10 @@ def _coder_map(values: Optional[list[str]]) -> Optional[dict[str, str] | str]:
 
 @app.command()
 def forget(
-    who: Annotated[str, typer.Argument(metavar="HANDLE_OR_ID", help="The account: @handle, handle, user id or DID.", show_default=False)],
-    reason: Annotated[Optional[str], typer.Option("--reason", help="Why (kept in the audit, the account's names masked).", show_default=False)] = None,
+    who: Annotated[str, typer.Argument(metavar="HANDLE_OR_ID", help="The account: @handle, handle, user id or DID.",
+                                       show_default=False)],
+    reason: Annotated[Optional[str], option(
+        "--reason", help="Why (kept in the audit, the account's names masked).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be removed; change nothing.")] = False,
     db: DbOption = None,
     json_: JsonOption = False,

@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from flows.cli.app import DbOption, JsonOption, app, fail, store
+from flows.cli.app import app, fail, store
+from flows.cli.options import DbOption, JsonOption
 
 
 @app.command()
@@ -32,8 +33,8 @@ def ingest(
     from rich.console import Console
 
     from flows.cli.progress import byte_progress
-    from flows.ingest import NotACorpus
-    from flows.ingest import ingest as run_ingest
+    from flows.ingest.detect import NotACorpus
+    from flows.ingest.files import ingest as run_ingest
 
     with store(db) as con:
         try:
@@ -83,7 +84,8 @@ def reparse(db: DbOption = None) -> None:
 
 @app.command("sample-corpus")
 def sample_corpus(
-    out: Annotated[Path, typer.Option(help="Folder to write the corpus and its ground truth into.")] = Path("data/sample"),
+    out: Annotated[Path, typer.Option(
+        help="Folder to write the corpus and its ground truth into.")] = Path("data/sample"),
     seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same bytes.")] = 2015,
     tweets: Annotated[int, typer.Option(help="About how many tweets to write.")] = 6000,
 ) -> None:

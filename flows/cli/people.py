@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from flows.cli.app import DbOption, JsonOption, app, current_study, export_app, fail, store
+from flows.cli.app import app, current_study, export_app, fail, store
+from flows.cli.options import DbOption, JsonOption
 
 ModelOption = Annotated[str, typer.Option(
     "--model", help="Embedding model for bios no rule covers: minilm, static, a model folder, or none.")]
@@ -23,7 +24,7 @@ def _embedder(model: str):
         return None
 
     def load():
-        from flows.embed import EmbedError, load_embedder
+        from flows.embed.models import EmbedError, load_embedder
 
         try:
             return load_embedder(model)

@@ -8,7 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from flows.cli.app import DbOption, JsonOption, app, current_study, fail, store
+from flows.cli.app import app, current_study, fail, store
+from flows.cli.options import DbOption, JsonOption, PseudonymizeOption, settings_options
+from flows.report.settings import ReportSettings
 
 
 def _settings(path: Optional[Path], overrides: dict, study=None):
@@ -16,7 +18,6 @@ def _settings(path: Optional[Path], overrides: dict, study=None):
     then the options given."""
     from pydantic import ValidationError
 
-    from flows.report import ReportSettings
     from flows.study.config import SectionError, load_section
 
     base = study.report_settings() if study else ReportSettings()
@@ -34,8 +35,6 @@ def _settings(path: Optional[Path], overrides: dict, study=None):
 
 def _recorded(out: Path):
     """The settings and study a report was built with, from its run.json (what --verify rebuilds with)."""
-    from flows.report import ReportSettings
-
     try:
         run = json.loads((out / "run.json").read_text(encoding="utf-8"))
         return ReportSettings.model_validate(run["settings"]), run["study"]
@@ -45,7 +44,10 @@ def _recorded(out: Path):
 
 
 @app.command()
+@settings_options(ReportSettings, "title", "mask_quotes", "coder", "accounts", "max_rows", "n_boot",
+                  codebook="codebooks")
 def report(
+    overrides: dict,
     db: DbOption = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Report folder (default: reports/<study>).",
                                                 show_default=False)] = None,
@@ -55,23 +57,7 @@ def report(
     settings_file: Annotated[Optional[Path], typer.Option(
         "--settings", help="YAML with the report settings (a study file's `report:` section, or the whole file).",
         show_default=False)] = None,
-    title: Annotated[Optional[str], typer.Option(help="Report title.", show_default=False)] = None,
-    pseudonymise: Annotated[Optional[bool], typer.Option(
-        "--pseudonymise/--show-handles", help="Pseudonymise handles (default) or show them.",
-        show_default=False)] = None,
-    mask_quotes: Annotated[Optional[bool], typer.Option(
-        "--mask-quotes/--no-mask-quotes", help="Remove @handles and links from quoted posts.",
-        show_default=False)] = None,
-    coder: Annotated[Optional[str], typer.Option(help="Whose codes to count: auto (default), consensus or a person.",
-                                                 show_default=False)] = None,
-    codebook: Annotated[Optional[str], typer.Option(help="Only these codebooks (comma list).",
-                                                    show_default=False)] = None,
-    accounts: Annotated[Optional[str], typer.Option(help="Code tables count the 'studied' accounts (default) or "
-                                                         "'all'.", show_default=False)] = None,
-    max_rows: Annotated[Optional[int], typer.Option(help="Rows shown per table (default 25).",
-                                                    show_default=False)] = None,
-    n_boot: Annotated[Optional[int], typer.Option("--n-boot", help="Bootstrap resamples for agreement intervals "
-                                                  "(default 1000).", show_default=False)] = None,
+    pseudonymize: PseudonymizeOption = None,
     json_: JsonOption = False,
 ) -> None:
     """Write the study report: report.html, report.md, tables/*.csv and run.json.
@@ -85,11 +71,11 @@ def report(
     Example:
         ethnoflow report --db study.duckdb --out reports/pilot --coder consensus
     """
-    from flows.report import ReportError, build_report, study_name, verify_report
+    from flows.report.build import build_report, study_name, verify_report
+    from flows.report.settings import ReportError
 
-    overrides = {"title": title, "pseudonymise": pseudonymise, "mask_quotes": mask_quotes, "coder": coder,
-                 "accounts": accounts, "max_rows": max_rows, "n_boot": n_boot,
-                 "codebooks": [c.strip() for c in codebook.split(",") if c.strip()] if codebook else None}
+    if pseudonymize is not None:
+        overrides["pseudonymise"] = pseudonymize
     in_study = current_study()
     with store(db, read_only=True) as con:
         folder = out or (in_study.path("reports") / in_study.name if in_study else Path("reports") / study_name(con))

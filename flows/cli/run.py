@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from flows.cli.app import JsonOption, app, fail
+from flows.cli.app import app, fail
+from flows.cli.options import JsonOption
 
 StudyOption = Annotated[Optional[Path], typer.Option("--study", help="The study file (default: ./study.yaml, "
                                                      "or $ETHNOFLOW_STUDY).", show_default=False)]
@@ -95,7 +96,8 @@ def runs(study: StudyOption = None, json_: JsonOption = False) -> None:
         return
     for r in rows:
         stages = ", ".join(s["stage"] for s in r["stages"] or [])
-        typer.echo(f"{r['started_at']}  {r['status']:<9} {r['run_id']}  {stages}{'  ' + r['error'] if r['error'] else ''}")
+        error = f"  {r['error']}" if r["error"] else ""
+        typer.echo(f"{r['started_at']}  {r['status']:<9} {r['run_id']}  {stages}{error}")
 
 
 @app.command()

@@ -5,21 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from flows.cli.app import DbOption, JsonOption, app, current_study, fail, store
+from flows.cli.app import app, current_study, fail, store
+from flows.cli.options import DbOption, JsonOption, ModelsDirOption, option, settings_options
+from flows.topics.settings import TopicSettings
 
 topics_app = typer.Typer(invoke_without_command=True)  # help: the callback's docstring
 app.add_typer(topics_app, name="topics")
 
 MAPPING_LINES = 30  # a refit of thousands of topics prints the first ones; --json has them all
-ModelsDirOption = Annotated[Path, typer.Option("--models-dir", help="Where built models are kept.")]
-RunOption = Annotated[Optional[str], typer.Option("--run", help="Run id (or a unique prefix); default: the current run.",
-                                                  show_default=False)]
+RunOption = Annotated[Optional[str], option("--run", help="Run id (or a unique prefix); default: the current run.")]
 
 
 @contextmanager
@@ -39,7 +38,7 @@ def count_progress(label: str) -> Iterator[Callable[[int, int], None]]:
 @contextmanager
 def _errors(writes: bool = False) -> Iterator[None]:
     """Embedding and topic errors become one clean line and exit code 2."""
-    from flows.embed import EmbedError
+    from flows.embed.models import EmbedError
     from flows.topics.settings import TopicError
 
     try:
@@ -71,7 +70,8 @@ def embed(
     """
     from dataclasses import asdict
 
-    from flows.embed import embed_posts, load_embedder
+    from flows.embed.cache import embed_posts
+    from flows.embed.models import load_embedder
 
     study = current_study()
     model = model or (study.topics.model if study else "minilm")
@@ -87,36 +87,14 @@ def embed(
 
 
 @topics_app.callback()
+@settings_options(TopicSettings, "seed", "min_topic_size", "nr_docs", "model", "kinds", "since", "until", "codebook",
+                  "guidance", "reduce_outliers", "outlier_threshold", "representation", lang="languages")
 def topics(
     ctx: typer.Context,
+    overrides: dict,
     db: DbOption = None,
     refit: Annotated[bool, typer.Option("--refit", help="Fit a new run (and map the old topics onto it) "
                                         "instead of adding new posts to the current one.")] = False,
-    seed: Annotated[Optional[int], typer.Option(help="Random seed of the fit.", show_default=False)] = None,
-    min_topic_size: Annotated[Optional[int], typer.Option(help="Smallest topic (posts).", show_default=False)] = None,
-    nr_docs: Annotated[Optional[int], typer.Option(help="Representative posts kept per topic.",
-                                                   show_default=False)] = None,
-    model: Annotated[Optional[str], typer.Option(help="Embedding model: minilm, static or a folder/name.",
-                                                 show_default=False)] = None,
-    kinds: Annotated[Optional[str], typer.Option(help="Comma list of post kinds (default: "
-                                                 "original,reply,quote).", show_default=False)] = None,
-    lang: Annotated[Optional[str], typer.Option(help="Comma list of language codes to keep.",
-                                                show_default=False)] = None,
-    since: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="First day (UTC).",
-                                                      show_default=False)] = None,
-    until: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Last day (UTC).",
-                                                      show_default=False)] = None,
-    codebook: Annotated[Optional[str], typer.Option(help="Codebook id or file: topics are read beside its codes.",
-                                                    show_default=False)] = None,
-    guidance: Annotated[Optional[str], typer.Option(help="none, guided (seed topics with the codebook's "
-                                                    "keywords) or zeroshot (match code definitions).",
-                                                    show_default=False)] = None,
-    reduce_outliers: Annotated[Optional[str], typer.Option(help="off, embeddings, c-tf-idf or distributions.",
-                                                           show_default=False)] = None,
-    outlier_threshold: Annotated[Optional[float], typer.Option(help="Least similarity for --reduce-outliers "
-                                                               "to move a post.", show_default=False)] = None,
-    representation: Annotated[Optional[str], typer.Option(help="Keywords: c-tf-idf, or keybert (re-ranked "
-                                                          "by embedding similarity).", show_default=False)] = None,
     backend: Annotated[str, typer.Option(help="bertopic, or kmeans (fast stand-in for tests).")] = "bertopic",
     models_dir: ModelsDirOption = Path("data/models"),
     json_: JsonOption = False,
@@ -136,11 +114,6 @@ def topics(
     from flows.topics.pipeline import run_topics, settings_with
     from flows.topics.store import current_run
 
-    overrides = {"seed": seed, "min_topic_size": min_topic_size, "nr_docs": nr_docs, "model": model,
-                 "kinds": _split(kinds), "languages": _split(lang), "since": since and since.date(),
-                 "until": until and until.date(), "codebook": codebook, "guidance": guidance,
-                 "reduce_outliers": reduce_outliers, "outlier_threshold": outlier_threshold,
-                 "representation": representation}
     study = current_study()
     with store(db) as con, _errors(writes=True):
         current = current_run(con)
@@ -156,13 +129,9 @@ def topics(
         _print_summary(summary)
 
 
-def _split(value: str | None) -> list[str] | None:
-    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
-
-
 def _summary(con, report) -> dict:
-    topics, outliers, agreement = con.execute(
-        "SELECT topics, outlier_share, refresh_agreement FROM topic_runs WHERE run_id = ?", [report.run_id]).fetchall()[0]
+    topics, outliers, agreement = con.execute("SELECT topics, outlier_share, refresh_agreement FROM topic_runs "
+                                              "WHERE run_id = ?", [report.run_id]).fetchall()[0]
     return {"action": report.action, "run": report.run_id, "previous_run": report.previous_run_id,
             "assigned_now": report.assigned, "topics": topics, "outlier_share": round(outliers, 6),
             "refresh_agreement": agreement, "mapping": report.mapping}

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import suppress
 from typing import Any
 
 import duckdb
@@ -87,10 +88,8 @@ def cached_summary(con: duckdb.DuckDBPyConnection, matrix: np.ndarray, *, n_boot
     if hit:
         return json.loads(hit[0][0])
     summary = agreement_summary(matrix, n_boot=n_boot, seed=seed)
-    try:
+    with suppress(duckdb.Error):  # opened read-only: compute again next time
         con.execute("INSERT OR IGNORE INTO agreement_cache VALUES (?, ?)", [key, json.dumps(summary)])
-    except duckdb.Error:  # opened read-only: compute again next time
-        pass
     return summary
 
 

@@ -177,7 +177,7 @@ def code_corpus(con: duckdb.DuckDBPyConnection, codebook: Codebook, *, embedder:
 def _docs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The text embedded for each post (``flows.embed.post_docs``: URLs and leading @mentions
     removed), shared with the topic stage's embedding cache; rules read the raw text."""
-    from flows.embed import post_docs
+    from flows.embed.cache import post_docs
 
     return post_docs(con).select("platform, post_id, doc").df()
 
@@ -185,7 +185,7 @@ def _docs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def _embed_fn(con: duckdb.DuckDBPyConnection, embedder: Any):
     if embedder is None:
         return None
-    from flows.embed import embed_texts
+    from flows.embed.cache import embed_texts
 
     return lambda texts: np.asarray(embed_texts(con, embedder, list(texts)), dtype=np.float32)
 

@@ -1,6 +1,6 @@
 """Coded datasets out of the store: tables, REFI-QDA projects and codebooks, dehydrated ids.
 
-``export_dataset(con, out, ExportOptions(fmt=...))`` is what ``ethnoflow export dataset``
+``dataset.export_dataset(con, out, ExportOptions(fmt=...))`` is what ``ethnoflow export dataset``
 calls. One module per format or concern:
 
 - ``selection``: the options, and the codebook version, coders and topic run they resolve to;
@@ -9,71 +9,6 @@ calls. One module per format or concern:
   data dictionary beside them;
 - ``ids``: post ids per platform and the manifest that says what they are;
 - ``paths``: no overwriting without ``force``; every file written aside, then renamed;
-- ``redact``: cutting one account out of texts and raw payloads (for :mod:`flows.privacy.forget`).
 
 REFI-QDA lives in :mod:`flows.export.refiqda`, pseudonyms in :mod:`flows.privacy.pseudonym`.
 """
-
-from __future__ import annotations
-
-from pathlib import Path
-
-import duckdb
-
-from flows.export.paths import ExportError, atomic_outputs
-from flows.export.selection import FORMATS, ExportOptions, select
-
-__all__ = ["FORMATS", "ExportError", "ExportOptions", "export_dataset"]
-
-
-def export_dataset(con: duckdb.DuckDBPyConnection, out: str | Path, options: ExportOptions,
-                   *, secret: bytes | None = None) -> dict:
-    """Export the store's posts (with codes, topics, roles) in ``options.fmt`` to ``out``.
-
-    Args:
-        con: the store (read-only is enough).
-        out: the file to write; for ``ids``, the base name of the per-platform files.
-        options: what to export and how.
-        secret: the study secret for pseudonyms (default: :func:`flows.privacy.pseudonym.secret_for`).
-
-    Returns:
-        ``{"format", "files", ...}`` with counts of what was written.
-
-    Raises:
-        ExportError: a file exists (without ``force``), an unknown coder or codebook, a table too
-            big for Excel, or a format that needs what the store lacks.
-    """
-    out = Path(out)
-    selection = select(con, options)
-    pseudonymizer = _pseudonymizer(con, secret) if options.pseudonymize else None
-    if options.fmt in ("csv", "parquet", "xlsx"):
-        from flows.export.tabular import write_tabular
-
-        result = write_tabular(con, out, selection, options, pseudonymizer)
-    elif options.fmt == "ids":
-        from flows.export.ids import write_ids
-
-        result = write_ids(con, out, options, pseudonymizer)
-    elif options.fmt == "qdc":
-        if selection.codebook is None:
-            raise ExportError("no codebook to export; pass --codebook ID (a shipped id or a .yaml path)")
-        from flows.export.refiqda import write_qdc
-
-        with atomic_outputs([out], force=options.force) as (tmp,):
-            write_qdc(selection.codebook, tmp)
-        result = {"files": [str(out)], "codes": len(selection.codes)}
-    else:
-        if options.no_text:
-            raise ExportError("a QDPX project is the posts' texts to code; --no-text does not apply")
-        from flows.export.refiqda import write_qdpx
-
-        with atomic_outputs([out], force=options.force) as (tmp,):
-            result = write_qdpx(con, tmp, selection, options, out.stem, pseudonymizer)
-        result["files"] = [str(out)]
-    return {"format": options.fmt, **result}
-
-
-def _pseudonymizer(con: duckdb.DuckDBPyConnection, secret: bytes | None):
-    from flows.privacy.pseudonym import Pseudonymizer, secret_for
-
-    return Pseudonymizer.for_store(con, secret if secret is not None else secret_for(con))

@@ -57,7 +57,8 @@ def manifest(con: duckdb.DuckDBPyConnection, files: dict[str, Path], counts: dic
     """What the id files hold and where they came from (no clock time, no texts)."""
     first, last = con.execute("SELECT min(created_at), max(created_at) FROM posts").fetchone()
     kinds: dict[str, dict[str, int]] = {}
-    for platform, kind, n in con.execute("SELECT platform, kind, count(*) FROM posts GROUP BY ALL ORDER BY ALL").fetchall():
+    per_kind = con.execute("SELECT platform, kind, count(*) FROM posts GROUP BY ALL ORDER BY ALL").fetchall()
+    for platform, kind, n in per_kind:
         kinds.setdefault(platform, {})[kind] = n
     sources = [{"sha256": sha, "format": fmt, "records": read, **({} if pseudonymizer else {"name": name})}
                for sha, fmt, read, name in con.execute(

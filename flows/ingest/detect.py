@@ -108,7 +108,7 @@ def _json_sample(path: Path, head: str) -> tuple[str, list[dict]]:
     except json.JSONDecodeError as exc:
         if len(lines) > 1 and isinstance(_loads(lines[1]), (dict, list)):  # JSONL, first line broken
             return "jsonl", _objects(_loads(ln) for ln in lines[1:200])
-        raise NotACorpus(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})")
+        raise NotACorpus(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})") from None
     return "document", _objects([doc])
 
 

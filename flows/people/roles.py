@@ -264,7 +264,7 @@ def classify(rows, overrides: dict[str, tuple[str, str]] | None = None,
 
 
 def _embed_roles(con, embedder, pending: list[RoleAssignment]) -> None:
-    from flows.embed import embed_texts
+    from flows.embed.cache import embed_texts
 
     labels = [(role, text) for role, texts in PROTOTYPES.items() for text in texts]
     protos = embed_texts(con, embedder, [t for _, t in labels])

@@ -99,7 +99,8 @@ class SuperuserCriteria(BaseModel):
             try:
                 re.compile(term)
             except re.error as exc:
-                raise ValueError(f"term {term!r} is not a valid regex ({exc}); escape ( ) [ ] + ? with a backslash")
+                raise ValueError(f"term {term!r} is not a valid regex ({exc}); "
+                                 "escape ( ) [ ] + ? with a backslash") from None
         return terms
 
     def terms_pattern(self) -> str:

@@ -242,7 +242,7 @@ def _redact_raw(con, table: str, column: str, where: str, target: Target) -> dic
 
 def _embedding_texts(con, tables: dict, accounts: list[Account]) -> set[str]:
     """sha256 of every text of the account that may have been embedded (before it goes)."""
-    from flows.embed import post_docs
+    from flows.embed.cache import post_docs
 
     owned = "(platform, post_id) IN (SELECT platform, post_id FROM _forget_posts)"
     shas = {r[0] for r in post_docs(con, owned).select("text_sha256").fetchall()}
@@ -309,7 +309,7 @@ def _record(con, secret: bytes, accounts: list[Account], counts: dict, trigger: 
             target_mask) -> str:
     h = account_hash(secret, accounts)
     for a in accounts:
-        for kind, key in a:
+        for kind, key in a.keys():  # noqa: SIM118 (an Account, not a dict)
             con.execute("INSERT OR IGNORE INTO withdrawal_blocklist VALUES (?, ?, ?)",
                         [keyed_hash(secret, key), kind, h])
     con.execute("INSERT INTO withdrawal_audit VALUES (?, current_timestamp, ?, ?, ?)",

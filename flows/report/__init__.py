@@ -11,9 +11,3 @@ Modules: ``settings`` (ReportSettings), ``reads`` (the views), one module per se
 ``methods``), ``privacy`` (pseudonyms, quote masking), ``svg`` (charts), ``render`` (HTML,
 Markdown, CSV), ``provenance`` and ``build``.
 """
-
-from flows.report.build import Verification, build_report, render_report, study_name, verify_report
-from flows.report.settings import ReportError, ReportResult, ReportSettings
-
-__all__ = ["ReportError", "ReportResult", "ReportSettings", "Verification", "build_report", "render_report",
-           "study_name", "verify_report"]

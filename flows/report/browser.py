@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,10 +72,8 @@ class Chromium:
         return self
 
     def __exit__(self, *exc) -> None:
-        try:
+        with suppress(Exception):  # the browser may already be gone; closing is best effort
             self._call("Browser.close")
-        except Exception:  # noqa: BLE001 - the browser may already be gone; closing is best effort
-            pass
         try:
             self._ws.close()
         finally:

@@ -63,7 +63,7 @@ def _cooccurrence(ctx: Context, book: Codebook, leaves: list[dict], counts: dict
     pairs = query(ctx.con, "codes_pairs", book.params)
     if not pairs:
         return [Note("No post shows two codes of this codebook, so there is no co-occurrence to show.")]
-    n = {c: counts.get(c, {"posts": 0})["posts"] for c in (l["code_id"] for l in leaves)}
+    n = {c: counts.get(c, {"posts": 0})["posts"] for c in (leaf["code_id"] for leaf in leaves)}
     columns = [Column("code_a", "Code A"), Column("code_b", "Code B"), Column("posts", "Posts with both", "int"),
                Column("pct_a", "% of A's posts", "pct"), Column("pct_b", "% of B's posts", "pct"),
                Column("jaccard", "Jaccard", "num")]

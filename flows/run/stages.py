@@ -46,7 +46,7 @@ def source_files(study: Study) -> list[Path]:
 
 def ingest_stage(study: Study) -> dict:
     """Ingest new files of the inbox and source paths (known files are skipped by sha256)."""
-    from flows.ingest import ingest
+    from flows.ingest.files import ingest
 
     files = source_files(study)
     mapping = study.path(study.sources.mapping) if study.sources.mapping else None
@@ -59,14 +59,14 @@ def ingest_stage(study: Study) -> dict:
 
 def embedder_for(study: Study, name: str | None = None):
     """The study's embedding model (loaded only when something needs encoding)."""
-    from flows.embed import load_embedder
+    from flows.embed.models import load_embedder
 
     return load_embedder(name or study.topics.model, models_dir=study.path("data/models"))
 
 
 def embed_stage(study: Study, encode_map=None) -> dict:
     """Embed the posts the cache lacks, with the topic model's embedding model."""
-    from flows.embed import embed_posts
+    from flows.embed.cache import embed_posts
 
     with study_store(study) as con:
         counts = embed_posts(con, _mapped(embedder_for(study), encode_map))
@@ -139,7 +139,7 @@ def _overrides(study: Study) -> Path | None:
 
 def report_stage(study: Study) -> dict:
     """Write the study's report (reports/<study>/): byte-identical when nothing changed."""
-    from flows.report import build_report
+    from flows.report.build import build_report
 
     with study_store(study) as con:
         result = build_report(con, study.path("reports") / study.name, study.report_settings(),
@@ -149,7 +149,8 @@ def report_stage(study: Study) -> dict:
 
 def export_stage(study: Study) -> dict:
     """Write the study's standing exports (study.yaml `export: formats`) into exports/."""
-    from flows.export import ExportOptions, export_dataset
+    from flows.export.dataset import export_dataset
+    from flows.export.selection import ExportOptions
 
     spec = study.export
     if not spec.formats:

@@ -178,7 +178,7 @@ def load_study(path: Path | str) -> Study:
         study = Study.model_validate(data)
     except ValidationError as exc:
         raise StudyError([f"{path}: [{human_path(data, e['loc'])}] "
-                          f"{describe(e, Study, {}, 'the comments in study.yaml')}" for e in exc.errors()])
+                          f"{describe(e, Study, {}, 'the comments in study.yaml')}" for e in exc.errors()]) from None
     study.folder = path.resolve().parent
     study.sha256 = hashlib.sha256(canonical(study).encode("utf-8")).hexdigest()
     return study

@@ -11,9 +11,3 @@ BERTopic or a fast k-means stand-in), ``guide`` (codebooks), ``fit``, ``refresh`
 ``views`` (show, over time, per class) and ``pipeline`` (run_topics). Importing this package
 loads no model library; BERTopic is imported only when a fit runs.
 """
-
-from flows.topics.settings import TopicError, TopicSettings  # noqa: I001 (first: the others need it)
-from flows.topics.pipeline import TopicReport, run_topics
-from flows.topics.views import by_class, over_time, runs, show
-
-__all__ = ["TopicError", "TopicReport", "TopicSettings", "by_class", "over_time", "run_topics", "runs", "show"]

@@ -19,13 +19,20 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from flows.embed import Embedder
+from flows.embed.models import Embedder
 from flows.provenance import package_versions  # noqa: F401 (re-exported for backends)
 from flows.topics.settings import TopicError, TopicSettings
 
 Keywords = dict[int, list[tuple[str, float]]]
 # A short English stop list for the k-means stand-in (sklearn's costs seconds to import).
-STOP_WORDS = frozenset(["a", "about", "after", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "he", "her", "here", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "me", "more", "most", "my", "no", "not", "of", "on", "or", "our", "out", "over", "she", "so", "some", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "too", "up", "us", "very", "was", "we", "were", "what", "when", "where", "which", "who", "why", "will", "with", "would", "you", "your"])
+STOP_WORDS = frozenset([
+    "a", "about", "after", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but",
+    "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "he", "her", "here",
+    "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "me", "more", "most", "my", "no",
+    "not", "of", "on", "or", "our", "out", "over", "she", "so", "some", "than", "that", "the", "their",
+    "them", "then", "there", "these", "they", "this", "those", "to", "too", "up", "us", "very", "was", "we",
+    "were", "what", "when", "where", "which", "who", "why", "will", "with", "would", "you", "your"
+])
 
 
 @dataclass(frozen=True)

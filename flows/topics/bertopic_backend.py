@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from flows.embed import Embedder
+from flows.embed.models import Embedder
 from flows.topics.backend import Fit, Guide, package_versions
 from flows.topics.settings import TopicError, TopicSettings
 

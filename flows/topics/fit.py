@@ -21,7 +21,8 @@ import duckdb
 import numpy as np
 
 from flows.coding.codebook import Codebook, leaf_codes
-from flows.embed import TEXT_RULE, Embedder, embed_texts
+from flows.embed.cache import TEXT_RULE, embed_texts
+from flows.embed.models import Embedder
 from flows.store.db import transaction
 from flows.topics.backend import Fit, Guide, TopicBackend, package_versions
 from flows.topics.corpus import Docs, select_docs

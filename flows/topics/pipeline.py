@@ -9,7 +9,7 @@ from typing import Any, Literal
 import duckdb
 from pydantic import ValidationError
 
-from flows.embed import Embedder, load_embedder
+from flows.embed.models import Embedder, load_embedder
 from flows.topics.backend import TopicBackend, get_backend
 from flows.topics.fit import FitOutcome, fit_run
 from flows.topics.refresh import refresh_run

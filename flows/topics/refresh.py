@@ -20,7 +20,8 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 
-from flows.embed import Embedder, embed_texts, vectors_for
+from flows.embed.cache import embed_texts, vectors_for
+from flows.embed.models import Embedder
 from flows.store.db import transaction
 from flows.topics.corpus import select_docs
 from flows.topics.settings import TopicError

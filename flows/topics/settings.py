@@ -50,8 +50,8 @@ class TopicSettings(BaseModel):
     guidance: Literal["none", "guided", "zeroshot"] = Field(
         "none", description="guided: seed topics with the codebook's keywords; zeroshot: match "
                             "posts to its code definitions first")
-    zeroshot_min_similarity: float = Field(0.5, ge=0.0, le=1.0,
-                                           description="zeroshot: cosine similarity a post needs to join a code's topic")
+    zeroshot_min_similarity: float = Field(
+        0.5, ge=0.0, le=1.0, description="zeroshot: cosine similarity a post needs to join a code's topic")
 
     @model_validator(mode="after")
     def _consistent(self) -> TopicSettings:

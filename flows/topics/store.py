@@ -60,7 +60,7 @@ def get_run(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> RunInf
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict) -> None:
     """Insert columns (name -> list or array) through Arrow: fast for 100,000s of rows."""
-    from flows.embed import register_columns
+    from flows.embed.cache import register_columns
 
     register_columns(con, "_topics_rows", columns)
     try:

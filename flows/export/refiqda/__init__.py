@@ -11,8 +11,3 @@
 - ``to_yaml``: another program's codebook as a valid ``coding_schemes/*.yaml``;
 - ``codes_import``: a project's coded selections back into ``code_assignments``.
 """
-
-from flows.export.refiqda.codebook_xml import write_qdc
-from flows.export.refiqda.project import write_qdpx
-
-__all__ = ["write_qdc", "write_qdpx"]

@@ -178,7 +178,8 @@ def _coder_names(users: set[str], coders: dict[str, str] | str | None, problems:
 def _rows(con: duckdb.DuckDBPyConnection, found: dict, names: dict[str, str], codebook: Codebook,
           path: Path) -> pd.DataFrame:
     codes = [n.code.id for n in iter_codes(codebook) if n.code.assignable]
-    texts = dict(((p, i), t) for p, i, t in con.execute("SELECT platform, post_id, coalesce(text, '') FROM posts").fetchall())
+    rows = con.execute("SELECT platform, post_id, coalesce(text, '') FROM posts").fetchall()
+    texts = {(p, i): t for p, i, t in rows}
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     batches = {c: write_batch(con, c, codebook, "human", {"qdpx": path.name, "sha256": sha, "users": sorted(
         u for u, n in names.items() if n == c)}) for c in set(names.values())}

@@ -1,0 +1,180 @@
+"""Ingest: take every corpus file researchers hold, losslessly, into the store.
+
+`ingest()` checks every file before writing anything (a file that cannot be a corpus
+stops the command with the database untouched), then stores each new file's raw
+records and canonical rows in one transaction. Every record read ends up stored,
+counted as a duplicate, or in `rejects` with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from flows.ingest.detect import FORMATS, NotACorpus, Sniff, sniff
+from flows.ingest.normalize import PARSER_VERSION, BatchCounts, Normalizer, Parse, honour_withdrawals
+from flows.ingest.readers import archive_json, archive_kind, batches, file_sha256
+from flows.store.db import transaction
+
+__all__ = ["FORMATS", "FileReport", "NotACorpus", "ingest", "expand_paths"]
+# Archive files whose items are {"tweet": {...}} posts of the account.
+ARCHIVE_POST_KINDS = {"tweets", "tweet", "community_tweet"}
+# Why the other post-like archive files are not ingested as posts.
+ARCHIVE_REFUSALS = {
+    "deleted_tweets": "tweets the account holder deleted: not ingested (their deletion is respected)",
+    "deleted_tweet": "tweets the account holder deleted: not ingested (their deletion is respected)",
+    "note_tweet": "note tweets: their full text already comes with the matching posts of tweets.js",
+}
+
+
+@dataclass
+class FileReport:
+    """The outcome for one file: read = ingested + duplicates + rejected."""
+
+    path: str
+    sha256: str
+    format: str
+    read: int = 0
+    ingested: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    skipped: bool = False  # already ingested (same sha256): nothing changed
+    parse: Parse | None = field(default=None, repr=False)
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named, and the files inside folders named (recursively, sorted, hidden ones skipped)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file()
+                              and not any(part.startswith(".") for part in f.relative_to(p).parts)))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise NotACorpus(f"{p}: no such file or folder")
+    return out
+
+
+def ingest(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, fmt: str = "auto",
+           mapping: Path | None = None, progress: Callable[[str, int, int], None] | None = None,
+           ) -> list[FileReport]:
+    """Ingest files (or folders of files) into the store.
+
+    Args:
+        con: a writable connection.
+        paths: files or folders.
+        fmt: "auto" or one of FORMATS, applied to every file.
+        mapping: a column mapping (YAML) for generic CSV files.
+        progress: called as progress(file name, bytes done, bytes total).
+
+    Returns:
+        One report per file, in the order given.
+
+    Raises:
+        NotACorpus: some file cannot be a corpus; nothing was written.
+    """
+    if fmt != "auto" and fmt not in FORMATS:
+        raise NotACorpus(f"unknown --format {fmt!r}; use auto or one of {', '.join(FORMATS)}")
+    plans = [(p, sniff(p, fmt, mapping), file_sha256(p)) for p in expand_paths(paths)]
+    normalizer = Normalizer(con)
+    try:
+        normalizer.discard()  # whatever a killed run left behind
+        reports = _parse_all(normalizer, plans, progress)
+        new = [r for r in reports if not r.skipped]
+        with transaction(con):
+            counts = normalizer.merge([r.sha256 for r in new])
+            for report in new:
+                _record_source(con, report, counts[report.sha256])
+            honour_withdrawals(con)  # accounts withdrawn from the study never come back
+    finally:
+        normalizer.discard()
+        normalizer.close()
+    return reports
+
+
+def _parse_all(normalizer: Normalizer, plans, progress) -> list[FileReport]:
+    """Phase one: parse every new file into the staging tables (nothing visible yet)."""
+    done = {r[0] for r in normalizer.con.execute("SELECT sha256 FROM sources").fetchall()}
+    reports = []
+    for path, how, sha in plans:
+        parse = parse_for(path, how)
+        report = FileReport(str(path), sha, _format_label(parse), skipped=sha in done, parse=parse)
+        reports.append(report)
+        if sha in done:
+            continue
+        done.add(sha)
+        total, seen = path.stat().st_size, 0
+
+        def tick(n: int, name=path.name, total=total) -> None:
+            nonlocal seen
+            seen += n
+            if progress:
+                progress(name, seen, total)
+
+        normalizer.parse(sha, parse, _records(path, how, tick))
+    return reports
+
+
+def _record_source(con, report: FileReport, counts: BatchCounts) -> None:
+    report.read = counts.posts + counts.rejected
+    report.ingested, report.duplicates, report.rejected = counts.new, counts.posts - counts.new, counts.rejected
+    path, parse = Path(report.path), report.parse
+    con.execute("INSERT INTO sources BY NAME SELECT ? AS sha256, ? AS path, ? AS name, ? AS size_bytes, "
+                "? AS format, ? AS preset, ? AS context, ? AS parser_version, ? AS records_read, "
+                "? AS ingested, ? AS duplicates, ? AS rejected",
+                [report.sha256, report.path, path.name, path.stat().st_size, parse.format, parse.preset,
+                 parse.context, PARSER_VERSION, report.read, report.ingested, report.duplicates,
+                 report.rejected])
+
+
+def parse_for(path: Path, how: Sniff) -> Parse:
+    """What re-parsing this source will need: the preset, a custom mapping's text, the archive's account."""
+    if how.format == "csv" and how.preset and how.preset.startswith("file:"):
+        text = Path(how.preset[5:]).read_text(encoding="utf-8")
+        from flows.ingest.tables import mapping_from_text
+
+        name = mapping_from_text(text).name
+        return Parse("csv", f"custom:{name}", json.dumps({"mapping": text}))
+    if how.format == "archive":
+        account = _archive_account(path)
+        return Parse("archive", None, json.dumps({"archive_account": account}) if account else None)
+    return Parse(how.format, how.preset)
+
+
+def _records(path: Path, how: Sniff, tick):
+    """Batches of records; whole-file refusals (empty file, non-post archive) as one record."""
+    if how.format == "empty":
+        yield [(0, "", "empty file: no records")]
+        return
+    if how.format == "archive":
+        kind = archive_kind(path.read_text(encoding="utf-8-sig")[:200])
+        if kind not in ARCHIVE_POST_KINDS:
+            text = path.read_text(encoding="utf-8-sig")
+            tick(len(text.encode("utf-8")))
+            yield [(1, text, ARCHIVE_REFUSALS.get(kind, f"X archive '{kind}' data, not posts"))]
+            return
+    yield from batches(path, how, tick)
+
+
+def _archive_account(path: Path) -> str | None:
+    """The `account` object of the archive's account.js beside tweets.js: archive tweets
+    do not name their author."""
+    account = path.with_name("account.js")
+    if not account.exists():
+        return None
+    try:
+        data = json.loads(archive_json(account.read_text(encoding="utf-8-sig")))
+        return data[0]["account"]
+    except (ValueError, LookupError, TypeError) as exc:
+        raise NotACorpus(f"{account}: cannot read the archive's account ({exc}); it names the author of "
+                         f"{path.name}: restore it from the archive, or move {path.name} away from it") from exc
+
+
+def _format_label(parse: Parse) -> str:
+    return f"csv:{parse.preset}" if parse.format == "csv" else parse.format
+
