@@ -101,8 +101,8 @@ def _macro(kappas: dict[str, float | None], positives: dict[str, int]) -> float 
 
 
 def run(embedder, train_posts: int, seed: int, test_share: float) -> dict:
+    from flows.coding.codebook import resolve_codebook
     from flows.coding.machine import code_corpus
-    from flows.coding.store import resolve_codebook
     from flows.ingest.files import ingest
     from flows.sample.generate import generate
     from flows.store.db import connect

@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 def build(folder: Path, posts: int):
     """The sample study scaled to ``posts`` coded posts."""
+    from flows.coding.codebook import resolve_codebook
     from flows.coding.machine import code_corpus
-    from flows.coding.store import resolve_codebook
     from flows.embed.models import FakeEmbedder
     from flows.ingest.files import ingest
     from flows.people.roles import assign_roles

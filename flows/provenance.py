@@ -1,15 +1,32 @@
-"""What produced a result: package versions and the code's version (shared by runs, topic
-runs and reports, so every artifact records them the same way)."""
+"""What produced a result, recorded the same way by every artifact (runs, topic runs, codes,
+reports, exports): content digests, package versions and the code's version."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import subprocess
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from flows import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
+# Packages whose versions can change a result: the store, statistics, models, the pipeline.
+PACKAGES = ("ethnoflow", "duckdb", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "statsmodels",
+            "krippendorff", "sentence-transformers", "torch", "bertopic", "umap-learn", "hdbscan", "model2vec",
+            "networkx", "pydantic", "prefect")
+
+
+def canonical(value: Any) -> str:
+    """A JSON-able value as canonical JSON: sorted keys, no insignificant spaces, UTF-8 kept."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def digest(value: Any) -> str:
+    """sha256 (hex) of :func:`canonical`: the one content hash of settings, keys and inputs."""
+    return hashlib.sha256(canonical(value).encode("utf-8")).hexdigest()
 
 
 def package_versions(*names: str) -> dict[str, str]:

@@ -10,8 +10,9 @@ from conftest import FIXTURES
 from flows.coding.codebook import load_codebook
 from flows.coding.importing import import_codes
 from flows.coding.rounds import allocate, reconcile, sample
-from flows.coding.sheets import neutralise, read_sheet, restore, write_sheet
+from flows.coding.sheets import read_sheet, write_sheet
 from flows.coding.store import CodingError
+from flows.privacy.spreadsheet import neutralise, restore
 
 SHEETS = FIXTURES / "coding"
 TINY = FIXTURES / "codebooks" / "tiny.yaml"

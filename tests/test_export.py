@@ -30,8 +30,8 @@ FORMULAS = FIXTURES / "export" / "formulas.jsonl"
 
 def build_study(folder: Path) -> Path:
     """The sample study with codes, roles, network, chats and topics, in ``folder/study.duckdb``."""
+    from flows.coding.codebook import resolve_codebook
     from flows.coding.machine import code_corpus
-    from flows.coding.store import resolve_codebook
     from flows.embed.models import FakeEmbedder
     from flows.ingest.files import ingest
     from flows.people.chats import detect_chats

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from conftest import FIXTURES, assert_entities_select_their_text, counts
 
-from flows.ingest.detect import NotACorpus
+from flows.ingest.formats import NotACorpus
 
 ARCHIVE = FIXTURES / "ingest" / "archive"
 OWNER = ("1400000000000000042", "dr_example")

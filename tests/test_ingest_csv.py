@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import FIXTURES, assert_entities_select_their_text, counts, snapshot
 
-from flows.ingest.detect import NotACorpus
+from flows.ingest.formats import NotACorpus
 
 OWN = FIXTURES / "ingest" / "csv"
 TWITWI = "twitwi/test/resources"

@@ -7,8 +7,8 @@ import shutil
 import pytest
 from conftest import FIXTURES, assert_entities_select_their_text, counts, snapshot
 
-from flows.ingest.detect import NotACorpus
 from flows.ingest.files import ingest
+from flows.ingest.formats import NotACorpus
 
 TWARC = "twarc-csv/test-data"
 OWN = FIXTURES / "ingest" / "twarc2"

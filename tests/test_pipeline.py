@@ -1,7 +1,8 @@
-"""The study file, the Prefect pipeline, incremental refreshes, failures, locks and Dask.
+"""The study file, the stages, incremental refreshes, failures, locks, the Prefect flow and Dask.
 
-Fast tests run the real Prefect flow with the fake embedder and the k-means topic stand-in;
-one slow test runs it with the bundled model and BERTopic.
+Most tests run every stage through the plain runner (`run_study`) with the fake embedder and
+the k-means topic stand-in passed in; a few run the real Prefect flow (with fakes, on Dask, and,
+slow, with the bundled model and BERTopic) and `serve`'s schedule.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import pytest
 from conftest import FIXTURES
 
 from flows.embed.models import FakeEmbedder
-from flows.run import stages
+from flows.run.runner import run_study
+from flows.run.stages import STAGES, Context
 from flows.store.db import connect
 from flows.store.lock import LockedError
 from flows.study.model import StudyError, load_study
@@ -42,22 +44,25 @@ class CountingEmbedder(FakeEmbedder):
 
 
 @pytest.fixture
-def fast_models(monkeypatch):
-    """Fake embeddings and the k-means topic stand-in: the same pipeline, in seconds."""
+def fast_models():
+    """Fake embeddings and the k-means topic stand-in: the same stages, in seconds."""
     CountingEmbedder.encoded = []
-    monkeypatch.setattr(stages, "embedder_for", lambda study, name=None: CountingEmbedder())
-    monkeypatch.setattr(stages, "TOPIC_BACKEND", "kmeans")
     return CountingEmbedder
 
 
-@pytest.fixture
-def study(tmp_path):
-    """A study made by `init`, with a 600-tweet sample corpus in its inbox."""
+@pytest.fixture(scope="session")
+def sample_corpus(tmp_path_factory) -> Path:
+    """A 600-tweet sample corpus, generated once for the session."""
     from flows.sample.generate import generate
 
+    return generate(tmp_path_factory.mktemp("sample"), tweets=600)["corpus"]
+
+
+@pytest.fixture
+def study(tmp_path, sample_corpus):
+    """A study made by `init`, with the 600-tweet sample corpus in its inbox."""
     path = create_study(tmp_path / "study", title="Pipeline test")
-    manifest = generate(tmp_path / "sample", tweets=600)
-    shutil.copy(manifest["corpus"], tmp_path / "study" / "data" / "inbox" / "sample.jsonl")
+    shutil.copy(sample_corpus, tmp_path / "study" / "data" / "inbox" / "sample.jsonl")
     return path
 
 
@@ -68,9 +73,15 @@ def results(study_path) -> dict:
 
 
 def run(study_path, **kw) -> dict:
-    from flows.run.flow import pipeline
+    """Every stage, through the plain runner, with the fakes passed in."""
+    return run_study(load_study(study_path), embedder=CountingEmbedder(), topic_backend="kmeans", **kw)
 
-    return pipeline(study_path=str(study_path), **kw)
+
+def run_prefect(study_path, **kw) -> dict:
+    """Every stage, through the real Prefect flow."""
+    from flows.run.flow import run_with_prefect
+
+    return run_with_prefect(str(study_path), **kw)
 
 
 def counts_of(result: dict) -> dict:
@@ -98,7 +109,7 @@ def test_a_typo_in_the_study_names_file_key_and_fix(tmp_path):
         in str(err.value)
 
 
-def test_whole_pipeline_then_a_refresh_processes_only_the_new_posts(prefect_harness, fast_models, study):
+def test_whole_pipeline_then_a_refresh_processes_only_the_new_posts(fast_models, study):
     first = counts_of(run(study))
     assert first["ingest"]["ingested"] == 600 and first["topics"]["action"] == "fit"
     assert first["code"]["chretien2015"]["coded"] > 0
@@ -122,7 +133,7 @@ def test_whole_pipeline_then_a_refresh_processes_only_the_new_posts(prefect_harn
     assert len(runs[0]["sources"]) == 2 and runs[0]["codebooks"]["chretien2015"]
 
 
-def test_an_unchanged_rerun_does_no_model_work(prefect_harness, fast_models, study):
+def test_an_unchanged_rerun_does_no_model_work(fast_models, study):
     run(study)
     before = results(study)
     fast_models.encoded = []
@@ -132,7 +143,7 @@ def test_an_unchanged_rerun_does_no_model_work(prefect_harness, fast_models, stu
     assert results(study) == before
 
 
-def test_a_failed_stage_changes_nothing_and_the_next_run_completes_it(prefect_harness, fast_models, study,
+def test_a_failed_stage_changes_nothing_and_the_next_run_completes_it(fast_models, study,
                                                                       monkeypatch):
     from flows.coding import machine
 
@@ -153,7 +164,7 @@ def test_a_failed_stage_changes_nothing_and_the_next_run_completes_it(prefect_ha
     assert resumed["ingest"]["new_files"] == 0 and resumed["code"]["chretien2015"]["coded"] > 0
 
 
-def test_a_killed_run_is_marked_interrupted_by_the_next_one(prefect_harness, fast_models, study):
+def test_a_killed_run_is_marked_interrupted_by_the_next_one(fast_models, study):
     from flows.run.records import INTERRUPTED, start_run
 
     db = load_study(study).path("data/ethnoflow.duckdb")
@@ -166,7 +177,7 @@ def test_a_killed_run_is_marked_interrupted_by_the_next_one(prefect_harness, fas
     assert [r["status"] for r in runs.values() if r["run_id"] != "killed-run"] == ["completed"]
 
 
-def test_a_reader_holding_the_store_delays_a_stage_instead_of_failing_it(prefect_harness, fast_models, study):
+def test_a_reader_holding_the_store_delays_a_stage_instead_of_failing_it(fast_models, study):
     run(study)
     db = load_study(study).path("data/ethnoflow.duckdb")
     reader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
@@ -179,13 +190,13 @@ def test_a_reader_holding_the_store_delays_a_stage_instead_of_failing_it(prefect
     """)], stdout=subprocess.PIPE, text=True)
     try:
         assert reader.stdout.readline().strip() == "reading"
-        with stages.study_store(load_study(study)) as con:  # without a wait: StoreError at once
+        with Context(load_study(study)).store() as con:  # without a wait: StoreError at once
             assert con.execute("SELECT count(*) FROM posts").fetchone() == (600,)
     finally:
         reader.kill()
 
 
-def test_a_second_run_of_the_same_study_is_refused_clearly(prefect_harness, fast_models, study):
+def test_a_second_run_of_the_same_study_is_refused_clearly(fast_models, study):
     db = load_study(study).path("data/ethnoflow.duckdb")
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time
@@ -204,7 +215,7 @@ def test_a_second_run_of_the_same_study_is_refused_clearly(prefect_harness, fast
     assert counts_of(run(study, wait=5))["ingest"]["ingested"] == 600
 
 
-def test_commands_inside_a_study_folder_use_its_database(prefect_harness, fast_models, study, cli, monkeypatch):
+def test_commands_inside_a_study_folder_use_its_database(fast_models, study, cli, monkeypatch):
     run(study)
     monkeypatch.delenv("ETHNOFLOW_DB")
     monkeypatch.chdir(study.parent)
@@ -214,12 +225,12 @@ def test_commands_inside_a_study_folder_use_its_database(prefect_harness, fast_m
     assert len(listed) == 1 and listed[0]["status"] == "completed"
 
 
-def test_dask_executor_gives_the_same_results(prefect_harness, fast_models, study, tmp_path, monkeypatch):
+def test_dask_executor_gives_the_same_results(prefect_harness, study, tmp_path, monkeypatch):
     # Dask workers are other processes: give them an embedder they can import.
-    monkeypatch.setattr(stages, "embedder_for", lambda study, name=None: FakeEmbedder())
+    fakes = {"embedder": FakeEmbedder(), "topic_backend": "kmeans"}
     local = tmp_path / "local"
     shutil.copytree(study.parent, local)
-    run(local / "study.yaml")
+    run_prefect(local / "study.yaml", **fakes)
     text = study.read_text().replace("kind: local", "kind: dask")
     study.write_text(text)
     assert load_study(study).executor.kind == "dask"
@@ -233,7 +244,7 @@ def test_dask_executor_gives_the_same_results(prefect_harness, fast_models, stud
         return real_map(embedder, chunks)
 
     monkeypatch.setattr(pipeline, "_task_map", counting_map)
-    run(study)
+    run_prefect(study, **fakes)
     assert mapped and sum(mapped) >= 1  # the batches went through the Dask task runner
     assert results(study) == results(local / "study.yaml")
 
@@ -246,16 +257,37 @@ def list_runs(study_path) -> list[dict]:
         return listed(con)
 
 
+def test_the_prefect_flow_runs_every_stage_as_a_task_and_records_the_run(prefect_harness, fast_models, study):
+    import uuid
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from prefect.client.schemas.sorting import TaskRunSort
+
+    result = run_prefect(study, embedder=CountingEmbedder(), topic_backend="kmeans")
+    assert [s["stage"] for s in result["stages"]] == [stage.name for stage in STAGES]
+    recorded = list_runs(study)[0]
+    assert recorded["run_id"] == result["run_id"] and recorded["flow_name"] == "ethnoflow-pipeline"
+    this_run = FlowRunFilter(id=FlowRunFilterId(any_=[uuid.UUID(result["run_id"])]))
+    with get_client(sync_client=True) as client:
+        tasks = client.read_task_runs(flow_run_filter=this_run, sort=TaskRunSort.EXPECTED_START_TIME_ASC, limit=200)
+    assert [r.name.rsplit("-", 1)[0] for r in tasks] == [stage.name for stage in STAGES]
+    plain = counts_of(run(study))
+    assert plain["ingest"]["new_files"] == 0 and plain["code"]["chretien2015"]["coded"] == 0
+
+
 @pytest.mark.slow
 def test_the_real_pipeline_with_the_bundled_model_and_bertopic(prefect_harness, study):
-    first = counts_of(run(study))
+    from flows.run.flow import pipeline
+
+    first = counts_of(pipeline(study_path=str(study)))
     assert first["embed"]["model"].startswith("all-MiniLM-L6-v2@53aa5117")
     assert first["topics"]["action"] == "fit" and first["code"]["chretien2015"]["coded"] > 0
-    again = counts_of(run(study))
+    again = counts_of(run_study(load_study(study)))
     assert again["embed"]["embedded"] == 0 and again["code"]["chretien2015"]["coded"] == 0
 
 
-def test_standing_exports_are_written_on_every_run(prefect_harness, fast_models, study):
+def test_standing_exports_are_written_on_every_run(fast_models, study):
     study.write_text(study.read_text().replace("  formats: []", "  formats: [csv, ids]"))
     exported = counts_of(run(study))["export"]
     assert exported["formats"] == ["csv", "ids"]
@@ -266,7 +298,7 @@ def test_standing_exports_are_written_on_every_run(prefect_harness, fast_models,
     assert counts_of(run(study))["export"]["formats"] == ["csv", "ids"]  # replaced, not refused
 
 
-def test_edited_topic_settings_keep_the_run_until_an_explicit_refit(prefect_harness, fast_models, study):
+def test_edited_topic_settings_keep_the_run_until_an_explicit_refit(fast_models, study):
     first = counts_of(run(study))["topics"]
     study.write_text(study.read_text().replace("min_topic_size: 10", "min_topic_size: 12"))
     again = counts_of(run(study))["topics"]
@@ -277,13 +309,13 @@ def test_edited_topic_settings_keep_the_run_until_an_explicit_refit(prefect_harn
 @pytest.mark.slow
 def test_serve_runs_the_pipeline_on_its_schedule(study):
     """`ethnoflow serve` starts a local Prefect server (the temporary API cannot schedule) and
-    the deployment's cron makes real runs; fake embeddings keep the run itself short."""
+    the deployment's schedule makes real runs; fake embeddings keep the run itself short."""
     import time
 
     study.write_text(study.read_text().replace("  model: minilm", "  model: fake")
                      .replace("  embedder: minilm", "  embedder: fake"))
     ethnoflow = str(Path(sys.executable).with_name("ethnoflow"))
-    server = subprocess.Popen([ethnoflow, "serve", "--cron", "* * * * *"], cwd=study.parent,
+    server = subprocess.Popen([ethnoflow, "serve", "--every", "20"], cwd=study.parent,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 240

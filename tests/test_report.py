@@ -97,7 +97,7 @@ def test_results_table_counts_posts_and_accounts_like_the_paper(sample_db, tmp_p
 
 def test_reliability_matches_the_agreement_command(sample_db, tmp_path):
     from flows.coding.agreement import agreement
-    from flows.coding.store import resolve_codebook
+    from flows.coding.codebook import resolve_codebook
 
     build(sample_db, tmp_path / "r")
     rows = {r["code"]: r for r in read_csv(tmp_path / "r" / "tables" / "reliability_chretien2015_agreement.csv")}
@@ -120,9 +120,10 @@ def test_two_builds_from_one_store_are_byte_identical(sample_db, tmp_path):
 
 
 def test_ingest_order_does_not_change_a_byte(tmp_path):
+    from flows.coding.codebook import resolve_codebook
     from flows.coding.machine import code_corpus
-    from flows.coding.store import resolve_codebook
-    from flows.people.superusers import SuperuserCriteria, prepare, select_superusers
+    from flows.people.stage import prepare
+    from flows.people.superusers import SuperuserCriteria, select_superusers
     from flows.sample.generate import generate
 
     lines = Path(generate(tmp_path / "gen", tweets=600)["corpus"]).read_text(encoding="utf-8").splitlines(True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections import defaultdict
 from datetime import datetime
 
@@ -52,10 +51,8 @@ def test_same_seed_gives_byte_identical_files(tmp_path):
             assert fa.read() == fb.read()
 
 
-def test_default_run_is_deterministic_and_fast(tmp_path, study):
-    began = time.perf_counter()
+def test_default_run_is_deterministic(tmp_path, study):
     again = generate(tmp_path / "again")
-    assert time.perf_counter() - began < 10  # ~0.7 s on one core; generous for slow CI
     for key in ("corpus", "truth"):
         with open(again[key], "rb") as fa, open(study[0][key], "rb") as fb:
             assert fa.read() == fb.read()

@@ -10,7 +10,8 @@ from fixtures.network.build import Corpus
 from pydantic import ValidationError
 
 from flows.ingest.files import ingest
-from flows.people.superusers import SuperuserCriteria, prepare, select_superusers
+from flows.people.stage import prepare
+from flows.people.superusers import SuperuserCriteria, select_superusers
 
 CRITERIA = SuperuserCriteria(min_posts_per_month=2, min_professional_share=0.5, min_faculty=1, min_students=1,
                              min_chats=1)

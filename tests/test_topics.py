@@ -18,7 +18,7 @@ from flows.embed.models import FakeEmbedder
 from flows.ingest.files import ingest
 from flows.store.db import connect
 from flows.topics.corpus import select_docs
-from flows.topics.guide import make_guide, resolve_codebook
+from flows.topics.guide import make_guide, topic_codebook
 from flows.topics.pipeline import run_topics
 from flows.topics.refresh import assign
 from flows.topics.settings import TopicError, TopicSettings
@@ -232,13 +232,13 @@ def test_per_class_is_skipped_when_the_class_is_absent(tmp_path, corpus_parts):
 
 
 def test_guides_from_a_codebook():
-    codebook = resolve_codebook("chretien2015")
+    codebook = topic_codebook("chretien2015")
     guided = make_guide(codebook, TopicSettings(codebook="chretien2015", guidance="guided"))
     assert guided.code_ids[0] == "information" and "tweetorial" in guided.seed_words[0]
     zeroshot = make_guide(codebook, TopicSettings(codebook="chretien2015", guidance="zeroshot"))
     assert len(zeroshot.descriptions) == 7 and zeroshot.descriptions[0].startswith("Access to information: ")
-    with pytest.raises(TopicError, match="not found; give a file or one of: .*chretien2015"):
-        resolve_codebook("no_such_codebook")
+    with pytest.raises(TopicError, match="no codebook with id 'no_such_codebook'; known: .*chretien2015"):
+        topic_codebook("no_such_codebook")
 
 
 def test_nothing_to_model_is_a_clear_error(tmp_path):
@@ -298,7 +298,7 @@ def test_bundled_model_topics_beside_a_codebook_then_refresh_and_refit(tmp_path,
     zeroshot = TopicSettings(codebook="chretien2015", guidance="zeroshot", reduce_outliers="embeddings")
     first = fit(con, tmp_path, zeroshot, embedder=embedder, backend="bertopic")
     topics = con.execute("SELECT origin, label, code_id FROM topics WHERE origin = 'zeroshot'").fetchall()
-    labels = {c.id: c.label for c in leaf_codes(resolve_codebook("chretien2015"))}
+    labels = {c.id: c.label for c in leaf_codes(topic_codebook("chretien2015"))}
     assert topics and all(label == labels[code] for _, label, code in topics)
     assert first.fit.outlier_share == 0 and first.fit.refresh_agreement > 0.5
     fitted = con.execute("SELECT * FROM topic_assignments ORDER BY ALL").fetchall()

@@ -65,20 +65,46 @@ def store(db: Optional[Path], *, read_only: bool = False, wait: float = 0.0):
         fail(str(exc))
 
 
-def current_study():
-    """The study in effect (./study.yaml or $ETHNOFLOW_STUDY), or None; an invalid file is an error.
+def current_study(explicit: Optional[Path] = None, *, required: bool = False):
+    """The study in effect (--study, $ETHNOFLOW_STUDY or ./study.yaml), or None; an invalid file
+    (or none, when ``required``) is an error.
 
     Commands take their defaults from it: database, seed, codebooks, models, criteria, settings.
     """
-    from flows.study.model import StudyError, find_study, load_study
+    from flows.study.model import StudyError
+    from flows.study.resolve import study_in_effect
 
-    found = find_study()
-    if found is None:
-        return None
     try:
-        return load_study(found)
+        return study_in_effect(explicit, required=required)
     except StudyError as exc:
         fail(str(exc))
+
+
+def embedder(name: str, *, hint: str = "", models_dir: Optional[Path] = None, lazy: bool = False):
+    """The embedding model ``name`` (`flows.embed.models.load_embedder`), or None for "none".
+
+    With ``lazy``, a function that loads it when first called (for stages that may not need it).
+    A model that cannot be loaded is a one-line error (with ``hint``, how to do without it).
+    """
+    if name.lower() == "none":
+        return None
+
+    def load():
+        from flows.embed.models import EmbedError, load_embedder
+
+        try:
+            return load_embedder(name, **({"models_dir": models_dir} if models_dir else {}))
+        except EmbedError as exc:
+            fail(f"{exc}{chr(10) + hint if hint else ''}")
+
+    return load if lazy else load()
+
+
+def defaults():
+    """What commands use where an option is not given (`flows.study.resolve.Defaults`)."""
+    from flows.study.resolve import Defaults
+
+    return Defaults(current_study())
 
 
 def study_database() -> Optional[Path]:

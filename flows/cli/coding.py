@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from flows.cli.app import app, codebook_app, current_study, export_app, fail, store
+from flows.cli.app import app, codebook_app, defaults, export_app, fail, store
+from flows.cli.app import embedder as load_model
 from flows.cli.options import CodebookOption, DbOption, JsonOption, SchemesOption, SeedOption, option
 from flows.cli.options import names as _names
 
@@ -30,17 +31,13 @@ def _explained():
 
 
 def _schemes(schemes: Optional[Path]) -> Optional[Path]:
-    """--schemes, else the study's coding_schemes/ (it adds to and overrides the shipped ones)."""
-    if schemes is not None:
-        return schemes
-    study = current_study()
-    return study.path("coding_schemes") if study else None
+    return defaults().schemes(schemes)
 
 
 def _codebook(ref: str, schemes: Optional[Path]):
-    from flows.coding.store import resolve_codebook
+    from flows.coding.codebook import resolve_codebook
 
-    return resolve_codebook(ref, _schemes(schemes))
+    return resolve_codebook(ref, schemes=_schemes(schemes))
 
 
 @codebook_app.command("validate")
@@ -70,8 +67,7 @@ def codebook_list(schemes: SchemesOption = None, json_: JsonOption = False) -> N
     Example:
         ethnoflow codebook list --schemes my_study/coding_schemes
     """
-    from flows.coding.codebook import CodebookError, assignable_codes, discover, load_codebook
-    from flows.coding.store import search_dirs
+    from flows.coding.codebook import CodebookError, assignable_codes, discover, load_codebook, search_dirs
 
     with _explained():
         found = discover(search_dirs(_schemes(schemes)))
@@ -119,15 +115,14 @@ def code(
     """
     from flows.coding.machine import code_corpus
 
-    study = current_study()
-    refs = [codebook] if codebook else (study.coding.codebooks if study else [])
+    settings = defaults()
+    refs = settings.codebooks(codebook)
     if not refs:
         fail("which codebook? pass --codebook ID (or run inside a study, whose codebooks are used)")
-    model = embedder or (study.coding.embedder if study else "minilm")
-    trainers = _names(train_from) or (study.coding.train_from if study else None) or None
-    seed = seed if seed is not None else (study.seed if study else 0)
+    trainers, seed = settings.train_from(_names(train_from)), settings.seed(seed)
     with _explained(), store(db) as con:
-        coder_model = _embedder(model)
+        coder_model = load_model(settings.coding_embedder(embedder),
+                                 hint="(or pass --embedder none to code with the rules alone)")
         results = [code_corpus(con, _codebook(ref, schemes), embedder=coder_model, train_from=trainers, seed=seed)
                    for ref in refs]
     if json_:
@@ -142,24 +137,9 @@ def code(
 
 
 def _seed(seed: Optional[int]) -> int:
-    """The seed given, else the study's, else 0."""
-    if seed is not None:
-        return seed
-    study = current_study()
-    return study.seed if study else 0
+    return defaults().seed(seed)
 
 
-def _embedder(name: str):
-    if name == "none":
-        return None
-    from flows.embed.models import EmbedError, FakeEmbedder, load_embedder
-
-    if name == "fake":  # tests and demos without a model
-        return FakeEmbedder()
-    try:
-        return load_embedder(name)
-    except EmbedError as exc:
-        fail(f"{exc}\n(or pass --embedder none to code with the rules alone)")
 
 
 @app.command()

@@ -67,12 +67,11 @@ def export_dataset(
     """
     from flows.export.dataset import export_dataset as run_export
     from flows.export.selection import ExportOptions
-    from flows.privacy.pseudonym import study_of_store
+    from flows.study.resolve import Defaults, study_of_store
 
     with _explained(), store(db, read_only=True) as con:
         study = study_of_store(con)  # the study whose store this is: its hash, its pseudonymising
-        if pseudonymize is None:
-            pseudonymize = bool(study and study.pseudonymize)
+        pseudonymize = Defaults(study).pseudonymize(pseudonymize)
         options = ExportOptions(fmt=fmt, codebook=codebook, coders=_names(coder), pseudonymize=pseudonymize,
                                 remove_urls=remove_urls, no_text=no_text, qdpx_unit=qdpx_unit,
                                 positions=qdpx_positions, study_hash=study.sha256 if study else None, force=force)
@@ -148,17 +147,10 @@ def import_qdpx(
 
 
 def _codebook(con, ref: str):
-    from flows.coding.codebook import CodebookError
-    from flows.coding.store import resolve_codebook
-    from flows.export.selection import stored_codebook
+    """The codebook ``ref``: as the store holds it, else its file."""
+    from flows.export.selection import export_codebook
 
-    try:
-        return resolve_codebook(ref)
-    except CodebookError:
-        found = stored_codebook(con, ref)
-        if found is None:
-            raise
-        return found[0]
+    return export_codebook(con, ref)[0]
 
 
 def _coder_map(values: Optional[list[str]]) -> Optional[dict[str, str] | str]:

@@ -33,8 +33,8 @@ def ingest(
     from rich.console import Console
 
     from flows.cli.progress import byte_progress
-    from flows.ingest.detect import NotACorpus
     from flows.ingest.files import ingest as run_ingest
+    from flows.ingest.formats import NotACorpus
 
     with store(db) as con:
         try:

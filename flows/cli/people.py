@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from flows.cli.app import app, current_study, export_app, fail, store
+from flows.cli.app import app, defaults, export_app, fail, store
+from flows.cli.app import embedder as load_model
 from flows.cli.options import DbOption, JsonOption
 
 ModelOption = Annotated[str, typer.Option(
@@ -20,33 +21,21 @@ OverridesOption = Annotated[Optional[Path], typer.Option(
 
 def _embedder(model: str):
     """A loader for the embedding model (called only when a bio needs it), or None."""
-    if model.lower() == "none":
-        return None
-
-    def load():
-        from flows.embed.models import EmbedError, load_embedder
-
-        try:
-            return load_embedder(model)
-        except EmbedError as exc:
-            fail(str(exc))
-
-    return load
+    return load_model(model, lazy=True)
 
 
 def _prepare(con, model: str, overrides: Optional[Path], *, roles_only: bool = False, force_roles: bool = False):
     """Roles (reassigned when stale or forced), then chats and the network, from the corpus."""
     from flows.people.roles import RoleOverrideError, assign_roles, roles_stale
-    from flows.people.superusers import prepare
+    from flows.people.stage import prepare
 
     try:
         if force_roles or roles_only:
             if force_roles or roles_stale(con, overrides):
                 assign_roles(con, _embedder(model), overrides)
             return
-        study = current_study()
-        network = study.network.model_copy(update={"seed": study.seed}) if study else None
-        prepare(con, _embedder(model), overrides, network=network, chats=study.chats if study else None)
+        settings = defaults()
+        prepare(con, _embedder(model), overrides, network=settings.network(), chats=settings.chats())
     except RoleOverrideError as exc:
         fail(str(exc))
 
@@ -120,8 +109,7 @@ def _criteria(path: Optional[Path]):
     from flows.study.config import SectionError, load_section
 
     if path is None:
-        study = current_study()
-        return study.superusers if study else SuperuserCriteria()
+        return defaults().superusers()
     try:
         return load_section(path, "superusers", SuperuserCriteria)
     except SectionError as exc:

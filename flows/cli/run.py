@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from flows.cli.app import app, fail
+from flows.cli.app import app, current_study, fail
 from flows.cli.options import JsonOption
 
 StudyOption = Annotated[Optional[Path], typer.Option("--study", help="The study file (default: ./study.yaml, "
@@ -17,16 +17,7 @@ WaitOption = Annotated[float, typer.Option("--wait", help="Seconds to wait for a
 
 
 def _study(path: Optional[Path]):
-    from flows.study.model import StudyError, find_study, load_study
-
-    found = find_study(path)
-    if found is None or not found.exists():
-        fail(f"{found or 'study.yaml'}: no study file here; create one with `ethnoflow init DIR` "
-             "or pass --study PATH")
-    try:
-        return found, load_study(found)
-    except StudyError as exc:
-        fail(str(exc))
+    return current_study(path, required=True)
 
 
 @app.command()
@@ -54,21 +45,35 @@ def init(
 
 
 @app.command()
-def run(study: StudyOption = None, wait: WaitOption = 0.0, json_: JsonOption = False) -> None:
-    """Run the study's pipeline once: ingest → embed → topics → code → network → report → export.
+def run(
+    study: StudyOption = None,
+    wait: WaitOption = 0.0,
+    no_prefect: Annotated[bool, typer.Option(
+        "--no-prefect", help="Run the same stages without Prefect (no temporary API server); the run is "
+                             "recorded the same way.")] = False,
+    json_: JsonOption = False,
+) -> None:
+    """Run the study's pipeline once: ingest → embed → topics → code → people → report → export.
 
     Only new work is done: new inbox files, uncached texts, posts not yet coded or assigned
-    to topics. The run and what produced it are recorded (see `ethnoflow runs`).
+    to topics. The run and what produced it are recorded (see `ethnoflow runs`). Each run is
+    a Prefect flow whose stages are tasks; --no-prefect runs the same stages directly.
 
     Example:
         ethnoflow run --study my-study/study.yaml
     """
-    from flows.run.flow import pipeline
     from flows.store.lock import LockedError
 
-    path, _ = _study(study)
+    loaded = _study(study)
     try:
-        result = pipeline(study_path=str(path.resolve()), wait=wait)
+        if no_prefect:
+            from flows.run.runner import run_study
+
+            result = run_study(loaded, wait=wait)
+        else:
+            from flows.run.flow import pipeline
+
+            result = pipeline(study_path=str(loaded.file), wait=wait)
     except LockedError as exc:
         fail(str(exc))
     if json_:
@@ -88,7 +93,7 @@ def runs(study: StudyOption = None, json_: JsonOption = False) -> None:
     from flows.cli.app import store
     from flows.run.records import list_runs
 
-    _, loaded = _study(study)
+    loaded = _study(study)
     with store(loaded.path(loaded.database), read_only=True) as con:
         rows = list_runs(con)
     if json_:
@@ -104,6 +109,8 @@ def runs(study: StudyOption = None, json_: JsonOption = False) -> None:
 def serve(
     study: StudyOption = None,
     cron: Annotated[str, typer.Option(help="When to run (cron syntax, UTC).")] = "0 3 * * *",
+    every: Annotated[Optional[int], typer.Option(
+        "--every", help="Run every this many seconds instead of on --cron.", show_default=False)] = None,
     name: Annotated[Optional[str], typer.Option(help="Deployment name (default: the study folder's name).")] = None,
 ) -> None:
     """Serve the pipeline as a scheduled Prefect deployment (the inbox is read on each run).
@@ -117,10 +124,13 @@ def serve(
     """
     from flows.run.serve import prefect_server
 
-    path, loaded = _study(study)
+    loaded = _study(study)
+    schedule = {"interval": every} if every else {"cron": cron}
     with prefect_server(loaded.path("data/prefect")) as api:
-        typer.echo(f"serving on the Prefect API at {api}; runs at '{cron}' (UTC)", err=True)
+        when = f"every {every} s" if every else f"at '{cron}' (UTC)"
+        typer.echo(f"serving on the Prefect API at {api}; runs {when}", err=True)
         from flows.run.flow import pipeline  # imported once the API is set
 
-        pipeline.serve(name=name or loaded.folder.name, cron=cron,
-                       parameters={"study_path": str(path.resolve()), "wait": 3600.0})
+        # limit=1: a run that is due while another runs waits for it (they would queue on the study lock).
+        pipeline.serve(name=name or loaded.folder.name, parameters={"study_path": str(loaded.file), "wait": 3600.0},
+                       limit=1, **schedule)

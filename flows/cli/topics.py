@@ -10,7 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from flows.cli.app import app, current_study, fail, store
+from flows.cli.app import app, current_study, defaults, fail, store
+from flows.cli.app import embedder as load_model
 from flows.cli.options import DbOption, JsonOption, ModelsDirOption, option, settings_options
 from flows.topics.settings import TopicSettings
 
@@ -71,12 +72,12 @@ def embed(
     from dataclasses import asdict
 
     from flows.embed.cache import embed_posts
-    from flows.embed.models import load_embedder
 
-    study = current_study()
-    model = model or (study.topics.model if study else "minilm")
+    model = defaults().topic_model(model)
     with store(db) as con, _errors(writes=True):
-        embedder = load_embedder(model, models_dir=models_dir)
+        embedder = load_model(model, models_dir=models_dir)
+        if embedder is None:
+            fail("--model none: embedding needs a model (minilm, static, or a model folder)")
         with count_progress(f"embedding ({embedder.model_id})") as progress:
             counts = embed_posts(con, embedder, where=where, progress=progress)
     if json_:

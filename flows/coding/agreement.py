@@ -19,7 +19,6 @@ result. JSON shape (a stable interface)::
 
 from __future__ import annotations
 
-import hashlib
 import json
 from contextlib import suppress
 from typing import Any
@@ -31,6 +30,7 @@ import pandas as pd
 from flows.coding.codebook import Codebook, assignable_codes
 from flows.coding.stats import agreement_summary, classification_metrics
 from flows.coding.store import CONSENSUS, MACHINE_CODERS, CodingError, coders_with_codes, human_coders, values, wide
+from flows.provenance import digest
 
 
 def agreement(con: duckdb.DuckDBPyConnection, codebook: Codebook, *,
@@ -83,7 +83,7 @@ def cached_summary(con: duckdb.DuckDBPyConnection, matrix: np.ndarray, *, n_boot
     A read-only connection reads the cache but cannot add to it (then the summary is computed).
     """
     ratings = json.dumps(pd.DataFrame(matrix).astype(object).where(pd.notna(matrix), None).values.tolist())
-    key = hashlib.sha256(json.dumps([STATS_VERSION, ratings, n_boot, seed]).encode("utf-8")).hexdigest()
+    key = digest([STATS_VERSION, ratings, n_boot, seed])
     hit = con.execute("SELECT summary FROM agreement_cache WHERE key = ?", [key]).fetchall()
     if hit:
         return json.loads(hit[0][0])

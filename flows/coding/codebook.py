@@ -11,8 +11,6 @@ re-exported here; message formatting lives in :mod:`flows.study.config`.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -32,7 +30,8 @@ from pydantic import (
     model_validator,
 )
 
-from flows.coding.rules import compile_rules, rule_hits  # noqa: F401 (re-exported for codebook users)
+from flows.coding.rules import rule_hits
+from flows.provenance import canonical, digest
 from flows.study.config import Loc, describe, describe_value, human_path, read_yaml
 
 MAX_DEPTH = 3  # domain -> code -> sub-code
@@ -193,7 +192,7 @@ class Codebook(BaseModel):
     @property
     def content_hash(self) -> str:
         """sha256 (hex) of :func:`canonical_json`; stored with every code assignment."""
-        return hashlib.sha256(canonical_json(self).encode("utf-8")).hexdigest()
+        return digest(_canonical(self.model_dump(mode="json")))
 
 
 def _canonical(value: Any, key: str | None = None) -> Any:
@@ -216,8 +215,7 @@ def canonical_json(codebook: Codebook) -> str:
     ``patterns``; then JSON with sorted keys, no insignificant spaces, UTF-8. List order is kept:
     reordering codes or examples is a change. YAML comments and key order never reach it.
     """
-    data = _canonical(codebook.model_dump(mode="json"))
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return canonical(_canonical(codebook.model_dump(mode="json")))
 
 
 def _tree_problems(root: Any, items: Any, loc: Loc, depth: int,
@@ -375,3 +373,24 @@ def assignable_codes(codebook: Codebook) -> list[Code]:
 
 Code.model_rebuild()
 Codebook.model_rebuild()
+
+
+def search_dirs(schemes: Path | None = None) -> list[Path]:
+    """Where codebooks are looked up: the shipped ones, then a study's own ``coding_schemes/``."""
+    return [shipped_dir()] + ([Path(schemes)] if schemes else [])
+
+
+def resolve_codebook(ref: str, schemes: Path | None = None) -> Codebook:
+    """Load a codebook by id (shipped or in ``schemes``) or by the path of its YAML file.
+
+    Raises:
+        CodebookError: the file is invalid, or no codebook has that id (the message lists them).
+    """
+    if ref.endswith((".yaml", ".yml")) or "/" in ref or Path(ref).is_file():
+        return load_codebook(ref)
+    found = discover(search_dirs(schemes))
+    if ref not in found:
+        known = ", ".join(sorted(found)) or "none"
+        raise CodebookError([f"no codebook with id '{ref}'; known: {known} "
+                             "(or give the path of a .yaml file)"])
+    return load_codebook(found[ref])

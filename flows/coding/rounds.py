@@ -15,7 +15,8 @@ import pandas as pd
 
 from flows.coding.codebook import Codebook, assignable_codes
 from flows.coding.sheets import write_sheet
-from flows.coding.store import CodingError, digest, register_codebook, values
+from flows.coding.store import CodingError, register_codebook, values
+from flows.provenance import digest
 from flows.store.db import sql_text, transaction
 
 CONTEXT_COLUMNS = ["author", "date", "text", "in_reply_to"]

@@ -8,11 +8,23 @@ every positive example".
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
-if TYPE_CHECKING:  # flows.coding.codebook imports this module; the types are only for annotations
-    from flows.coding.codebook import Code, Codebook
+
+class Code(Protocol):
+    """What matching reads of a code (a `flows.coding.codebook.Code`, which imports this module)."""
+
+    id: str
+    keywords: Sequence[str]
+    hashtags: Sequence[str]
+    patterns: Sequence[str]
+
+
+class Codebook(Protocol):
+    """What the coder records of its codebook (a `flows.coding.codebook.Codebook`)."""
+
+    content_hash: str
 
 RULES_VERSION = "rules/1"  # bump when matching changes: every post is then re-coded
 

@@ -12,7 +12,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from flows.privacy.spreadsheet import FORMULA_STARTS, neutralise, restore  # noqa: F401 (re-exported)
+from flows.privacy.spreadsheet import neutralise, restore
 
 SUFFIXES = (".csv", ".xlsx")
 

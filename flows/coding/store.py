@@ -8,7 +8,6 @@ versions and every assignment made under them stay in the tables, keyed by conte
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -17,15 +16,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from flows.coding.codebook import (
-    Codebook,
-    CodebookError,
-    canonical_json,
-    discover,
-    iter_codes,
-    load_codebook,
-    shipped_dir,
-)
+from flows.coding.codebook import Codebook, canonical_json, iter_codes
+from flows.provenance import digest
 from flows.store.db import sql_text
 
 MACHINE_CODERS = ("auto", "auto:rules", "auto:semantic", "auto:supervised")
@@ -39,33 +31,6 @@ class CodingError(Exception):
     def __init__(self, problems: list[str] | str) -> None:
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("\n".join(self.problems))
-
-
-def digest(value: Any) -> str:
-    """sha256 (hex) of a JSON-able value in canonical form (sorted keys, no spaces)."""
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def search_dirs(schemes: Path | None = None) -> list[Path]:
-    """Where codebooks are looked up: the shipped ones, then a study's own ``coding_schemes/``."""
-    return [shipped_dir()] + ([Path(schemes)] if schemes else [])
-
-
-def resolve_codebook(ref: str, schemes: Path | None = None) -> Codebook:
-    """Load a codebook by id (shipped or in ``schemes``) or by the path of its YAML file.
-
-    Raises:
-        CodebookError: the file is invalid, or no codebook has that id (the message lists them).
-    """
-    if ref.endswith((".yaml", ".yml")) or "/" in ref:
-        return load_codebook(ref)
-    found = discover(search_dirs(schemes))
-    if ref not in found:
-        known = ", ".join(sorted(found)) or "none"
-        raise CodebookError([f"no codebook with id '{ref}'; known: {known} "
-                             "(or give the path of a .yaml file)"])
-    return load_codebook(found[ref])
 
 
 def register_codebook(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> str:

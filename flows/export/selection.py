@@ -79,7 +79,7 @@ def stored_codebook(con: duckdb.DuckDBPyConnection, codebook_id: str) -> tuple[C
     return (Codebook.model_validate(json.loads(row[0])), row[1]) if row else None
 
 
-def resolve_codebook(con: duckdb.DuckDBPyConnection, ref: str | None) -> tuple[Codebook, str] | None:
+def export_codebook(con: duckdb.DuckDBPyConnection, ref: str | None) -> tuple[Codebook, str] | None:
     """The codebook to export: ``ref`` (stored, else its file), or the store's only one."""
     if ref is None:
         ids = [r[0] for r in con.execute("SELECT codebook_id FROM codebook_current ORDER BY 1").fetchall()]
@@ -90,7 +90,7 @@ def resolve_codebook(con: duckdb.DuckDBPyConnection, ref: str | None) -> tuple[C
     found = stored_codebook(con, ref)
     if found:
         return found
-    from flows.coding.store import resolve_codebook as from_file
+    from flows.coding.codebook import resolve_codebook as from_file
 
     try:
         codebook = from_file(ref)
@@ -135,7 +135,7 @@ def select(con: duckdb.DuckDBPyConnection, options: ExportOptions) -> Selection:
     from flows.coding.codebook import iter_codes
     from flows.topics.store import current_run
 
-    found = resolve_codebook(con, options.codebook)
+    found = export_codebook(con, options.codebook)
     codebook, content_hash = found if found else (None, None)
     coders: list[str] = []
     if codebook is not None:

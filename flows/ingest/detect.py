@@ -11,25 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
-FORMATS = ("twarc2", "v2", "v1", "archive", "csv", "bluesky")
+from flows.ingest.formats import ARCHIVE_PREFIX, NotACorpus, Sniff
+
 SNIFF_BYTES = 1 << 20
-ARCHIVE_PREFIX = "window.YTD."
-
-
-class NotACorpus(Exception):
-    """The file cannot hold posts; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class Sniff:
-    """What a file is: `format` (one of FORMATS or "empty"), `layout` and, for tables, `preset`."""
-
-    format: str
-    layout: str  # jsonl | document | archive | csv | empty
-    preset: str | None = None
 
 
 def sniff(path: Path, fmt: str = "auto", mapping: Path | None = None) -> Sniff:

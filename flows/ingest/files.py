@@ -15,7 +15,8 @@ from pathlib import Path
 
 import duckdb
 
-from flows.ingest.detect import FORMATS, NotACorpus, Sniff, sniff
+from flows.ingest.detect import sniff
+from flows.ingest.formats import FORMATS, NotACorpus, Sniff
 from flows.ingest.normalize import PARSER_VERSION, BatchCounts, Normalizer, Parse, honour_withdrawals
 from flows.ingest.readers import archive_json, archive_kind, batches, file_sha256
 from flows.store.db import transaction

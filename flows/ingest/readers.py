@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from flows.ingest.detect import ARCHIVE_PREFIX, Sniff
+from flows.ingest.formats import ARCHIVE_PREFIX, Sniff
 
 BATCH_BYTES = 16 << 20  # 3 batches in flight; 32 MB took a 1M-tweet ingest to 1.96 GB peak, 16 MB to 1.56 GB
 Record = tuple[int, str, str | None]  # (record number, payload, problem that rejects it outright)
@@ -95,7 +95,7 @@ def _csv(path: Path, progress: Callable[[int], None]) -> Iterator[list[Record]]:
     try:
         yield from _csv_rows(path, progress)
     except UnicodeDecodeError as exc:
-        from flows.ingest.detect import NotACorpus
+        from flows.ingest.formats import NotACorpus
 
         raise NotACorpus(f"{path}: not UTF-8 at byte {exc.start} of a row; save it as 'CSV UTF-8' "
                          "and ingest it again") from exc

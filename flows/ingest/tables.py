@@ -16,7 +16,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from flows.ingest.detect import NotACorpus
+from flows.ingest.formats import NotACorpus
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 Parse = Literal["text", "int", "bool", "iso", "epoch", "snowflake", "v1date", "strptime"]

@@ -20,7 +20,6 @@ can join them; ``list_roles`` is the stable JSON of ``ethnoflow roles --json``.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import duckdb
 
+from flows.provenance import digest
 from flows.store.db import transaction
 
 ROLES = ("student", "resident", "faculty", "health_professional", "organization", "other")
@@ -279,7 +279,7 @@ def _embed_roles(con, embedder, pending: list[RoleAssignment]) -> None:
 
 
 def _basis(name: str | None, bio: str | None, override) -> str:
-    return hashlib.sha256(json.dumps([RULES_VERSION, name, bio, override]).encode()).hexdigest()
+    return digest([RULES_VERSION, name, bio, override])
 
 
 def assign_roles(con: duckdb.DuckDBPyConnection, embedder=None, overrides: str | Path | None = None,

@@ -160,7 +160,7 @@ def select_superusers(con: duckdb.DuckDBPyConnection, criteria: SuperuserCriteri
                       include_all: bool = False) -> list[dict]:
     """Rank the candidates and store the selection in ``superuser_candidates``.
 
-    Needs ``author_roles``, ``interactions`` and ``chat_participation`` (see ``prepare``).
+    Needs ``author_roles``, ``interactions`` and ``chat_participation`` (see :func:`flows.people.stage.prepare`).
 
     Args:
         criteria: the rules; the defaults follow Chretien et al. (2015).
@@ -196,22 +196,3 @@ def _store(con: duckdb.DuckDBPyConnection, rows: list[dict], digest: str) -> Non
             con.executemany("INSERT INTO superuser_candidates VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                             [[r["platform"], r["author_id"], r["handle"], r["role"], r["rank"], r["selected"],
                               json.dumps(r["criteria"]), digest] for r in rows])
-
-
-def prepare(con: duckdb.DuckDBPyConnection, embedder=None, overrides=None, network=None, chats=None) -> None:
-    """Bring what the selection reads up to date: roles (when stale), chats and the network.
-
-    Args:
-        embedder: an Embedder, or a function returning one (called only when a bio no rule
-            covers must be placed); None leaves such bios 'other'.
-        overrides: the roles CSV (None: ``data/roles.csv`` if present).
-        network: ``flows.people.network.NetworkSettings``; chats: ``flows.people.chats.ChatRules``.
-    """
-    from flows.people.chats import detect_chats
-    from flows.people.network import build_network
-    from flows.people.roles import assign_roles, roles_stale
-
-    if roles_stale(con, overrides):
-        assign_roles(con, embedder, overrides)
-    detect_chats(con, chats)
-    build_network(con, network)

@@ -159,24 +159,10 @@ def store_folder(con) -> Path:
     return Path(row[0]).resolve().parent if row and row[0] else Path("data")
 
 
-def study_of_store(con):
-    """The study in effect (``$ETHNOFLOW_STUDY`` or ``./study.yaml``) when this store is its
-    database, else None; an unreadable study file counts as none here (commands report it)."""
-    from flows.study.model import StudyError, find_study, load_study
-
-    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
-    found = find_study()
-    if not (row and row[0]) or found is None:
-        return None
-    try:
-        study = load_study(found)
-    except (StudyError, OSError):
-        return None
-    return study if study.path(study.database).resolve() == Path(row[0]).resolve() else None
-
-
 def secret_for(con) -> bytes:
     """The study secret of the store ``con``: in the study's ``data/`` folder when the store is the
     study's (where reports look too), else beside the database file (see :func:`load_secret`)."""
+    from flows.study.resolve import study_of_store
+
     study = study_of_store(con)
     return load_secret(study.path("data") if study is not None else store_folder(con))

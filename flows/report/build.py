@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from flows.provenance import git_commit
 from flows.report import accounts, codes, corpus, methods, provenance, reliability, render, topics
 from flows.report.context import Context
 from flows.report.privacy import Privacy
@@ -123,7 +124,7 @@ def _provenance(ctx: Context) -> dict[str, Any]:
         "settings_sha256": provenance.digest(settings),
         "inputs": provenance.inputs(ctx.con),
         "software": provenance.software(),
-        "git_commit": provenance.git_commit(),
+        "git_commit": git_commit(),
     }
 
 

@@ -3,15 +3,10 @@ example posts per code."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from flows.report import svg
-from flows.report.context import Context
+from flows.report.context import Codebook, Context
 from flows.report.doc import Column, Figure, Note, Quote, Quotes, Table, pct
 from flows.report.reads import query
-
-if TYPE_CHECKING:
-    from flows.report.codes import Codebook
 
 HEATMAP_ROWS = 60      # accounts drawn at most (the table keeps max_rows or more)
 HEATMAP_CODES = 40     # codes drawn at most (the most frequent)

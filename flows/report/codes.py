@@ -5,37 +5,14 @@ definitions and the codes over time; per-account profiles, co-occurrence and exa
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from flows.report import code_profiles, svg
-from flows.report.context import MAX_SERIES, Context
+from flows.report.context import MAX_SERIES, Codebook, Context
 from flows.report.doc import Column, Figure, Heading, Note, Paragraph, Section, Table, pct
 from flows.report.reads import query, rows
 from flows.report.settings import ReportError
 
 MONTH_CODES = 12  # codes given a column in the over-time table
-
-
-@dataclass
-class Codebook:
-    """A codebook's current version as the store holds it, and what the report counts under it."""
-
-    id: str
-    version: str
-    title: str
-    content_hash: str
-    codes: list[dict]            # report_codebook_codes rows in file order, with a definition
-    params: dict                 # the query parameters: codebook, coder, studied
-
-    def code(self, code_id: str) -> dict:
-        return next(c for c in self.codes if c["code_id"] == code_id)
-
-    def label(self, code_id: str) -> str:
-        return self.code(code_id)["label"]
-
-    @property
-    def leaves(self) -> list[dict]:
-        return [c for c in self.codes if c["assignable"]]
 
 
 def codebooks(ctx: Context) -> list[Codebook]:

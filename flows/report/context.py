@@ -37,3 +37,25 @@ class Context:
     def studied_scope(self) -> bool:
         """Code tables count only the studied accounts' posts."""
         return self.settings.accounts == "studied" and self.has_selection
+
+
+@dataclass
+class Codebook:
+    """A codebook's current version as the store holds it, and what the report counts under it."""
+
+    id: str
+    version: str
+    title: str
+    content_hash: str
+    codes: list[dict]            # report_codebook_codes rows in file order, with a definition
+    params: dict                 # the query parameters: codebook, coder, studied
+
+    def code(self, code_id: str) -> dict:
+        return next(c for c in self.codes if c["code_id"] == code_id)
+
+    def label(self, code_id: str) -> str:
+        return self.code(code_id)["label"]
+
+    @property
+    def leaves(self) -> list[dict]:
+        return [c for c in self.codes if c["assignable"]]

@@ -6,29 +6,18 @@ carry the same provenance, so `ethnoflow report --verify` can compare them byte 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import platform
 from typing import Any
 
-from flows.provenance import git_commit, package_versions  # noqa: F401 (git_commit re-exported)
+from flows.provenance import PACKAGES, digest, package_versions
 from flows.report.reads import rows, scalar
 
-# Packages whose versions can change a number in the report (statistics, models, the store).
-PACKAGES = ("ethnoflow", "duckdb", "numpy", "pandas", "scikit-learn", "scipy", "statsmodels", "krippendorff",
-            "sentence-transformers", "torch", "bertopic", "umap-learn", "hdbscan", "model2vec", "pydantic")
 REPORT_FORMAT = "ethnoflow-report/1"
 
 
 def software() -> dict[str, str]:
     """Python and the installed version of each package in :data:`PACKAGES`."""
     return {"python": platform.python_version(), **package_versions(*PACKAGES)}
-
-
-def digest(value: Any) -> str:
-    """sha256 of a JSON-able value in canonical form."""
-    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False,
-                                     separators=(",", ":"), default=str).encode("utf-8")).hexdigest()
 
 
 def inputs(con) -> dict[str, Any]:

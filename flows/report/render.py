@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flows.coding.sheets import neutralise
+from flows.privacy.spreadsheet import neutralise
 from flows.report.doc import Figure, Heading, KeyValues, Note, Paragraph, Quotes, Section, Table, csv_value, display
 
 TEMPLATES = Path(__file__).parent / "templates"

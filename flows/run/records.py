@@ -7,12 +7,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from flows.provenance import code_version, package_versions
+from flows.provenance import PACKAGES, code_version, package_versions
 from flows.store.db import transaction
-
-PACKAGES = ("ethnoflow", "duckdb", "prefect", "sentence-transformers", "torch", "bertopic", "umap-learn",
-            "hdbscan", "scikit-learn", "model2vec", "krippendorff", "statsmodels", "networkx", "pyarrow")
-
 
 INTERRUPTED = ("interrupted: the run stopped before it finished (killed, or the machine stopped); "
                "the stage in progress was rolled back and a later run redid it")

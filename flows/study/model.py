@@ -7,8 +7,6 @@ error naming the file, the path to the key and the fix, never a silent default.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from datetime import date
 from pathlib import Path
@@ -19,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from flows.people.chats import ChatRules
 from flows.people.network import NetworkSettings
 from flows.people.superusers import SuperuserCriteria
+from flows.provenance import digest
 from flows.report.settings import ReportSettings
 from flows.study.config import describe, human_path, read_yaml
 from flows.topics.settings import TopicSettings
@@ -112,7 +111,8 @@ class Study(BaseModel):
     report: ReportSettings = Field(default_factory=ReportSettings)
     export: Exports = Field(default_factory=Exports)
     executor: Executor = Field(default_factory=Executor)
-    # Filled in by load_study(): where the file is, and its content hash.
+    # Filled in by load_study(): the file, its folder, and its content hash.
+    file: Path = Field(Path(STUDY_FILE), exclude=True)
     folder: Path = Field(Path("."), exclude=True)
     sha256: str = Field("", exclude=True)
 
@@ -179,11 +179,8 @@ def load_study(path: Path | str) -> Study:
     except ValidationError as exc:
         raise StudyError([f"{path}: [{human_path(data, e['loc'])}] "
                           f"{describe(e, Study, {}, 'the comments in study.yaml')}" for e in exc.errors()]) from None
-    study.folder = path.resolve().parent
-    study.sha256 = hashlib.sha256(canonical(study).encode("utf-8")).hexdigest()
+    study.file = path.resolve()
+    study.folder = study.file.parent
+    study.sha256 = digest(study.model_dump(mode="json"))
     return study
 
-
-def canonical(study: Study) -> str:
-    """Sorted-key JSON of every setting (defaults included): what the study hash digests."""
-    return json.dumps(study.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))

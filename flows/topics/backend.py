@@ -20,7 +20,7 @@ from typing import Literal, Protocol
 import numpy as np
 
 from flows.embed.models import Embedder
-from flows.provenance import package_versions  # noqa: F401 (re-exported for backends)
+from flows.provenance import package_versions
 from flows.topics.settings import TopicError, TopicSettings
 
 Keywords = dict[int, list[tuple[str, float]]]
@@ -177,13 +177,3 @@ def _centroid(x: np.ndarray, labels: np.ndarray, topic: int) -> np.ndarray:
     c = x[labels == topic].mean(axis=0)
     return c / max(float(np.linalg.norm(c)), 1e-12)
 
-
-def get_backend(name: str) -> TopicBackend:
-    """``bertopic`` (the default) or ``kmeans`` (fast, deterministic, for tests and demos)."""
-    if name == "bertopic":
-        from flows.topics.bertopic_backend import BERTopicBackend
-
-        return BERTopicBackend()
-    if name == "kmeans":
-        return KMeansBackend()
-    raise TopicError(f"unknown topic backend '{name}'; use bertopic or kmeans")

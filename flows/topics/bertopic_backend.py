@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from flows.embed.models import Embedder
-from flows.topics.backend import Fit, Guide, package_versions
+from flows.provenance import package_versions
+from flows.topics.backend import Fit, Guide
 from flows.topics.settings import TopicError, TopicSettings
 
 MIN_DOCS = 20  # below this UMAP's neighbourhood graph and HDBSCAN's densities are meaningless

@@ -8,8 +8,6 @@ in any database, whatever order the files were ingested in.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import platform
 import shutil
 import time
@@ -23,10 +21,11 @@ import numpy as np
 from flows.coding.codebook import Codebook, leaf_codes
 from flows.embed.cache import TEXT_RULE, embed_texts
 from flows.embed.models import Embedder
+from flows.provenance import digest, package_versions
 from flows.store.db import transaction
-from flows.topics.backend import Fit, Guide, TopicBackend, package_versions
+from flows.topics.backend import Fit, Guide, TopicBackend
 from flows.topics.corpus import Docs, select_docs
-from flows.topics.guide import code_text, make_guide, resolve_codebook
+from flows.topics.guide import code_text, make_guide, topic_codebook
 from flows.topics.refresh import refresh_agreement
 from flows.topics.settings import TopicError, TopicSettings
 from flows.topics.store import delete_run, insert_rows, insert_run, write_mapping
@@ -49,7 +48,7 @@ class FitOutcome:
 def run_identity(parts: dict) -> str:
     """First 16 hex digits of sha256 over the sorted-key JSON of what decides a fit: settings,
     embedding model, input hash, text rule, backend, package versions and codebook hash."""
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+    return digest(parts)[:16]
 
 
 def centroids(x: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarray]:
@@ -170,7 +169,7 @@ def fit_run(con: duckdb.DuckDBPyConnection, settings: TopicSettings, embedder: E
         TopicError: no posts to model, a codebook problem, or a model mismatch.
     """
     started, t0 = datetime.now(UTC), time.perf_counter()
-    codebook = resolve_codebook(settings.codebook) if settings.codebook else None  # fail before embedding
+    codebook = topic_codebook(settings.codebook) if settings.codebook else None  # fail before embedding
     guide = make_guide(codebook, settings) if codebook else None
     docs = select_docs(con, settings)
     if not len(docs):

@@ -13,26 +13,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flows.coding.codebook import Code, Codebook, CodebookError, discover, leaf_codes, load_codebook, shipped_dir
+from flows.coding.codebook import Code, Codebook, CodebookError, leaf_codes
 from flows.topics.backend import Guide
 from flows.topics.settings import TopicError, TopicSettings
 
 
-def resolve_codebook(ref: str, search_dirs: list[Path] | None = None) -> Codebook:
-    """A codebook by file path, or by id among the shipped ones and ``./coding_schemes``.
+def topic_codebook(ref: str) -> Codebook:
+    """The codebook a topic run reads beside (by id, shipped or in ./coding_schemes, or by file).
 
     Raises:
         TopicError: no such codebook, or it does not validate (every problem listed).
     """
-    path = Path(ref)
+    from flows.coding.codebook import resolve_codebook as resolve
+
     try:
-        if path.suffix in (".yaml", ".yml") or path.exists():
-            return load_codebook(path)
-        found = discover(search_dirs or [shipped_dir(), Path("coding_schemes")])
-        if ref not in found:
-            known = ", ".join(sorted(found)) or "none"
-            raise TopicError(f"codebook '{ref}' not found; give a file or one of: {known}")
-        return load_codebook(found[ref])
+        return resolve(ref, schemes=Path("coding_schemes"))
     except CodebookError as exc:
         raise TopicError(str(exc)) from exc
 

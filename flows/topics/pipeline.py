@@ -10,7 +10,7 @@ import duckdb
 from pydantic import ValidationError
 
 from flows.embed.models import Embedder, load_embedder
-from flows.topics.backend import TopicBackend, get_backend
+from flows.topics.backend import KMeansBackend, TopicBackend
 from flows.topics.fit import FitOutcome, fit_run
 from flows.topics.refresh import refresh_run
 from flows.topics.settings import TopicError, TopicSettings
@@ -27,6 +27,17 @@ class TopicReport:
     assigned: int                      # posts given a topic by this call
     fit: FitOutcome | None = None
     mapping: list[dict] = field(default_factory=list)  # refit: previous topic -> new topic
+
+
+def get_backend(name: str) -> TopicBackend:
+    """``bertopic`` (the default) or ``kmeans`` (fast, deterministic, for tests and demos)."""
+    if name == "bertopic":
+        from flows.topics.bertopic_backend import BERTopicBackend
+
+        return BERTopicBackend()
+    if name == "kmeans":
+        return KMeansBackend()
+    raise TopicError(f"unknown topic backend '{name}'; use bertopic or kmeans")
 
 
 def settings_with(overrides: dict[str, Any], base: TopicSettings | None) -> TopicSettings:

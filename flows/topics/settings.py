@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from flows.provenance import canonical, digest
 
 Kind = Literal["original", "reply", "quote", "repost"]
 AUTHORED: list[Kind] = ["original", "reply", "quote"]
@@ -62,9 +62,9 @@ class TopicSettings(BaseModel):
         return self
 
     def canonical(self) -> str:
-        """Sorted-key JSON of every setting (defaults included): what run ids digest."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """Canonical JSON of every setting (defaults included): what run ids digest."""
+        return canonical(self.model_dump(mode="json"))
 
     def digest(self) -> str:
         """sha256 (hex) of :meth:`canonical`."""
-        return hashlib.sha256(self.canonical().encode("utf-8")).hexdigest()
+        return digest(self.model_dump(mode="json"))
