@@ -89,14 +89,13 @@ def embed(
 
 @topics_app.callback()
 @settings_options(TopicSettings, "seed", "min_topic_size", "nr_docs", "model", "kinds", "since", "until", "codebook",
-                  "guidance", "reduce_outliers", "outlier_threshold", "representation", lang="languages")
+                  "guidance", "reduce_outliers", "outlier_threshold", "representation", "backend", lang="languages")
 def topics(
     ctx: typer.Context,
     overrides: dict,
     db: DbOption = None,
     refit: Annotated[bool, typer.Option("--refit", help="Fit a new run (and map the old topics onto it) "
                                         "instead of adding new posts to the current one.")] = False,
-    backend: Annotated[str, typer.Option(help="bertopic, or kmeans (fast stand-in for tests).")] = "bertopic",
     models_dir: ModelsDirOption = Path("data/models"),
     json_: JsonOption = False,
 ) -> None:
@@ -121,7 +120,7 @@ def topics(
         base = study.topic_settings() if study else (current.settings if current else None)
         settings = settings_with(overrides, base)
         with count_progress("embedding") as progress:
-            report = run_topics(con, settings, refit=refit, backend=backend, models_dir=models_dir,
+            report = run_topics(con, settings, refit=refit, models_dir=models_dir,
                                 progress=progress)
         summary = _summary(con, report)
     if json_:

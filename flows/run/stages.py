@@ -68,7 +68,8 @@ class Context:
 
     @property
     def topic_backend(self):
-        return self.models.topic_backend or "bertopic"
+        """The topic backend passed in, or None: the one the topic settings name."""
+        return self.models.topic_backend
 
     @contextmanager
     def store(self) -> Iterator:

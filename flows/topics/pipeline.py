@@ -60,7 +60,7 @@ def _differences(a: TopicSettings, b: TopicSettings) -> str:
 
 def run_topics(con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = None, *,
                refit: bool = False, embedder: Embedder | None = None,
-               backend: str | TopicBackend = "bertopic", models_dir: Path = Path("data/models"),
+               backend: str | TopicBackend | None = None, models_dir: Path = Path("data/models"),
                progress=None) -> TopicReport:
     """Bring topics up to date without drift.
 
@@ -86,6 +86,7 @@ def run_topics(con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = 
     if current and not refit:
         added = refresh_run(con, current, embedder, progress=progress)
         return TopicReport("refresh", current.run_id, current.previous_run_id, added)
+    backend = backend or settings.backend  # a backend passed in (a sub-model) wins over the settings'
     backend = get_backend(backend) if isinstance(backend, str) else backend
     previous = current.run_id if current else None
     outcome = fit_run(con, settings, embedder, backend, models_dir=models_dir,

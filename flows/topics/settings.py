@@ -27,6 +27,9 @@ class TopicSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str = Field("minilm", description="embedding model: minilm, static, or a model folder/name")
+    backend: Literal["bertopic", "kmeans"] = Field(
+        "bertopic", description="the topic model: bertopic, or kmeans (a fast stand-in for dry runs and tests, "
+                                "not for research)")
     seed: int = Field(2015, description="seeds UMAP (and so the whole fit)")
     kinds: list[Kind] = Field(default_factory=lambda: list(AUTHORED), min_length=1,
                               description="post kinds to model; add 'repost' to include reposts")
