@@ -29,8 +29,9 @@ demo: $(STAMP)
 	cd $(SAMPLE) && $(CURDIR)/$(BIN)/ethnoflow run
 	@echo "report: $(SAMPLE)/reports/sample-study/report.html"
 
+# Two workers for two cores; each test module runs whole on one worker (its module fixtures once).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -96,3 +96,23 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):  # a busy 2-core machine starts it slowly
         yield
+
+
+@pytest.fixture(scope="session")
+def sample_corpus(tmp_path_factory) -> Path:
+    """A 600-tweet sample corpus, generated once for the session."""
+    from flows.sample.generate import generate
+
+    return generate(tmp_path_factory.mktemp("sample"), tweets=600)["corpus"]
+
+
+@pytest.fixture
+def study(tmp_path, sample_corpus):
+    """A study made by `init`, with the 600-tweet sample corpus in its inbox."""
+    import shutil
+
+    from flows.study.scaffold import create_study
+
+    path = create_study(tmp_path / "study", title="Pipeline test")
+    shutil.copy(sample_corpus, tmp_path / "study" / "data" / "inbox" / "sample.jsonl")
+    return path

@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 from conftest import FIXTURES
@@ -48,22 +47,6 @@ def fast_models():
     """Fake embeddings and the k-means topic stand-in: the same stages, in seconds."""
     CountingEmbedder.encoded = []
     return CountingEmbedder
-
-
-@pytest.fixture(scope="session")
-def sample_corpus(tmp_path_factory) -> Path:
-    """A 600-tweet sample corpus, generated once for the session."""
-    from flows.sample.generate import generate
-
-    return generate(tmp_path_factory.mktemp("sample"), tweets=600)["corpus"]
-
-
-@pytest.fixture
-def study(tmp_path, sample_corpus):
-    """A study made by `init`, with the 600-tweet sample corpus in its inbox."""
-    path = create_study(tmp_path / "study", title="Pipeline test")
-    shutil.copy(sample_corpus, tmp_path / "study" / "data" / "inbox" / "sample.jsonl")
-    return path
 
 
 def results(study_path) -> dict:
@@ -304,36 +287,3 @@ def test_edited_topic_settings_keep_the_run_until_an_explicit_refit(fast_models,
     again = counts_of(run(study))["topics"]
     assert again["run"] == first["run"] and again["action"] == "refresh"
     assert "ethnoflow topics --refit" in again["note"]
-
-
-@pytest.mark.slow
-def test_serve_runs_the_pipeline_on_its_schedule(study):
-    """`ethnoflow serve` starts a local Prefect server (the temporary API cannot schedule) and
-    the deployment's schedule makes real runs; fake embeddings and the k-means stand-in keep the
-    run itself short (the real models have their own test above)."""
-    import time
-
-    study.write_text(study.read_text().replace("  model: minilm", "  model: fake\n  backend: kmeans")
-                     .replace("  embedder: minilm", "  embedder: fake"))
-    ethnoflow = str(Path(sys.executable).with_name("ethnoflow"))
-    server = subprocess.Popen([ethnoflow, "serve", "--every", "10"], cwd=study.parent,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 240
-        done = []
-        while time.monotonic() < deadline and not done:
-            time.sleep(5)
-            if load_study(study).path("data/ethnoflow.duckdb").exists():
-                try:
-                    done = [r for r in list_runs(study) if r["status"] == "completed"]
-                except Exception:  # the run holds the store right now
-                    continue
-    finally:
-        import psutil
-
-        children = psutil.Process(server.pid).children(recursive=True)  # the Prefect server, runs
-        server.terminate()
-        server.wait(timeout=60)
-    assert children and not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
-    assert done and len(done[0]["run_id"]) == 36  # a Prefect flow-run id
-    assert [s["stage"] for s in done[0]["stages"]][-1] == "export"
