@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test test-fast bench clean
+.PHONY: install interop demo test test-fast bench clean
 
 install: $(STAMP)
 
@@ -19,6 +19,18 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q $(TORCH)
 	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
+
+# Other programs' own import code, each in a venv of its own (their pins clash with ours): QualCoder
+# (PyQt6, for tests/test_qualcoder.py) and Taguette (tests/test_taguette.py). Their tests skip,
+# saying so, when these are absent. `.ci/run` makes them before `make test`.
+INTEROP := .venv-interop
+interop: $(INTEROP)/qualcoder/.installed $(INTEROP)/taguette/.installed
+
+$(INTEROP)/%/.installed: tests/interop/%.txt
+	rm -rf $(INTEROP)/$*
+	$(PY) -m venv $(INTEROP)/$*
+	$(INTEROP)/$*/bin/pip install -q --no-deps -r $<
+	touch $@
 
 SAMPLE := data/sample-study
 
@@ -40,4 +52,4 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) data/*.duckdb* $(SAMPLE)
+	rm -rf $(VENV) $(INTEROP) data/*.duckdb* $(SAMPLE)

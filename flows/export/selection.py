@@ -17,7 +17,7 @@ from flows.export.paths import ExportError
 
 FORMATS = ("csv", "parquet", "xlsx", "qdpx", "qdc", "ids")
 UNITS = ("account", "post")
-POSITIONS = ("utf16", "codepoint")
+PROGRAMS = ("standard", "qualcoder", "nvivo", "atlasti", "maxqda")  # flows.export.refiqda.conventions
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class ExportOptions:
         remove_urls: with ``pseudonymize``, also replace every link in texts by ``[URL]``.
         no_text: leave post texts out (tabular formats).
         qdpx_unit: one QDPX text source per ``account`` or per ``post``.
-        positions: how QDPX selection positions count (see :mod:`flows.export.refiqda.positions`).
+        qdpx_for: the program a QDPX project is for: how positions count and how its source
+            files are written (see :mod:`flows.export.refiqda.conventions`).
         study_hash: the study file's hash, recorded in the data dictionary (None when absent).
         force: replace existing files.
     """
@@ -46,13 +47,13 @@ class ExportOptions:
     remove_urls: bool = False
     no_text: bool = False
     qdpx_unit: str = "account"
-    positions: str = "utf16"
+    qdpx_for: str = "standard"
     study_hash: str | None = None
     force: bool = False
 
     def __post_init__(self) -> None:
         checks = ((self.fmt, FORMATS, "--format"), (self.qdpx_unit, UNITS, "--qdpx-unit"),
-                  (self.positions, POSITIONS, "--qdpx-positions"))
+                  (self.qdpx_for, PROGRAMS, "--for"))
         for value, allowed, option in checks:
             if value not in allowed:
                 raise ExportError(f"unknown {option} {value!r}; use one of {', '.join(allowed)}")

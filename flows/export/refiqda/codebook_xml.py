@@ -1,6 +1,6 @@
 """A codebook as a REFI-QDA code tree (inside a project, or alone as a ``.qdc`` file).
 
-Each code is a ``<Code>`` with its label as name, ``isCodable`` = assignable, and a
+Each code is a ``<Code>`` with its label as name (unique in the tree: see :func:`code_names`), ``isCodable`` = assignable, and a
 ``<Description>`` carrying what a coder in another program needs: the definition, then the
 inclusion and exclusion criteria and the example posts under fixed headings, and a last line
 ``(ethnoflow id: <code id>)`` so that importing the file back keeps the code ids.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 from flows.coding.codebook import Code, Codebook
@@ -18,6 +19,7 @@ from flows.export.refiqda.xml import CODEBOOK_NS, element, to_bytes
 
 SECTIONS = (("inclusion", "Include when:"), ("exclusion", "Exclude when:"),
             ("positive", "Examples that apply:"), ("negative", "Examples that do not apply:"))
+PATH_SEP = " › "
 ID_LINE = re.compile(r"\n*\(ethnoflow id: ([a-z][a-z0-9_]*)\)\s*$")
 
 
@@ -54,13 +56,31 @@ def parse_description(text: str | None) -> dict:
     return out
 
 
-def code_elements(parent: ET.Element, codes: list[Code], codebook_id: str) -> None:
+def code_names(codes: list[Code]) -> dict[str, str]:
+    """Code id -> a name unique in the whole tree: the label, or, where labels repeat,
+    ``Parent › Label`` (then the code id). QualCoder keeps one code (and one category) per name
+    and would merge the codings of two codes that share one."""
+    paths: dict[str, list[str]] = {}
+    stack = [(c, []) for c in reversed(codes)]
+    while stack:
+        code, trail = stack.pop()
+        paths[code.id] = [*trail, code.label]
+        stack += [(c, paths[code.id]) for c in reversed(code.children)]
+    labels = Counter(p[-1] for p in paths.values())
+    names = {i: p[-1] if labels[p[-1]] == 1 else PATH_SEP.join(p[-2:]) for i, p in paths.items()}
+    taken = Counter(names.values())
+    return {i: n if taken[n] == 1 else f"{n} ({i})" for i, n in names.items()}
+
+
+def code_elements(parent: ET.Element, codes: list[Code], codebook_id: str,
+                  names: dict[str, str] | None = None) -> None:
     """Append ``<Code>`` elements for ``codes`` and their children, in codebook order."""
+    names = names if names is not None else code_names(codes)
     for code in codes:
-        node = element(parent, "Code", {"guid": code_guid(codebook_id, code.id), "name": code.label,
+        node = element(parent, "Code", {"guid": code_guid(codebook_id, code.id), "name": names[code.id],
                                         "isCodable": "true" if code.assignable else "false"})
         element(node, "Description", text=describe(code))
-        code_elements(node, code.children, codebook_id)
+        code_elements(node, code.children, codebook_id, names)
 
 
 def qdc_bytes(codebook: Codebook, origin: str) -> bytes:

@@ -27,14 +27,16 @@ from flows.coding.codebook import Codebook, iter_codes
 from flows.coding.store import CodingError, check_human_coder, register_codebook, replace_assignments, write_batch
 from flows.export.refiqda.codebook_xml import parse_description
 from flows.export.refiqda.guids import code_guid
-from flows.export.refiqda.positions import PositionMap
+from flows.export.refiqda.conventions import PROGRAMS, Convention, PositionMap, of_project
 from flows.export.refiqda.reader import RefiProject, RefiSource, read_qdpx
 from flows.export.refiqda.to_yaml import slug
 from flows.store.db import transaction
 
 HEADER_RE = re.compile(r"^── [^\n]* · post (?P<platform>[a-z]+)/(?P<post_id>\S+)\r?$", re.MULTILINE)
-CODED_BY_RE = re.compile(r"ethnoflow: coded by (.+)")
-CONVENTION_RE = re.compile(r"ethnoflow-positions=(utf16|codepoint)")
+# Who coded a post where no code applies: a source's description (since ethnoflow 0.1), or,
+# in older exports, the description of the post's selection.
+NOTHING_RE = re.compile(r"^ethnoflow: coded by (\S+), no code applies: (.*)$", re.MULTILINE)
+CODED_BY_RE = re.compile(r"ethnoflow: coded by ([^,\n]+)$")
 
 
 @dataclass(frozen=True)
@@ -58,15 +60,14 @@ def post_spans(text: str) -> list[Span]:
     return spans
 
 
-def convention_of(project: RefiProject, positions: str = "auto") -> str:
-    """How this project counts positions: as recorded by ethnoflow, NVivo's UTF-16, else the
-    standard's code points."""
-    if positions != "auto":
-        return positions
-    found = CONVENTION_RE.search(project.description)
-    if found:
-        return found.group(1)
-    return "utf16" if "nvivo" in project.origin.lower() else "codepoint"
+def convention_of(project: RefiProject, positions: str = "auto") -> Convention:
+    """How this project counts positions: ``auto`` (by the program that wrote it, see
+    :func:`flows.export.refiqda.conventions.of_project`) or a program's name."""
+    if positions == "auto":
+        return of_project(project.origin, project.description)
+    if positions not in PROGRAMS:
+        raise CodingError(f"unknown convention {positions!r}; use auto or one of {', '.join(PROGRAMS)}")
+    return PROGRAMS[positions]
 
 
 def code_map(project: RefiProject, codebook: Codebook) -> tuple[dict[str, str], dict[str, str]]:
@@ -96,13 +97,26 @@ def _overlapping(spans: list[Span], ends: list[int], start: int, end: int) -> li
     return out
 
 
-def _coded(source: RefiSource, convention: str, users: dict[str, str], codes: tuple[dict, dict],
+def _nothing_applies(source: RefiSource) -> dict[tuple[str, str], list[str]]:
+    """(platform, post id) -> coders who coded it and applied no code, from the source's description."""
+    out: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for found in NOTHING_RE.finditer((source.description or "").replace("\r\n", "\n")):
+        for post in found.group(2).split():
+            platform, _, post_id = post.partition("/")
+            out[(platform, post_id)].append(found.group(1))
+    return out
+
+
+def _coded(source: RefiSource, convention: Convention, users: dict[str, str], codes: tuple[dict, dict],
            problems: list[str]) -> dict[tuple[str, str, str], set[str]]:
     """(platform, post id, user name) -> codes applied, for every post a user coded."""
     (codes, unmatched), text = codes, source.text or ""
     spans, positions = post_spans(text), PositionMap(text, convention)
     ends = [s.end for s in spans]  # spans are in text order and do not overlap
     out: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for (platform, post_id), names in _nothing_applies(source).items():
+        for name in names:
+            out[(platform, post_id, name)]
     for sel in source.selections:
         start, end = positions.to_index(sel.start), positions.to_index(sel.end)
         hit = _overlapping(spans, ends, start, end)
@@ -132,7 +146,8 @@ def import_qdpx_codes(con: duckdb.DuckDBPyConnection, path: str | Path, codebook
         coders: project user name -> coder name; only these users are imported. A single name:
             the project's only user. None: every user under their own name (which must be a
             valid human coder name).
-        positions: ``auto`` (see :func:`convention_of`), ``utf16`` or ``codepoint``.
+        positions: ``auto`` (by the program that wrote the project, see :func:`convention_of`)
+            or a program's name (``standard``, ``qualcoder``, ``nvivo``, ``atlasti``, ``maxqda``).
 
     Raises:
         CodingError: unknown codes, users or coder names, or no ethnoflow post headers.
@@ -155,7 +170,7 @@ def import_qdpx_codes(con: duckdb.DuckDBPyConnection, path: str | Path, codebook
         register_codebook(con, codebook)
         written = replace_assignments(con, rows)
     return {"coders": sorted(set(names.values())), "posts": rows[["platform", "post_id"]].drop_duplicates().shape[0]
-            if not rows.empty else 0, "assignments": written, "positions": convention}
+            if not rows.empty else 0, "assignments": written, "positions": convention.name}
 
 
 def _coder_names(users: set[str], coders: dict[str, str] | str | None, problems: list[str]) -> dict[str, str]:

@@ -5,7 +5,8 @@ Keys (the same store and options give the same GUIDs in every export):
 - ``user:<coder>``, ``code:<codebook id>:<code id>``, ``variable:<name>``;
 - ``case:<platform>:<account>``, ``source:account:<platform>:<account>``,
   ``source:post:<platform>:<post id>``;
-- ``selection:<unit>:<platform>:<post id>``, ``coding:<unit>:<platform>:<post id>:<coder>:<code id>``.
+- ``selection:<unit>:<platform>:<post id>:<coder>`` (one selection per post and coder),
+  ``coding:<unit>:<platform>:<post id>:<coder>:<code id>``.
 
 ``<account>`` is the account id, or its pseudonym in a pseudonymised export (a uuid5 of a public
 id could be recomputed by anyone holding the id; a pseudonym needs the study secret).

@@ -1,18 +1,23 @@
 """A REFI-QDA project (``.qdpx``) of the study: sources, coded selections, users, cases.
 
 - **users** are the coders whose codes are exported (``auto``, ``consensus``, people);
-- the **codebook** is the code tree with each code's definition and criteria;
+- the **codebook** is the code tree with each code's definition and criteria, every name unique;
 - **sources**: one plain-text source per account (``--qdpx-unit account``: the account's
   posts in time order) or per post (``post``). Every post is a block: a header line
   ``── 2014-09-03 14:05 UTC · reply · post twitter/5093…`` and then its text; reposts (someone
-  else's words) and empty posts are left out. Files are UTF-8 without a BOM, ``\\n`` line ends;
-- **selections**: each post's text is one selection, named ``<platform>/<post id>``, holding one
-  coding per coder and code present; its description lists who coded the post
-  (``ethnoflow: coded by auto; ana``), so "coded, nothing applies" survives the trip;
+  else's words) and empty posts are left out. Source and case names are unique (two accounts
+  showing the same handle are told apart by platform, then by number);
+- **selections**: one per post and coder who applied at least one code, named
+  ``<platform>/<post id>``, with ``creatingUser`` = that coder and one coding per code applied
+  (QualCoder takes a coding's owner from its selection, and keeps one coding per code, span and
+  owner). A post nobody coded has no selection; a coder who coded posts and found no code
+  applies is listed in the source's description (``ethnoflow: coded by ana, no code applies:
+  twitter/1 twitter/2``), so "coded, nothing applies" survives the trip;
 - **cases**: one per account, with the variables role, posts (all its posts in the store,
   reposts included) and platform, linked to its sources.
 
-Positions follow :mod:`flows.export.refiqda.positions`; GUIDs :mod:`flows.export.refiqda.guids`. The zip has
+Positions and line ends follow the program the project is for
+(:mod:`flows.export.refiqda.conventions`); GUIDs :mod:`flows.export.refiqda.guids`. The zip has
 fixed timestamps and the XML no clock time, so the same store and options give the same bytes.
 """
 
@@ -20,15 +25,15 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 import zipfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from flows.export.refiqda.codebook_xml import code_elements, origin
+from flows.export.refiqda.conventions import Convention, program
 from flows.export.refiqda.guids import code_guid, guid, user_guid
-from flows.export.refiqda.positions import units
 from flows.export.refiqda.xml import PROJECT_NS, clean, element, to_bytes
 from flows.export.selection import ExportOptions, Selection
 
@@ -36,6 +41,7 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 VARIABLES = (("role", "Text", "The account's role (ethnoflow roles)."),
              ("posts", "Integer", "The account's posts in the store, reposts included."),
              ("platform", "Text", "twitter or bluesky."))
+NOTHING_APPLIES = "ethnoflow: coded by {coder}, no code applies: {posts}"
 
 
 @dataclass
@@ -46,8 +52,7 @@ class Block:
     post_id: str
     start: int
     end: int
-    coders: list[str]
-    present: dict[str, list[str]]  # coder -> codes present, in codebook order
+    present: dict[str, list[str]]  # coder -> codes present, in codebook order ([] = coded, none apply)
 
 
 @dataclass
@@ -55,7 +60,7 @@ class Source:
     key: str
     account: tuple[str, str]  # (platform, author id), whose case it belongs to
     name: str
-    convention: str
+    convention: Convention
     parts: list[str] = field(default_factory=list)
     units: int = 0  # length so far, in the convention's units (kept running: sources grow long)
     blocks: list[Block] = field(default_factory=list)
@@ -64,7 +69,7 @@ class Source:
         """Append text; return where it starts."""
         start = self.units
         self.parts.append(piece)
-        self.units += units(piece, self.convention)
+        self.units += self.convention.units(piece)
         return start
 
     @property
@@ -74,6 +79,15 @@ class Source:
     @property
     def guid(self) -> str:
         return guid("source", self.key)
+
+    def nothing_applies(self) -> list[str]:
+        """The description lines naming, per coder, the posts they coded where no code applies."""
+        by_coder: dict[str, list[str]] = defaultdict(list)
+        for block in self.blocks:
+            for coder, codes in block.present.items():
+                if not codes:
+                    by_coder[coder].append(f"{block.platform}/{block.post_id}")
+        return [NOTHING_APPLIES.format(coder=c, posts=" ".join(p)) for c, p in sorted(by_coder.items())]
 
 
 def _accounts(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict]:
@@ -111,11 +125,41 @@ def _codes(con: duckdb.DuckDBPyConnection, selection: Selection) -> dict[tuple[s
     return out
 
 
+def unique_names(wanted: dict[tuple[str, str], str]) -> dict[tuple[str, str], str]:
+    """Account names made unique (QualCoder refuses two sources or cases with one name): a name
+    several accounts share gets the platform, and a number where one platform has several."""
+    by_name: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for key, name in sorted(wanted.items()):
+        by_name[name].append(key)
+    out: dict[tuple[str, str], str] = {}
+    for name, keys in by_name.items():
+        per_platform = Counter(platform for platform, _ in keys)
+        seen: Counter = Counter()
+        for key in keys:
+            seen[key[0]] += 1
+            if len(keys) == 1:
+                out[key] = name
+            elif per_platform[key[0]] == 1:
+                out[key] = f"{name} ({key[0]})"
+            else:
+                out[key] = f"{name} ({key[0]} {seen[key[0]]})"
+    taken: set[str] = set()
+    for key, name in sorted(out.items()):  # a made-up name that is someone's real one (never with handles)
+        candidate, n = name, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{name} #{n}"
+        taken.add(candidate)
+        out[key] = candidate
+    return out
+
+
 def build_sources(con: duckdb.DuckDBPyConnection, selection: Selection, options: ExportOptions,
                   pseudonymizer=None) -> tuple[list[Source], dict]:
     """The text sources and their post blocks, and the accounts (for cases)."""
     accounts, codes = _accounts(con), _codes(con, selection)
-    names = {k: _name(k, v["handle"], pseudonymizer) for k, v in accounts.items()}
+    names = unique_names({k: _name(k, v["handle"], pseudonymizer) for k, v in accounts.items()})
+    convention = program(options.qdpx_for)
     sources: dict[str, Source] = {}
     for platform, author, post_id, created_at, kind, text in _posts(con):
         if pseudonymizer is not None:
@@ -125,7 +169,7 @@ def build_sources(con: duckdb.DuckDBPyConnection, selection: Selection, options:
                else f"post:{platform}:{post_id}")
         if key not in sources:
             name = who if options.qdpx_unit == "account" else f"{who} {platform}/{post_id}"
-            sources[key] = Source(key, (platform, author), name, options.positions)
+            sources[key] = Source(key, (platform, author), name, convention)
             if options.qdpx_unit == "account":
                 sources[key].add(clean(f"{who} · {platform} · {accounts[(platform, author)]['posts']} posts") + "\n\n")
         source = sources[key]
@@ -134,8 +178,7 @@ def build_sources(con: duckdb.DuckDBPyConnection, selection: Selection, options:
         start = source.add(clean(text))
         end = source.units
         source.add("\n\n")
-        coded = codes.get((platform, post_id), {})
-        source.blocks.append(Block(platform, post_id, start, end, sorted(coded), coded))
+        source.blocks.append(Block(platform, post_id, start, end, codes.get((platform, post_id), {})))
     return list(sources.values()), {k: dict(v, name=names[k]) for k, v in accounts.items()}
 
 
@@ -191,14 +234,18 @@ def _cases(root: ET.Element, sources: list[Source], accounts: dict, pseudonymize
 def _source(holder: ET.Element, source: Source, codebook_id: str | None, options: ExportOptions) -> None:
     node = element(holder, "TextSource", {"guid": source.guid, "name": source.name,
                                           "plainTextPath": f"internal://{source.guid}.txt"})
+    listed = source.nothing_applies()
+    if listed:
+        element(node, "Description", text="\n".join(listed))
     for block in source.blocks:
-        sel = element(node, "PlainTextSelection", {
-            "guid": guid("selection", options.qdpx_unit, block.platform, block.post_id),
-            "name": f"{block.platform}/{block.post_id}", "startPosition": block.start, "endPosition": block.end})
-        if block.coders:
-            element(sel, "Description", text="ethnoflow: coded by " + "; ".join(block.coders))
-        for coder in block.coders:
-            for code in block.present[coder]:
+        for coder, codes in sorted(block.present.items()):
+            if not codes:
+                continue
+            sel = element(node, "PlainTextSelection", {
+                "guid": guid("selection", options.qdpx_unit, block.platform, block.post_id, coder),
+                "name": f"{block.platform}/{block.post_id}", "startPosition": block.start,
+                "endPosition": block.end, "creatingUser": user_guid(coder)})
+            for code in codes:
                 coding = element(sel, "Coding", {"guid": guid("coding", options.qdpx_unit, block.platform,
                                                                block.post_id, coder, code),
                                                  "creatingUser": user_guid(coder)})
@@ -207,11 +254,9 @@ def _source(holder: ET.Element, source: Source, codebook_id: str | None, options
 
 def _description(selection: Selection, options: ExportOptions) -> str:
     cb = selection.codebook
-    lines = [f"Exported by {origin()}. ethnoflow-positions={options.positions}: selection positions "
-             + ("count UTF-16 code units (as NVivo does)" if options.positions == "utf16"
-                else "count Unicode code points (as the REFI-QDA 1.5 text says)")
-             + " of each source's text, end exclusive.",
-             f"Unit: one text source per {options.qdpx_unit}; every post's text is one selection.",
+    lines = [f"Exported by {origin()} for {options.qdpx_for}. " + program(options.qdpx_for).describe(),
+             f"Unit: one text source per {options.qdpx_unit}; one selection per post and coder who applied "
+             "a code; a source's description lists the posts a coder coded where no code applies.",
              f"Codebook: {cb.id} v{cb.version}, content hash {selection.content_hash}." if cb else "No codebook.",
              f"Coders (users): {', '.join(selection.coders) or 'none'}.",
              "Pseudonymised." if options.pseudonymize else "Real handles."]
@@ -223,12 +268,14 @@ def write_qdpx(con: duckdb.DuckDBPyConnection, path: Path, selection: Selection,
     """Write the project to ``path`` (which may be a temporary name); return what it holds."""
     sources, accounts = build_sources(con, selection, options, pseudonymizer)
     qde = _project_xml(sources, accounts, selection, options, name, pseudonymizer)
+    convention = program(options.qdpx_for)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         _add(archive, "project.qde", qde)
         for source in sorted(sources, key=lambda s: s.guid):
-            _add(archive, f"sources/{source.guid}.txt", source.text.encode("utf-8"))
+            _add(archive, f"sources/{source.guid}.txt", convention.encode(source.text))
     blocks = [b for s in sources for b in s.blocks]
-    return {"sources": len(sources), "selections": len(blocks), "cases": len(accounts),
+    return {"for": options.qdpx_for, "sources": len(sources), "posts": len(blocks), "cases": len(accounts),
+            "selections": sum(1 for b in blocks for c in b.present.values() if c),
             "codings": sum(len(c) for b in blocks for c in b.present.values()),
             "users": list(selection.coders)}
 

@@ -3,7 +3,7 @@
 Only what ethnoflow uses is read: users, the code tree (names, descriptions, codability),
 text sources with their plain text, and their selections' codings. Text files are decoded as
 UTF-8 with any byte-order mark dropped (NVivo writes one); positions are left as written, for
-:mod:`flows.export.refiqda.positions` to interpret.
+:mod:`flows.export.refiqda.conventions` to interpret.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class RefiSource:
     name: str
     text: str | None
     selections: list[RefiSelection]
+    description: str | None = None
 
 
 @dataclass
@@ -126,7 +127,7 @@ def _source(node: ET.Element, archive: zipfile.ZipFile, members: dict[str, str])
                                 int(s.get("endPosition", 0)), text_of(s, "Description"),
                                 [(c.get("creatingUser"), _target(c)) for c in children(s, "Coding")])
                   for s in children(node, "PlainTextSelection")]
-    return RefiSource(node.get("guid", ""), node.get("name", ""), text, selections)
+    return RefiSource(node.get("guid", ""), node.get("name", ""), text, selections, text_of(node, "Description"))
 
 
 def _target(coding: ET.Element) -> str:

@@ -22,10 +22,8 @@ import yaml
 
 from flows.coding.codebook import MAX_DEPTH, SLUG_RE, CodebookError, load_codebook
 from flows.export.paths import atomic_outputs
-from flows.export.refiqda.codebook_xml import parse_description
+from flows.export.refiqda.codebook_xml import PATH_SEP, parse_description
 from flows.export.refiqda.reader import RefiCode, RefiError, read_refi
-
-PATH_SEP = " › "
 
 
 def slug(name: str, fallback: str = "code") -> str:
