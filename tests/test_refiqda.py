@@ -23,8 +23,8 @@ from flows.coding.codebook import iter_codes, load_codebook
 from flows.coding.machine import code_corpus
 from flows.coding.store import CodingError
 from flows.export.refiqda.codes_import import import_qdpx_codes
-from flows.export.refiqda.guids import NAMESPACE, code_guid
 from flows.export.refiqda.conventions import PROGRAMS, Convention, PositionMap, of_project
+from flows.export.refiqda.guids import NAMESPACE, code_guid
 from flows.export.refiqda.reader import RefiError, read_qdpx
 from flows.export.refiqda.to_yaml import import_codebook
 from flows.export.selection import stored_codebook
@@ -72,7 +72,7 @@ def fill_round(con, codebook, truth, coders, n=120, seed=7, noise=0.1):
     folder = Path(tempfile.mkdtemp())
     sample(con, codebook, n, folder / "round.csv", strata=["author"], seed=seed)
     codes = {c.id for c in iter_codes_assignable(codebook)}
-    for i, coder in enumerate(coders):
+    for coder in coders:
         header, rows = read_sheet(folder / "round.csv")
         rng = random.Random(f"{seed}:{coder}")
         flip = 0 if coder == "consensus" else noise
@@ -183,7 +183,8 @@ def test_one_selection_per_post_and_coder_owned_by_its_coder(human_study, tmp_pa
     result = export(con, tmp_path / "p.qdpx", fmt="qdpx", coders=("ana", "ben", "consensus"))
     root, texts = project(tmp_path / "p.qdpx")
     users = {u.get("guid"): u.get("name") for u in root.iter(NS + "User")}
-    codes = {code_guid("chretien2015", n.code.id): n.code.id for n in iter_codes(stored_codebook(con, "chretien2015")[0])}
+    codebook, _ = stored_codebook(con, "chretien2015")
+    codes = {code_guid("chretien2015", n.code.id): n.code.id for n in iter_codes(codebook)}
     stored = dict(con.execute("SELECT post_id, text FROM posts").fetchall())
     applied, nothing, owners = set(), set(), []
     for node in root.iter(NS + "TextSource"):
@@ -277,7 +278,6 @@ def test_the_convention_of_a_project_is_the_program_that_wrote_it_last():
 
 
 def test_names_of_sources_cases_and_codes_are_unique():
-    from flows.coding.codebook import Code
     from flows.export.refiqda.codebook_xml import code_names
     from flows.export.refiqda.project import unique_names
 

@@ -1,9 +1,10 @@
 """A codebook as a REFI-QDA code tree (inside a project, or alone as a ``.qdc`` file).
 
-Each code is a ``<Code>`` with its label as name (unique in the tree: see :func:`code_names`), ``isCodable`` = assignable, and a
-``<Description>`` carrying what a coder in another program needs: the definition, then the
-inclusion and exclusion criteria and the example posts under fixed headings, and a last line
-``(ethnoflow id: <code id>)`` so that importing the file back keeps the code ids.
+Each code is a ``<Code>`` with its label as name (unique in the tree: see :func:`code_names`),
+``isCodable`` = assignable, and a ``<Description>`` carrying what a coder in another program
+needs: the definition, then the inclusion and exclusion criteria and the example posts under
+fixed headings, and a last line ``(ethnoflow id: <code id>)`` so that importing the file back
+keeps the code ids.
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ import pandas as pd
 from flows.coding.codebook import Codebook, iter_codes
 from flows.coding.store import CodingError, check_human_coder, register_codebook, replace_assignments, write_batch
 from flows.export.refiqda.codebook_xml import parse_description
-from flows.export.refiqda.guids import code_guid
 from flows.export.refiqda.conventions import PROGRAMS, Convention, PositionMap, of_project
+from flows.export.refiqda.guids import code_guid
 from flows.export.refiqda.reader import RefiProject, RefiSource, read_qdpx
 from flows.export.refiqda.to_yaml import slug
 from flows.store.db import transaction
