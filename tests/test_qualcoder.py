@@ -66,7 +66,8 @@ def qualcoder(tmp_path_factory):
 def spans_of(qdpx) -> dict[tuple[str, int, int], str]:
     """(source name, start, end) -> post id, from the project ethnoflow wrote."""
     root = ET.fromstring(zipfile.ZipFile(qdpx).read("project.qde"))
-    return {(s.get("name"), int(sel.get("startPosition")), int(sel.get("endPosition"))): sel.get("name").split("/", 1)[1]
+    return {(s.get("name"), int(sel.get("startPosition")), int(sel.get("endPosition"))):
+            sel.get("name").split("/", 1)[1]
             for s in root.iter(NS + "TextSource") for sel in s.iter(NS + "PlainTextSelection")}
 
 
@@ -123,7 +124,7 @@ def test_round_trip_through_qualcoder_keeps_who_coded_what(human_study, qualcode
     result = import_qdpx_codes(con, again, codebook, coders={c: f"{c}_qc" for c in CODERS})
     assert result["positions"] == "qualcoder" and result["posts"] == 120
     for coder in CODERS:
-        before, after = (set(con.execute("SELECT post_id, code, value FROM code_values WHERE coder = ?", [c]).fetchall())
-                         for c in (coder, f"{coder}_qc"))
+        before, after = (set(con.execute("SELECT post_id, code, value FROM code_values WHERE coder = ?",
+                                         [c]).fetchall()) for c in (coder, f"{coder}_qc"))
         assert before == after and len(before) == 120 * 7  # the 0s too: "coded, no code applies" came back
     con.close()
