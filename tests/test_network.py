@@ -163,23 +163,71 @@ def test_betweenness_is_exact_for_small_networks_and_sampled_for_large():
     assert betweenness_pivots(5_000, 60_000, 5_000_000) == 76
 
 
+def read_back(path, fmt):
+    return nx.read_gexf(path, version="1.3") if fmt == "gexf" else nx.read_graphml(path, force_multigraph=True)
+
+
 @pytest.mark.parametrize("fmt", ["gexf", "graphml"])
-def test_export_for_gephi_reads_back(built, tmp_path, fmt):
+def test_export_for_gephi_reads_back_with_degrees_named_for_what_they_count(built, tmp_path, fmt):
     path = tmp_path / f"net.{fmt}"
     result = export_network(built, path, fmt)
-    graph = nx.read_gexf(path) if fmt == "gexf" else nx.read_graphml(path)
+    graph = read_back(path, fmt)
     assert (result["nodes"], result["edges"]) == (6, 11) == (graph.number_of_nodes(), graph.number_of_edges())
     stu1 = next(n for n, d in graph.nodes(data=True) if d.get("label") == "stu1")
     assert graph.nodes[stu1]["role"] == "student"
     kinds = sorted(d["kind"] for _, _, d in graph.edges(data=True))
     assert kinds.count("reply") == 4 and kinds.count("repost") == 3
+    assert all(isinstance(d["weight"], float) and d["weight"] >= 1 for _, _, d in graph.edges(data=True))
+    for node, d in graph.nodes(data=True):  # what a multigraph program computes, as the attributes say
+        assert (d["in_edges"], d["out_edges"]) == (graph.in_degree(node), graph.out_degree(node))
+        assert (d["in_posts"], d["out_posts"]) == (graph.in_degree(node, weight="weight"),
+                                                   graph.out_degree(node, weight="weight"))
+        assert (d["in_accounts"], d["out_accounts"]) == (len(set(graph.predecessors(node))),
+                                                         len(set(graph.successors(node))))
+    assert (graph.nodes[stu1]["in_accounts"], graph.nodes[stu1]["in_edges"], graph.nodes[stu1]["in_posts"]) == (4, 5, 9)
     first = path.read_bytes()
     export_network(built, path, fmt)
     assert path.read_bytes() == first  # same network, same bytes (no clock in the file)
 
 
-def test_export_only_some_kinds_and_refuse_unknown(built, tmp_path):
+def test_gexf_edges_carry_their_kind_and_both_files_document_every_attribute(built, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from flows.people.network import EDGE_ATTRIBUTES, NODE_ATTRIBUTES
+
+    export_network(built, tmp_path / "n.gexf", "gexf")
+    gexf = ET.parse(tmp_path / "n.gexf").getroot()
+    ns = {"g": "http://gexf.net/1.3"}
+    edges = gexf.findall(".//g:edge", ns)
+    assert len(edges) == 11 and all(e.get("kind") == e.get("label") == e.get("id").rsplit("|", 1)[1] for e in edges)
+    about = gexf.find("g:meta/g:description", ns).text
+    titles = {a.get("title") for a in gexf.iter("{http://gexf.net/1.3}attribute")}
+    assert all(f"  {name}: " in about for name in titles | {"label", "weight"})
+    export_network(built, tmp_path / "n.graphml", "graphml")
+    graphml = ET.parse(tmp_path / "n.graphml").getroot()
+    keys = graphml.findall("{http://graphml.graphdrawing.org/xmlns}key")
+    described = {**{("node", k): v for k, v in NODE_ATTRIBUTES.items()},
+                 **{("edge", k): v for k, v in EDGE_ATTRIBUTES.items()}}
+    assert keys and all(k.find("{http://graphml.graphdrawing.org/xmlns}desc").text
+                        == described[(k.get("for"), k.get("attr.name"))] for k in keys)
+
+
+def test_igraph_reads_the_graphml_with_weights_and_the_same_degrees(built, tmp_path):
+    import igraph
+
+    export_network(built, tmp_path / "n.graphml", "graphml")
+    graph = igraph.Graph.Read_GraphML(str(tmp_path / "n.graphml"))
+    assert (graph.vcount(), graph.ecount()) == (6, 11) and graph.is_directed()
+    assert all(isinstance(w, float) for w in graph.es["weight"])
+    assert graph.degree(mode="in") == [int(x) for x in graph.vs["in_edges"]]
+    assert graph.strength(mode="out", weights="weight") == [float(x) for x in graph.vs["out_posts"]]
+    assert sorted(graph.es["kind"]).count("reply") == 4
+
+
+def test_export_only_some_kinds_counts_degrees_over_them_and_refuses_unknown(built, tmp_path):
     assert export_network(built, tmp_path / "r.gexf", "gexf", ["reply"])["edges"] == 4
+    graph = read_back(tmp_path / "r.gexf", "gexf")
+    assert sum(d["in_edges"] for _, d in graph.nodes(data=True)) == 4
     with pytest.raises(ValueError, match="unknown edge kind"):
         export_network(built, tmp_path / "x.gexf", "gexf", ["likes"])
 

@@ -145,45 +145,80 @@ def role_pairs(con: duckdb.DuckDBPyConnection, kind: str, source_role: str, targ
     return int(row[0])
 
 
+# What every attribute of an exported network means (written into the GEXF and GraphML files too).
+NODE_ATTRIBUTES = {
+    "label": "the account's handle (its id when the data had no handle)",
+    "platform": "twitter or bluesky",
+    "role": "the account's role from `ethnoflow roles` (other when none was assigned)",
+    "in_accounts": "distinct accounts with an edge to this one in this file",
+    "out_accounts": "distinct accounts this one has an edge to in this file",
+    "in_edges": "edges to this account in this file, one per (source, kind): Gephi's In-Degree",
+    "out_edges": "edges from this account in this file, one per (target, kind): Gephi's Out-Degree",
+    "in_posts": "posts making the edges to this account (the sum of their weights): Gephi's weighted In-Degree",
+    "out_posts": "posts this account made that tie it to others: Gephi's weighted Out-Degree",
+    "betweenness": "betweenness centrality (normalised) on one edge per pair of accounts, all kinds",
+    "pagerank": "PageRank (alpha 0.85) on one edge per pair of accounts weighted by posts, all kinds",
+}
+EDGE_ATTRIBUTES = {
+    "id": "source|target|kind (the edge's id)",
+    "label": "the kind, as the label Gephi shows",
+    "kind": "reply, mention, quote or repost; in GEXF also the edge's kind (Gephi's edge type)",
+    "weight": "posts making this tie (a real number, as Gephi reads edge weights)",
+    "months": "distinct calendar months with such posts",
+    "first": "the first such post (UTC, ISO 8601)",
+    "last": "the last such post (UTC, ISO 8601)",
+    "networkx_key": "GEXF only: the kind again, as networkx's key of a parallel edge (read_gexf uses it)",
+}
+ABOUT = ("Interaction network exported by ethnoflow: nodes are accounts, edges are directed, one per "
+         "(source, target, kind), so two accounts can be joined by up to four parallel edges.")
+
+NODES_SQL = """
+WITH e AS (SELECT * FROM network_edges WHERE list_contains(?, kind)),
+outgoing AS (SELECT platform, source_id AS author_id, count(DISTINCT target_id) AS accounts, count(*) AS edges,
+                    sum(posts) AS posts FROM e GROUP BY ALL),
+incoming AS (SELECT platform, target_id AS author_id, count(DISTINCT source_id) AS accounts, count(*) AS edges,
+                    sum(posts) AS posts FROM e GROUP BY ALL)
+SELECT c.platform || ':' || c.author_id, coalesce(a.handle, c.author_id), c.platform, coalesce(r.role, 'other'),
+       coalesce(i.accounts, 0), coalesce(o.accounts, 0), coalesce(i.edges, 0), coalesce(o.edges, 0),
+       coalesce(i.posts, 0)::BIGINT, coalesce(o.posts, 0)::BIGINT, c.betweenness, c.pagerank
+FROM network_centrality c
+LEFT JOIN accounts_v a USING (platform, author_id)
+LEFT JOIN author_roles r USING (platform, author_id)
+LEFT JOIN incoming i USING (platform, author_id)
+LEFT JOIN outgoing o USING (platform, author_id)
+ORDER BY 1"""
+
+
 def network_graph(con: duckdb.DuckDBPyConnection, kinds: list[str] | None = None):
     """The network as a networkx ``MultiDiGraph``: one edge per (source, target, kind).
 
-    Nodes are ``platform:author_id`` with label (the handle), role and centrality; edges
-    carry kind, weight (posts), months and first/last dates as ISO strings.
+    Nodes are ``platform:author_id`` with the attributes of :data:`NODE_ATTRIBUTES` (degrees
+    counted over the edges of ``kinds``); edges carry :data:`EDGE_ATTRIBUTES`.
     """
     import networkx as nx
 
     kinds = list(kinds or KINDS)
     graph = nx.MultiDiGraph()
-    nodes = con.execute("""
-        SELECT c.platform || ':' || c.author_id, c.platform, coalesce(a.handle, c.author_id),
-               coalesce(r.role, 'other'), c.in_degree, c.out_degree, c.betweenness, c.pagerank
-        FROM network_centrality c
-        LEFT JOIN accounts_v a USING (platform, author_id)
-        LEFT JOIN author_roles r USING (platform, author_id)
-        ORDER BY 1""").fetchall()
-    for node, platform, handle, role, i, o, b, pr in nodes:
-        graph.add_node(node, label=handle, platform=platform, role=role, in_degree=int(i),
-                       out_degree=int(o), betweenness=float(b), pagerank=float(pr))
+    for node, *values in con.execute(NODES_SQL, [kinds]).fetchall():
+        attrs = dict(zip(NODE_ATTRIBUTES, values))
+        graph.add_node(node, **{k: float(v) if k in ("betweenness", "pagerank") else v for k, v in attrs.items()})
     edges = con.execute("""
         SELECT platform || ':' || source_id, platform || ':' || target_id, kind, posts, months,
                strftime(first_at, '%Y-%m-%dT%H:%M:%SZ'), strftime(last_at, '%Y-%m-%dT%H:%M:%SZ')
         FROM network_edges WHERE list_contains(?, kind) ORDER BY 1, 2, 3""", [kinds]).fetchall()
     for s, t, kind, posts, months, first, last in edges:
-        graph.add_edge(s, t, key=kind, id=f"{s}|{t}|{kind}", label=kind, kind=kind, weight=int(posts),
+        graph.add_edge(s, t, key=kind, id=f"{s}|{t}|{kind}", label=kind, kind=kind, weight=float(posts),
                        months=int(months), first=first or "", last=last or "")
     return graph
 
 
 def export_network(con: duckdb.DuckDBPyConnection, path: str | Path, fmt: str = "gexf",
                    kinds: list[str] | None = None) -> dict:
-    """Write the network for Gephi as GEXF or GraphML; returns {"nodes", "edges", "path"}.
+    """Write the network for Gephi as GEXF 1.3 or GraphML; returns {"nodes", "edges", "path"}.
 
     Raises:
         ValueError: an unknown format or kind.
     """
-    import networkx as nx
-
     if fmt not in ("gexf", "graphml"):
         raise ValueError(f"format {fmt!r} is not gexf or graphml")
     unknown = sorted(set(kinds or ()) - set(KINDS))
@@ -195,19 +230,56 @@ def export_network(con: duckdb.DuckDBPyConnection, path: str | Path, fmt: str = 
     if fmt == "gexf":
         _write_gexf(con, graph, path)
     else:
-        nx.write_graphml(graph, path, edge_id_from_attribute="id")
+        _write_graphml(graph, path)
     return {"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(), "path": str(path)}
 
 
+def _about() -> str:
+    lines = [ABOUT, "Node attributes:"] + [f"  {k}: {v}" for k, v in NODE_ATTRIBUTES.items()]
+    return "\n".join(lines + ["Edge attributes:"] + [f"  {k}: {v}" for k, v in EDGE_ATTRIBUTES.items()])
+
+
 def _write_gexf(con: duckdb.DuckDBPyConnection, graph, path: Path) -> None:
-    """GEXF whose "last modified" is the newest tie's date, not today's: same data, same bytes."""
+    """GEXF 1.3 whose edges carry their ``kind`` (Gephi keeps parallel edges of different kinds
+    apart as edge types) and whose "last modified" is the newest tie's date, not today's."""
     import networkx as nx
     from networkx.readwrite.gexf import GEXFWriter
 
     newest = con.execute("SELECT strftime(max(last_at), '%Y-%m-%d') FROM network_edges").fetchone()[0]
-    writer = GEXFWriter(encoding="utf-8", prettyprint=True, version="1.2draft")
+    writer = GEXFWriter(encoding="utf-8", prettyprint=True, version="1.3")
     meta = writer.xml.find("meta")
     meta.set("lastmodifieddate", newest or "1970-01-01")
     meta.find("creator").text = f"ethnoflow (NetworkX {nx.__version__})"
+    meta.append(writer.xml.makeelement("description", {}))
+    meta.find("description").text = _about()
+    kinds = {str(d["id"]): d["kind"] for _, _, d in graph.edges(data=True)}
     writer.add_graph(graph)
+    for edge in writer.xml.iter("edge"):
+        edge.set("kind", kinds[edge.get("id")])
     writer.write(path)
+
+
+def _write_graphml(graph, path: Path) -> None:
+    """GraphML with a ``<desc>`` on the graph and on every attribute key."""
+    import xml.etree.ElementTree as ET
+
+    from networkx.readwrite.graphml import GraphMLWriter
+
+    writer = GraphMLWriter(encoding="utf-8", prettyprint=True, edge_id_from_attribute="id")
+    writer.add_graph_element(graph)
+    described = {**{("node", k): v for k, v in NODE_ATTRIBUTES.items()},
+                 **{("edge", k): v for k, v in EDGE_ATTRIBUTES.items()}}
+    for key in list(writer.xml.iter("key")):  # (the writer's tags carry no namespace: xmlns is an attribute)
+        if (key.get("for"), key.get("attr.name")) == ("edge", "id"):  # already each edge's id attribute
+            writer.xml.remove(key)
+            for edge in writer.xml.iter("edge"):
+                edge.remove(next(d for d in edge.iter("data") if d.get("key") == key.get("id")))
+            continue
+        text = described.get((key.get("for"), key.get("attr.name")))
+        if text:
+            key.insert(0, ET.Element("desc"))
+            key[0].text = text
+    for element in writer.xml.iter("graph"):
+        element.insert(0, ET.Element("desc"))
+        element[0].text = ABOUT
+    writer.dump(path)
