@@ -26,6 +26,7 @@ SECRET = b"export-test-secret"
 CODES = ["information", "collaboration", "perspectives", "community", "advocacy", "digital_footprint",
          "equalization"]
 FORMULAS = FIXTURES / "export" / "formulas.jsonl"
+LONG = FIXTURES / "export" / "over_excel_cell.jsonl"  # a 24,000-character note tweet: 35,160 UTF-16 units
 
 
 def build_study(folder: Path) -> Path:
@@ -161,6 +162,35 @@ def test_formulas_are_neutralised_in_csv_and_xlsx_but_kept_in_parquet(con, inges
     import pyarrow.parquet as pq
 
     assert sorted(pq.read_table(tmp_path / "f.parquet").column("text").to_pylist()) == sorted(originals.values())
+
+
+def test_a_text_over_excel_cell_limit_is_split_in_xlsx_and_counted_in_csv(con, ingest_files, tmp_path):
+    from openpyxl import load_workbook
+
+    from flows.privacy.spreadsheet import EXCEL_CELL_LIMIT, excel_units
+
+    ingest_files(LONG)
+    original = con.execute("SELECT text FROM posts WHERE length(text) > 1000").fetchone()[0]
+    assert excel_units(original) > EXCEL_CELL_LIMIT and original.startswith("=")
+    result = export(con, tmp_path / "long.xlsx", fmt="xlsx")
+    assert result["texts_over_excel_limit"] == 1
+    header, *rows = load_workbook(tmp_path / "long.xlsx", read_only=True).worksheets[0].iter_rows(values_only=True)
+    assert header[header.index("text") + 1] == "text_part2" and "text_part3" not in header
+    i = header.index("text")
+    long, short = sorted(rows, key=lambda r: -len(r[i]))
+    assert all(excel_units(cell) <= EXCEL_CELL_LIMIT for cell in long[i:i + 2])
+    assert "".join(restore(cell) for cell in long[i:i + 2]) == original and long[i].startswith("'=")
+    assert (short[i + 1:i + 2] or (None,))[0] is None  # (read-only rows drop trailing empty cells)
+    doc = json.loads((tmp_path / "long.dictionary.json").read_text(encoding="utf-8"))
+    assert doc["excel_cell_limit"]["posts_over"] == 1 and doc["excel_cell_limit"]["split_into"] == {"text": 2}
+    assert "text_part2" in [c["name"] for c in doc["columns"]] and "1 posts have a text longer" in (
+        tmp_path / "long.dictionary.md").read_text(encoding="utf-8")
+    result = export(con, tmp_path / "long.csv", fmt="csv", force=True)  # (the dictionary beside it is shared)
+    assert result["texts_over_excel_limit"] == 1 and "text_part2" not in result["columns"]
+    _, csv_rows = read_csv(tmp_path / "long.csv")
+    assert restore(max((r["text"] for r in csv_rows), key=len)) == original  # whole in CSV
+    note = json.loads((tmp_path / "long.dictionary.json").read_text(encoding="utf-8"))["excel_cell_limit"]["note"]
+    assert "Excel cuts them" in note
 
 
 def test_pseudonymised_export_names_nobody_and_is_stable(study_con, tmp_path):

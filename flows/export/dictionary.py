@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -21,6 +22,24 @@ from flows.export.table import COLUMNS, code_column
 NEUTRALISED = ("Text cells that begin with =, +, -, @, a tab, a carriage return or ' carry one extra "
                "leading ' so spreadsheet programs do not run them as formulas; remove exactly one "
                "leading ' to recover the original text.")
+PART = re.compile(r"^(?P<column>.+)_part(?P<n>[0-9]+)$")
+
+
+def excel_note(fmt: str, excel: dict | None) -> str | None:
+    """What the file does with texts longer than an Excel cell holds (32,767 characters)."""
+    if excel is None:
+        return None
+    posts, parts = excel["posts"], excel["parts"]
+    if fmt == "xlsx" and posts:
+        columns = ", ".join(f"`{c}` into {n} columns" for c, n in parts.items())
+        return (f"{posts} posts have a text longer than an Excel cell holds (32,767 characters): split, "
+                f"{columns} ({', '.join(c + '_part2' for c in parts)}...). Rebuild a text by removing the formula "
+                "guard from each part and joining the parts in order.")
+    if posts:
+        return (f"{posts} posts have a text longer than an Excel cell holds (32,767 characters). This CSV keeps "
+                "them whole, but Excel cuts them when it opens the file; read it with R or pandas, or export "
+                "--format xlsx, which splits them into continuation columns.")
+    return "No text is longer than an Excel cell holds (32,767 characters)."
 
 
 def dictionary_files(out: Path) -> tuple[Path, Path]:
@@ -53,7 +72,7 @@ def describe_codes(selection: Selection) -> list[dict]:
 
 
 def build(con: duckdb.DuckDBPyConnection, out: Path, columns: list[tuple[str, str]], rows: int,
-          selection: Selection, options: ExportOptions) -> dict:
+          selection: Selection, options: ExportOptions, excel: dict | None = None) -> dict:
     """The dictionary as a JSON-ready document."""
     codes = {c["column"]: c for c in describe_codes(selection)} if selection.codebook else {}
     described = []
@@ -61,6 +80,9 @@ def build(con: duckdb.DuckDBPyConnection, out: Path, columns: list[tuple[str, st
         if name in codes:
             text = f"1 if coded '{codes[name]['label']}', 0 if not; empty where not coded. " \
                    f"{codes[name]['definition']}"
+        elif PART.match(name) and PART.match(name)["column"] in COLUMNS:
+            text = f"Part {PART.match(name)['n']} of `{PART.match(name)['column']}` where it is longer than an " \
+                   "Excel cell holds; empty otherwise."
         else:
             text = COLUMNS.get(name, "")
         described.append({"name": name, "type": dtype, "description": text})
@@ -76,6 +98,9 @@ def build(con: duckdb.DuckDBPyConnection, out: Path, columns: list[tuple[str, st
         "options": {"pseudonymized": options.pseudonymize, "urls_removed": options.remove_urls,
                     "text_included": not options.no_text},
         "formula_guard": NEUTRALISED if options.fmt in ("csv", "xlsx") else None,
+        "excel_cell_limit": None if excel is None else {
+            "limit": 32767, "posts_over": excel["posts"], "split_into": excel["parts"] if options.fmt == "xlsx" else {},
+            "note": excel_note(options.fmt, excel)},
         "provenance": provenance(con),
         "columns": described,
         "codes": list(codes.values()),
@@ -84,9 +109,13 @@ def build(con: duckdb.DuckDBPyConnection, out: Path, columns: list[tuple[str, st
 
 def write_dictionary(con: duckdb.DuckDBPyConnection, md_path: Path, json_path: Path, out: Path,
                      columns: list[tuple[str, str]], rows: int, selection: Selection,
-                     options: ExportOptions) -> dict:
-    """Write both dictionary files (to the paths given, which may be temporary names)."""
-    doc = build(con, out, columns, rows, selection, options)
+                     options: ExportOptions, *, excel: dict | None = None) -> dict:
+    """Write both dictionary files (to the paths given, which may be temporary names).
+
+    ``excel``: for CSV and XLSX, the texts longer than an Excel cell (see
+    :func:`flows.export.tabular.long_cells`).
+    """
+    doc = build(con, out, columns, rows, selection, options, excel)
     json_path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     md_path.write_text(markdown(doc), encoding="utf-8")
     return doc
@@ -111,6 +140,8 @@ def markdown(doc: dict) -> str:
              f"texts: {'included' if doc['options']['text_included'] else 'left out'}"]
     if doc["formula_guard"]:
         lines += ["", doc["formula_guard"]]
+    if doc["excel_cell_limit"]:
+        lines += ["", doc["excel_cell_limit"]["note"]]
     lines += ["", "## Columns", "", "| column | type | meaning |", "|---|---|---|"]
     lines += [f"| `{c['name']}` | {c['type']} | {_cell(c['description'])} |" for c in doc["columns"]]
     if doc["codes"]:

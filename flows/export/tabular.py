@@ -4,6 +4,12 @@ CSV and Parquet are written by DuckDB's ``COPY`` straight from the dataset query
 streamed in batches through openpyxl's write-only mode. CSV is UTF-8 (no byte-order mark,
 which R, Stata and pandas read as part of the first column name), comma-separated, quoted
 where needed, empty for missing values.
+
+Excel holds at most 32,767 characters (UTF-16 units) in a cell and cuts longer text when it
+opens a file. XLSX splits such a text into continuation columns (``text``, ``text_part2``,
+...) right after it, each part guarded against formulas like any cell; CSV keeps the text whole
+(R and pandas read it all) and counts what Excel would cut. Either way the command's result and
+the data dictionary say how many posts it touched.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ import duckdb
 from flows.export.dictionary import dictionary_files, write_dictionary
 from flows.export.paths import ExportError, atomic_outputs
 from flows.export.selection import ExportOptions, Selection
-from flows.export.table import dataset_query, describe, sql_literal
+from flows.export.table import SAFE_TEXT, dataset_query, describe, sql_literal
+from flows.privacy.spreadsheet import EXCEL_CELL_LIMIT, excel_parts, excel_units
 
 XLSX_MAX_ROWS = 1_048_575  # Excel's row limit, less the header
 BATCH = 10_000
@@ -26,19 +33,51 @@ def write_tabular(con: duckdb.DuckDBPyConnection, out: Path, selection: Selectio
     """Write the dataset as ``options.fmt`` to ``out`` plus ``<name>.dictionary.md/.json``.
 
     Returns:
-        ``{"files": [...], "rows": N, "columns": [...]}``.
+        ``{"files": [...], "rows": N, "columns": [...]}``, and for CSV and XLSX
+        ``texts_over_excel_limit``: posts with a cell longer than Excel holds (XLSX: split).
     """
     spreadsheet = options.fmt in ("csv", "xlsx")
     query = dataset_query(con, selection, options, spreadsheet=spreadsheet, pseudonymizer=pseudonymizer)
     columns = describe(con, query)
+    parts = long_cells(con, query, columns) if spreadsheet else None
     md, js = dictionary_files(out)
     with atomic_outputs([out, md, js], force=options.force) as (tmp, tmp_md, tmp_js):
         if options.fmt == "xlsx":
-            rows = _write_xlsx(con, query, [c for c, _ in columns], tmp)
+            rows, columns = _write_xlsx(con, query, columns, parts, tmp)
         else:
             rows = _copy(con, query, tmp, options.fmt)
-        write_dictionary(con, tmp_md, tmp_js, out, columns, rows, selection, options)
-    return {"files": [str(out), str(md), str(js)], "rows": rows, "columns": [c for c, _ in columns]}
+        write_dictionary(con, tmp_md, tmp_js, out, columns, rows, selection, options, excel=parts)
+    result = {"files": [str(out), str(md), str(js)], "rows": rows, "columns": [c for c, _ in columns]}
+    if parts is not None:
+        result["texts_over_excel_limit"] = parts["posts"]
+    return result
+
+
+def long_cells(con: duckdb.DuckDBPyConnection, query: str, columns: list[tuple[str, str]]) -> dict:
+    """Cells Excel would cut: ``{"posts": N, "parts": {column: most parts a value needs}}``.
+
+    A value of at most 16,383 characters fits whatever it holds (each is at most two units), so
+    only longer ones are measured.
+    """
+    texts = [name for name, dtype in columns if dtype == "VARCHAR" and name not in SAFE_TEXT]
+    if not texts:
+        return {"posts": 0, "parts": {}}
+    quoted = [f'"{c}"' for c in texts]
+    wide = " OR ".join(f"length({c}) > {EXCEL_CELL_LIMIT // 2}" for c in quoted)
+    rows = con.execute(f"SELECT {', '.join(quoted)} FROM ({query}) WHERE {wide}").fetchall()
+    parts: dict[str, int] = {}
+    posts = 0
+    for row in rows:
+        over = {c: len(excel_parts(v)) for c, v in zip(texts, row) if v and excel_units(v) > EXCEL_CELL_LIMIT}
+        posts += bool(over)
+        for c, n in over.items():
+            parts[c] = max(parts.get(c, 1), n)
+    return {"posts": posts, "parts": parts}
+
+
+def part_name(column: str, n: int) -> str:
+    """The n-th (2, 3, ...) continuation column of ``column``."""
+    return f"{column}_part{n}"
 
 
 def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path, fmt: str) -> int:
@@ -47,7 +86,9 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path, fmt: str) -> i
     return int(result[0]) if result else 0
 
 
-def _write_xlsx(con: duckdb.DuckDBPyConnection, query: str, header: list[str], path: Path) -> int:
+def _write_xlsx(con: duckdb.DuckDBPyConnection, query: str, columns: list[tuple[str, str]], long: dict,
+                path: Path) -> tuple[int, list[tuple[str, str]]]:
+    """Stream the rows into one sheet; return the row count and the columns as written."""
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -55,16 +96,30 @@ def _write_xlsx(con: duckdb.DuckDBPyConnection, query: str, header: list[str], p
     if total > XLSX_MAX_ROWS:
         raise ExportError(f"{total:,} posts do not fit in one Excel sheet ({XLSX_MAX_ROWS:,} rows "
                           "at most); export --format csv or parquet instead")
+    split = [long["parts"].get(name, 1) for name, _ in columns]
+    written = [(part_name(name, k) if k > 1 else name, dtype)
+               for (name, dtype), n in zip(columns, split) for k in range(1, n + 1)]
     book = Workbook(write_only=True)
     sheet = book.create_sheet("posts")
     sheet.freeze_panes = "B2"
-    sheet.append(header)
+    sheet.append([name for name, _ in written])
     cursor = con.execute(query)
     rows = 0
     while batch := cursor.fetchmany(BATCH):
         for row in batch:  # control characters (other than tab, LF, CR) are not allowed in XLSX
-            sheet.append([ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v
-                          for v in row])
+            cells = [ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v for v in row]
+            sheet.append(_spread(cells, split) if long["parts"] else cells)
         rows += len(batch)
     book.save(path)
-    return rows
+    return rows, written
+
+
+def _spread(cells: list, split: list[int]) -> list:
+    out = []
+    for value, n in zip(cells, split):
+        if n == 1:
+            out.append(value)
+            continue
+        parts = excel_parts(value) if isinstance(value, str) else [value]
+        out += parts + [None] * (n - len(parts))
+    return out

@@ -12,6 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Excel keeps at most 32,767 characters in a cell, counted as UTF-16 code units (an emoji
+# outside the Basic Multilingual Plane is two); it cuts longer text when it opens a file.
+EXCEL_CELL_LIMIT = 32_767
 
 
 def neutralise(value: Any) -> Any:
@@ -24,6 +27,27 @@ def neutralise(value: Any) -> Any:
 def restore(value: str) -> str:
     """Undo :func:`neutralise`."""
     return value[1:] if value.startswith("'") else value
+
+
+def excel_units(text: str) -> int:
+    """The length of ``text`` as Excel counts it (UTF-16 code units)."""
+    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
+
+
+def excel_parts(cell: str, limit: int = EXCEL_CELL_LIMIT) -> list[str]:
+    """A neutralised cell cut into parts Excel holds whole: the first part as it starts, each
+    continuation neutralised too (one fewer unit, room for its '), never inside a surrogate
+    pair. ``"".join(restore(p) for p in parts)`` gives back ``restore(cell)``'s text."""
+    parts, start = [], 0
+    while True:
+        room, units, end = limit - (1 if parts else 0), 0, start
+        while end < len(cell) and units + 1 + (ord(cell[end]) > 0xFFFF) <= room:
+            units += 1 + (ord(cell[end]) > 0xFFFF)
+            end += 1
+        parts.append(cell[start:end] if not parts else neutralise(cell[start:end]))
+        if end >= len(cell):
+            return parts
+        start = end
 
 
 def _sql_literal(text: str) -> str:
