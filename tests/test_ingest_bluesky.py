@@ -55,6 +55,7 @@ OWN_COUNTS = {
     "tap.jsonl": ("auto", (3, 1, 0, 2)),
     "bare_record.json": ("auto", (1, 1, 0, 0)),
     "list_records.json": ("auto", (2, 2, 0, 0)),
+    "facets_unread.json": ("auto", (2, 2, 0, 0)),  # a mention range without its '@'; polls, bold, FACETTAG
 }
 
 
@@ -141,7 +142,7 @@ def test_facet_byte_offsets_become_character_offsets(shared, ingest_files, con):
     # (entities, with a position): tags named nowhere in the text and links whose range is
     # broken and whose URL is not in the text keep no position
     stats = con.execute("SELECT kind, count(*), count(start_pos) FROM entities GROUP BY kind ORDER BY kind").fetchall()
-    assert stats == [("hashtag", 99, 97), ("mention", 22, 22), ("url", 190, 96)]
+    assert stats == [("hashtag", 99, 97), ("mention", 23, 23), ("url", 190, 96)]
     assert con.execute("SELECT count(*) FROM entities WHERE kind = 'mention' AND target_id NOT LIKE 'did:%'"
                        ).fetchone() == (0,)
 
@@ -288,6 +289,34 @@ def test_a_shifted_facet_is_found_and_a_missing_tag_keeps_no_position(ingest_fil
                       "ORDER BY kind, value").fetchall()
     assert got == [("hashtag", "NuitBlanche", None, None), ("hashtag", "internat", 54, 63),
                    ("mention", "amelie.example.org", 21, 40)]
+
+
+def test_a_mention_whose_range_leaves_out_the_at_sign_is_kept(ingest_files, con, shared):
+    ingest_files(OWN / "facets_unread.json", shared / TWITWI / "bluesky-posts.json")
+    got = con.execute("SELECT value, start_pos, end_pos, target_id FROM entities WHERE kind = 'mention' "
+                      "AND (post_id LIKE '%3fixf1' OR value = 'edzard.bsky.social') ORDER BY value").fetchall()
+    assert got == [("carla.example.org", 8, 26, "did:plc:fixturecarla000000000006"),
+                   ("dan.example.org", 49, 65, "did:plc:fixturedan0000000000007"),
+                   ("edzard.bsky.social", 108, 127, "did:plc:4bqqpeponxdqqy7bwyqfqomo")]  # a real one
+    assert_entities_select_their_text(con)
+
+
+def test_facet_features_that_are_not_entities_are_kept_as_written_and_counted(ingest_files, con, shared):
+    report = ingest_files(OWN / "facets_unread.json")["facets_unread.json"]
+    rows = con.execute("SELECT facet_no, feature_no, feature_type, start_pos, end_pos, feature::VARCHAR "
+                       "FROM other_facets ORDER BY facet_no, feature_no").fetchall()
+    assert [r[:3] for r in rows] == [
+        (1, 1, "app.pollblue.poll.facet#question"), (2, 1, "app.pollblue.poll.facet#option"),
+        (3, 1, "app.pollblue.poll.facet#option"), (3, 2, "app.bsky.richtext.facet#bold"), (5, 1, "FACETTAG")]
+    text = con.execute("SELECT text FROM posts WHERE post_id LIKE '%3fixf2'").fetchone()[0]
+    assert [text[s:e] for _, _, _, s, e, _ in rows] == ["Sondage 📊 : où réviser ?", "bibliothèque", "café", "café",
+                                                         "#internat"]
+    assert json.loads(rows[4][5]) == {"$type": "FACETTAG", "tag": "internat"}
+    assert json.loads(rows[1][5])["number"] == 1
+    assert report.other_facets == 5
+    real = ingest_files(shared / TWITWI / "bluesky-posts.json")["bluesky-posts.json"]
+    assert real.other_facets == 24 and con.execute("SELECT count(*) FROM other_facets WHERE feature_type = "
+                                                   "'FACETTAG'").fetchone()[0] == 1 + 2
 
 
 def test_feed_items_repost_quote_pin_and_embedded_feed(ingest_files, con):

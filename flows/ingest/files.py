@@ -44,6 +44,7 @@ class FileReport:
     duplicates: int = 0
     rejected: int = 0
     skipped: bool = False  # already ingested (same sha256): nothing changed
+    other_facets: int = 0  # Bluesky facet features kept as written in `other_facets`, not read as entities
     parse: Parse | None = field(default=None, repr=False)
 
 
@@ -124,6 +125,7 @@ def _parse_all(normalizer: Normalizer, plans, progress) -> list[FileReport]:
 def _record_source(con, report: FileReport, counts: BatchCounts) -> None:
     report.read = counts.posts + counts.rejected
     report.ingested, report.duplicates, report.rejected = counts.new, counts.posts - counts.new, counts.rejected
+    report.other_facets = counts.other_facets
     path, parse = Path(report.path), report.parse
     con.execute("INSERT INTO sources BY NAME SELECT ? AS sha256, ? AS path, ? AS name, ? AS size_bytes, "
                 "? AS format, ? AS preset, ? AS context, ? AS parser_version, ? AS records_read, "

@@ -33,7 +33,7 @@ FAMILY_SQL = {
     "archive": "ingest/twitter_v1.sql",
     "bluesky": "ingest/bluesky.sql",
 }
-STAGED = ("posts", "authors", "entities", "rejects")
+STAGED = ("posts", "authors", "entities", "rejects", "other_facets")
 STAGING_PREFIX = "ethnoflow-staging-"
 
 
@@ -51,16 +51,19 @@ class Parse:
 
 @dataclass
 class BatchCounts:
-    """What one batch did: posts read, new posts stored, records rejected."""
+    """What one batch did: posts read, new posts stored, records rejected, and facet features
+    kept as written without being read (``other_facets``)."""
 
     posts: int = 0
     new: int = 0
     rejected: int = 0
+    other_facets: int = 0
 
     def __iadd__(self, other: BatchCounts) -> BatchCounts:
         self.posts += other.posts
         self.new += other.new
         self.rejected += other.rejected
+        self.other_facets += other.other_facets
         return self
 
 
@@ -139,11 +142,11 @@ class Normalizer:
             con.execute(f"CREATE OR REPLACE TEMP VIEW staged_{table} AS "
                         f"SELECT * FROM read_parquet('{self.staging / table}-*.parquet')")
         con.execute(sql_text("ingest/merge.sql"))
-        rows = con.execute("SELECT source_sha256, posts, new, rejected FROM run_counts").fetchall()
+        rows = con.execute("SELECT source_sha256, posts, new, rejected, other_facets FROM run_counts").fetchall()
         con.unregister("run_order")
         counts = {sha: BatchCounts() for sha in order}
-        for sha, posts, new, rejected in rows:
-            counts[sha] = BatchCounts(posts=posts, new=new, rejected=rejected)
+        for sha, posts, new, rejected, other in rows:
+            counts[sha] = BatchCounts(posts=posts, new=new, rejected=rejected, other_facets=other)
         return counts
 
     def discard(self) -> None:

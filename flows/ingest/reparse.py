@@ -23,7 +23,7 @@ def reparse(con: duckdb.DuckDBPyConnection) -> dict:
         for sha, fmt, preset, context in sources:
             normalizer.parse(sha, Parse(fmt, preset, context), _raw_batches(con, sha), keep_raw=False)
         with transaction(con):
-            for table in ("posts", "authors", "entities", "rejects"):
+            for table in ("posts", "authors", "entities", "rejects", "other_facets"):
                 con.execute(f"DELETE FROM {table}")
             counts = normalizer.merge([sha for sha, *_ in sources])
             honour_withdrawals(con)

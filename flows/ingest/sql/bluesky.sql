@@ -22,9 +22,7 @@ SET VARIABLE bsky_record = '{"$type": "VARCHAR", "uri": "VARCHAR", "text": "VARC
     "langs": ["VARCHAR"],
     "reply": {"root": {"uri": "VARCHAR"}, "parent": {"uri": "VARCHAR"}},
     "embed": {"$type": "VARCHAR", "record": {"uri": "VARCHAR", "record": {"uri": "VARCHAR"}}},
-    "facets": [{"index": {"byteStart": "BIGINT", "byteEnd": "BIGINT"},
-                "features": [{"$type": "VARCHAR", "tag": "VARCHAR", "hashtag": "VARCHAR",
-                              "did": "VARCHAR", "uri": "VARCHAR"}]}]}';
+    "facets": [{"index": {"byteStart": "BIGINT", "byteEnd": "BIGINT"}, "features": ["JSON"]}]}';
 SET VARIABLE bsky_post_view = '{"uri": "VARCHAR", "author": ' || getvariable('bsky_profile') || ',
     "record": ' || getvariable('bsky_record') || ',
     "likeCount": "BIGINT", "repostCount": "BIGINT", "replyCount": "BIGINT", "quoteCount": "BIGINT",
@@ -230,23 +228,40 @@ FROM bsky_rows;
 -- 5. Entities from facets: byte ranges become character ranges into the text. A range that
 --    does not select what its feature names (client bugs: shifted by a space, counted in
 --    another unit, zero-width, past the end) is looked for in the text, as twitwi does: the
---    '#tag' itself, the first '@handle' from the claimed start, the URL itself. Tags and links
---    found nowhere keep their value with no position; a mention found nowhere has no handle
---    to store and is left out. Feature types outside app.bsky.richtext.* (polls, formatting,
---    third-party ones) are not entities.
+--    '#tag' itself, the '@handle' from one character before the claimed start (a range that
+--    leaves out the '@' still names the DID it carries), the URL itself. Tags and links found
+--    nowhere keep their value with no position; a mention found nowhere has no handle to store
+--    and is left out. Other feature types (formatting, polls, spoilers, misspelt ones such as
+--    FACETTAG) are not entities: they go to other_facets as written, with their range.
+CREATE OR REPLACE TEMP TABLE bsky_features AS
+WITH facets AS (
+    SELECT source_sha256, record_no, item_no, post_id, r.text AS text,
+        unnest(list_transform(r.facets, lambda f, i: {'f': f, 'no': i})) AS facet
+    FROM bsky_rows WHERE r.facets <> []
+), features AS (
+    SELECT source_sha256, record_no, item_no, post_id, text, facet.no AS facet_no,
+        facet.f.index.byteStart AS b0, facet.f.index.byteEnd AS b1,
+        unnest(list_transform(facet.f.features, lambda x, i: {'x': x, 'no': i})) AS feature
+    FROM facets
+)
+SELECT source_sha256, record_no, item_no, post_id, text, facet_no, feature.no AS feature_no, b0, b1,
+    feature.x AS x, json_extract_string(feature.x, '$."$type"') AS type,
+    CASE lower(regexp_extract(type, '^app\.bsky\.richtext\.[A-Za-z.]*[#.]([A-Za-z]+)$', 1))
+        WHEN 'tag' THEN 'hashtag' WHEN 'hashtag' THEN 'hashtag' WHEN 'mention' THEN 'mention'
+        WHEN 'link' THEN 'url' END AS kind,
+    bsky_char_pos(text, b0) AS s, bsky_char_pos(text, b1) AS e
+FROM features;
+
+INSERT INTO stg_other_facets BY NAME
+SELECT 'bluesky' AS platform, post_id, facet_no, feature_no, type AS feature_type, b0 AS byte_start,
+    b1 AS byte_end, s AS start_pos, e AS end_pos, x AS feature, source_sha256, record_no, item_no
+FROM bsky_features WHERE kind IS NULL;
+
 CREATE OR REPLACE TEMP TABLE bsky_facets AS
-WITH features AS (
-    SELECT source_sha256, record_no, item_no, post_id, text, f.index.byteStart AS b0, f.index.byteEnd AS b1,
-        unnest(f.features) AS x
-    FROM (SELECT source_sha256, record_no, item_no, post_id, r.text AS text, unnest(r.facets) AS f
-          FROM bsky_rows WHERE r.facets <> [])
-), typed AS (
-    SELECT *,
-        CASE lower(regexp_extract(x."$type", '^app\.bsky\.richtext\.[A-Za-z.]*[#.]([A-Za-z]+)$', 1))
-            WHEN 'tag' THEN 'hashtag' WHEN 'hashtag' THEN 'hashtag' WHEN 'mention' THEN 'mention'
-            WHEN 'link' THEN 'url' END AS kind,
-        bsky_char_pos(text, b0) AS s, bsky_char_pos(text, b1) AS e, trim(coalesce(x.tag, x.hashtag)) AS tag
-    FROM features
+WITH typed AS (
+    SELECT *, trim(coalesce(json_extract_string(x, '$.tag'), json_extract_string(x, '$.hashtag'))) AS tag,
+        json_extract_string(x, '$.did') AS did, json_extract_string(x, '$.uri') AS uri
+    FROM bsky_features WHERE kind IS NOT NULL
 ), checked AS (
     SELECT *, coalesce(CASE kind
         WHEN 'hashtag' THEN lower(slice) IN (lower('#' || tag), lower('＃' || tag))
@@ -257,32 +272,34 @@ WITH features AS (
         ELSE slice = trim(slice) AND NOT contains(slice, chr(10))
              AND NOT regexp_matches(substr(text, s, 1) || substr(text, e + 1, 1), '[\pL\pN]')
     END, false) AS ok
-    FROM (SELECT *, CASE WHEN e > s THEN substr(text, s + 1, e - s) END AS slice FROM typed WHERE kind IS NOT NULL)
+    FROM (SELECT *, CASE WHEN e > s THEN substr(text, s + 1, e - s) END AS slice,
+              CASE WHEN s IS NOT NULL THEN greatest(s, 1) END AS s1  -- 1-based: one before the start
+          FROM typed)
 ), found AS (
-    SELECT *, CASE WHEN ok THEN slice WHEN kind = 'hashtag' THEN '#' || tag WHEN kind = 'url' THEN x.uri
-                   ELSE nullif(regexp_extract(substr(text, s + 1), '@[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9]'), '')
+    SELECT *, CASE WHEN ok THEN slice WHEN kind = 'hashtag' THEN '#' || tag WHEN kind = 'url' THEN uri
+                   ELSE nullif(regexp_extract(substr(text, s1), '@[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9]'), '')
               END AS token
     FROM checked
 )
 SELECT *, CASE WHEN ok THEN s
                WHEN kind = 'hashtag' THEN nullif(instr(lower(text), lower(token)), 0) - 1
-               WHEN kind = 'mention' THEN s + nullif(instr(substr(text, s + 1), token), 0) - 1
+               WHEN kind = 'mention' THEN s1 - 1 + nullif(instr(substr(text, s1), token), 0) - 1
                ELSE nullif(instr(text, token), 0) - 1 END AS start_pos
 FROM found;
 
 INSERT INTO stg_entities BY NAME
 SELECT 'bluesky' AS platform, post_id, kind,
     CASE kind WHEN 'hashtag' THEN coalesce(tag, substr(token, 2)) WHEN 'mention' THEN substr(token, 2)
-              ELSE CASE WHEN start_pos IS NOT NULL THEN token ELSE x.uri END END AS value,
+              ELSE CASE WHEN start_pos IS NOT NULL THEN token ELSE uri END END AS value,
     CASE kind WHEN 'hashtag' THEN lower(coalesce(tag, substr(token, 2))) WHEN 'mention' THEN lower(substr(token, 2))
-              ELSE x.uri END AS normalized,
+              ELSE uri END AS normalized,
     start_pos, start_pos + length(token) AS end_pos,
-    CASE kind WHEN 'mention' THEN x.did END AS target_id,
+    CASE kind WHEN 'mention' THEN did END AS target_id,
     source_sha256, record_no, item_no
 FROM bsky_facets
 WHERE CASE kind WHEN 'mention' THEN start_pos IS NOT NULL
                 WHEN 'hashtag' THEN coalesce(tag, substr(token, 2)) <> ''
-                ELSE x.uri IS NOT NULL END;
+                ELSE uri IS NOT NULL END;
 
 -- 6. Authors: every profile view a post item carries (author, reposter, reply context, the
 --    quoted post's author); within a record, the first one seen.

@@ -22,9 +22,12 @@ WITH seen AS (
     SELECT source_sha256, count(*) AS posts, count(*) FILTER (WHERE is_new) AS new FROM seen GROUP BY ALL
 ), rejected AS (
     SELECT source_sha256, count(*) AS rejected FROM staged_rejects GROUP BY ALL
+), other AS (
+    SELECT source_sha256, count(*) AS other_facets FROM staged_other_facets GROUP BY ALL
 )
-SELECT source_sha256, coalesce(posts, 0) AS posts, coalesce(new, 0) AS new, coalesce(rejected, 0) AS rejected
-FROM per_source FULL JOIN rejected USING (source_sha256);
+SELECT source_sha256, coalesce(posts, 0) AS posts, coalesce(new, 0) AS new, coalesce(rejected, 0) AS rejected,
+       coalesce(other_facets, 0) AS other_facets
+FROM per_source FULL JOIN rejected USING (source_sha256) FULL JOIN other USING (source_sha256);
 
 CREATE OR REPLACE TEMP TABLE run_keep AS
 SELECT w.*, (p.post_id IS NULL) AS is_new
@@ -40,17 +43,24 @@ WHERE p.post_id IS NULL
 
 DELETE FROM entities e USING run_keep k
 WHERE NOT k.is_new AND e.platform = k.platform AND e.post_id = k.post_id;
+DELETE FROM other_facets f USING run_keep k
+WHERE NOT k.is_new AND f.platform = k.platform AND f.post_id = k.post_id;
 DELETE FROM posts p USING run_keep k
 WHERE NOT k.is_new AND p.platform = k.platform AND p.post_id = k.post_id;
 
 INSERT INTO posts BY NAME SELECT * EXCLUDE (is_new) FROM run_keep;
 
--- Entities follow the version of their post that is kept.
+-- Entities and other facet features follow the version of their post that is kept.
 INSERT INTO entities BY NAME
 SELECT e.* EXCLUDE (source_sha256, record_no, item_no)
 FROM staged_entities e
 JOIN run_keep k ON e.platform = k.platform AND e.post_id = k.post_id
     AND e.source_sha256 = k.source_sha256 AND e.record_no = k.record_no AND e.item_no = k.item_no;
+INSERT INTO other_facets BY NAME
+SELECT f.* EXCLUDE (source_sha256, record_no, item_no)
+FROM staged_other_facets f
+JOIN run_keep k ON f.platform = k.platform AND f.post_id = k.post_id
+    AND f.source_sha256 = k.source_sha256 AND f.record_no = k.record_no AND f.item_no = k.item_no;
 
 CREATE OR REPLACE TEMP TABLE run_authors AS
 SELECT a.*

@@ -9,6 +9,9 @@ CREATE OR REPLACE TEMP TABLE stg_entities AS
     SELECT *, NULL::VARCHAR AS source_sha256, NULL::BIGINT AS record_no, NULL::BIGINT AS item_no
     FROM entities LIMIT 0;
 CREATE OR REPLACE TEMP TABLE stg_rejects AS SELECT * FROM rejects LIMIT 0;
+CREATE OR REPLACE TEMP TABLE stg_other_facets AS
+    SELECT *, NULL::VARCHAR AS source_sha256, NULL::BIGINT AS record_no, NULL::BIGINT AS item_no
+    FROM other_facets LIMIT 0;
 
 -- Twitter escapes only &, < and > in text; decode them (&amp; last, so "&amp;lt;" stays "&lt;").
 CREATE OR REPLACE TEMP MACRO html_unescape(s) AS
