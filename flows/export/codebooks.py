@@ -81,7 +81,7 @@ def export_codebook(codebook: Codebook, out: str | Path, fmt: str, *, force: boo
     out = Path(out)
     with atomic_outputs([out], force=force) as (tmp,):
         if fmt == "qdc":
-            from flows.export.refiqda import write_qdc
+            from flows.export.refiqda.codebook_xml import write_qdc
 
             write_qdc(codebook, tmp)
             codes = sum(1 for _ in iter_codes(codebook))
