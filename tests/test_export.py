@@ -191,6 +191,8 @@ def test_a_text_over_excel_cell_limit_is_split_in_xlsx_and_counted_in_csv(con, i
     assert restore(max((r["text"] for r in csv_rows), key=len)) == original  # whole in CSV
     note = json.loads((tmp_path / "long.dictionary.json").read_text(encoding="utf-8"))["excel_cell_limit"]["note"]
     assert "Excel cuts them" in note
+    assert export(con, tmp_path / "p.xlsx", fmt="xlsx", pseudonymize=True)["texts_over_excel_limit"] == 1
+    assert export(con, tmp_path / "short.csv", fmt="csv", no_text=True)["texts_over_excel_limit"] == 0
 
 
 def test_pseudonymised_export_names_nobody_and_is_stable(study_con, tmp_path):

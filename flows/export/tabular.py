@@ -39,7 +39,7 @@ def write_tabular(con: duckdb.DuckDBPyConnection, out: Path, selection: Selectio
     spreadsheet = options.fmt in ("csv", "xlsx")
     query = dataset_query(con, selection, options, spreadsheet=spreadsheet, pseudonymizer=pseudonymizer)
     columns = describe(con, query)
-    parts = long_cells(con, query, columns) if spreadsheet else None
+    parts = long_cells(con, query, columns, options.pseudonymize) if spreadsheet else None
     md, js = dictionary_files(out)
     with atomic_outputs([out, md, js], force=options.force) as (tmp, tmp_md, tmp_js):
         if options.fmt == "xlsx":
@@ -53,14 +53,24 @@ def write_tabular(con: duckdb.DuckDBPyConnection, out: Path, selection: Selectio
     return result
 
 
-def long_cells(con: duckdb.DuckDBPyConnection, query: str, columns: list[tuple[str, str]]) -> dict:
+# A pseudonym (``@user_`` and 16 hex digits) can stand for a two-character @mention: a text
+# grows at most this many times when pseudonymised.
+PSEUDONYM_GROWTH = 11
+
+
+def long_cells(con: duckdb.DuckDBPyConnection, query: str, columns: list[tuple[str, str]],
+               pseudonymized: bool = False) -> dict:
     """Cells Excel would cut: ``{"posts": N, "parts": {column: most parts a value needs}}``.
 
-    A value of at most 16,383 characters fits whatever it holds (each is at most two units), so
-    only longer ones are measured.
+    A value of at most 16,383 characters fits whatever it holds (each is at most two units, with
+    one more for a formula guard), so only longer ones are measured; and when no stored text
+    could grow that long, the dataset query is not run again at all.
     """
     texts = [name for name, dtype in columns if dtype == "VARCHAR" and name not in SAFE_TEXT]
-    if not texts:
+    bound = EXCEL_CELL_LIMIT // 2 // (PSEUDONYM_GROWTH if pseudonymized else 1)
+    longest = con.execute("SELECT greatest((SELECT max(length(text)) FROM posts), (SELECT max(length(label)) "
+                          "FROM topics), (SELECT max(length(author_handle)) FROM posts))").fetchone()[0]
+    if not texts or (longest or 0) <= bound:
         return {"posts": 0, "parts": {}}
     quoted = [f'"{c}"' for c in texts]
     wide = " OR ".join(f"length({c}) > {EXCEL_CELL_LIMIT // 2}" for c in quoted)
