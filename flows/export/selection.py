@@ -14,10 +14,11 @@ import duckdb
 
 from flows.coding.codebook import Codebook, CodebookError
 from flows.export.paths import ExportError
+from flows.export.refiqda.conventions import PROGRAMS as CONVENTIONS
 
 FORMATS = ("csv", "parquet", "xlsx", "qdpx", "qdc", "ids")
 UNITS = ("account", "post")
-PROGRAMS = ("standard", "qualcoder", "nvivo", "atlasti", "maxqda")  # flows.export.refiqda.conventions
+PROGRAMS = tuple(CONVENTIONS)  # the programs a QDPX project can be written for
 
 
 @dataclass(frozen=True)
