@@ -408,9 +408,12 @@ def test_cli_codebook_import_and_import_qdpx(cli, tmp_path, shared):
     assert again.exit_code == 2 and "--force" in again.output
     cli("ingest", EMOJI)
     cli("code", "--codebook", TINY, "--embedder", "none")
-    cli("export", "dataset", "--format", "qdpx", "--out", tmp_path / "e.qdpx")
+    wrote = cli("export", "dataset", "--format", "qdpx", "--for", "nvivo", "--out", tmp_path / "e.qdpx").output
+    assert "for nvivo" in wrote and "selections" in wrote
     done = cli("import-qdpx", tmp_path / "e.qdpx", "--codebook", TINY, "--coder", "auto=emoji_back")
-    assert "for emoji_back" in done.output
+    assert "for emoji_back" in done.output and "positions counted as nvivo" in done.output
+    bad = cli("export", "dataset", "--format", "qdpx", "--for", "word", "--out", tmp_path / "w.qdpx", ok=False)
+    assert bad.exit_code == 2 and "unknown --for 'word'" in bad.output and "maxqda" in bad.output
 
 
 def test_a_selection_made_elsewhere_codes_every_post_it_overlaps(emoji_coded, tmp_path):

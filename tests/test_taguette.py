@@ -13,9 +13,8 @@ import subprocess
 import pytest
 from conftest import FIXTURES, ROOT
 
-from flows.coding.codebook import iter_codes, load_codebook
-from flows.coding.store import resolve_codebook
-from flows.export.codebooks import export_codebook, taguette_rows
+from flows.coding.codebook import iter_codes, load_codebook, resolve_codebook
+from flows.export.codebooks import taguette_rows, write_codebook
 from flows.export.paths import ExportError
 from flows.export.refiqda.codebook_xml import parse_description
 
@@ -36,7 +35,7 @@ def taguette_import(csv_path, tmp_path) -> dict:
 def test_taguette_imports_every_assignable_code_with_its_description(codebook_id, tmp_path):
     codebook = resolve_codebook(codebook_id)
     out = tmp_path / f"{codebook_id}.csv"
-    result = export_codebook(codebook, out, "taguette-csv")
+    result = write_codebook(codebook, out, "taguette-csv")
     assert out.read_bytes().startswith(b"\xef\xbb\xbftag,description")
     imported = taguette_import(out, tmp_path)
     assignable = [n for n in iter_codes(codebook) if n.code.assignable]
@@ -66,5 +65,18 @@ def test_taguette_csv_tells_codes_with_one_label_apart_and_refuses_overlong_path
 
 def _csv(codebook, tmp_path):
     out = tmp_path / "c.csv"
-    export_codebook(codebook, out, "taguette-csv")
+    write_codebook(codebook, out, "taguette-csv")
     return out
+
+
+def test_cli_export_codebook_with_and_without_a_store(cli, tmp_path):
+    out = cli("export", "codebook", "--codebook", "chretien2015", "--format", "taguette-csv",
+              "--out", tmp_path / "t.csv").output  # no store yet: the shipped file
+    assert "7 tags of chretien2015" in out and (tmp_path / "t.csv").read_bytes().startswith(b"\xef\xbb\xbftag,")
+    out = cli("export", "codebook", "--codebook", "chretien2015", "--out", tmp_path / "c.qdc").output
+    assert "9 codes of chretien2015" in out and (tmp_path / "c.qdc").read_text(encoding="utf-8").count("<Code ") == 9
+    again = cli("export", "codebook", "--codebook", "chretien2015", "--out", tmp_path / "c.qdc", ok=False)
+    assert again.exit_code == 2 and "--force" in again.output
+    bad = cli("export", "codebook", "--codebook", "chretien2015", "--format", "nvivo", "--out", tmp_path / "x",
+              ok=False)
+    assert bad.exit_code == 2 and "taguette-csv" in bad.output

@@ -48,8 +48,9 @@ def export_dataset(
     no_text: Annotated[bool, typer.Option("--no-text", help="Leave post texts out (csv, parquet, xlsx).")] = False,
     qdpx_unit: Annotated[str, typer.Option(
         "--qdpx-unit", help="One QDPX text source per account or per post.")] = "account",
-    qdpx_positions: Annotated[str, typer.Option(
-        "--qdpx-positions", help="utf16 (NVivo; default) or codepoint (the REFI-QDA text, QualCoder).")] = "utf16",
+    qdpx_for: Annotated[str, typer.Option(
+        "--for", help="qdpx: the program it is for, which decides how positions count and how its texts are "
+                      "written: standard (the REFI-QDA text), qualcoder, nvivo, atlasti or maxqda.")] = "standard",
     force: ForceOption = False,
     db: DbOption = None,
     json_: JsonOption = False,
@@ -58,12 +59,14 @@ def export_dataset(
 
     Tables have one row per post (author, role, kind, text, topic, one 0/1 column per code,
     the coder) and <name>.dictionary.md/.json beside them; CSV and XLSX cells that a
-    spreadsheet would run as formulas get a leading '. Files are written aside and renamed, so
-    an interrupted export leaves nothing half-written. Inside a study, the study's hash is
-    recorded and its `pseudonymize` setting is the default.
+    spreadsheet would run as formulas get a leading '; XLSX splits a text longer than an Excel
+    cell into text_part2... columns (the output says how many posts). A QDPX project has one
+    selection per post and coder, written for the program --for names. Files are written aside
+    and renamed, so an interrupted export leaves nothing half-written. Inside a study, the
+    study's hash is recorded and its `pseudonymize` setting is the default.
 
     Example:
-        ethnoflow export dataset --format csv --out data/share/coded.csv --coder consensus --pseudonymize
+        ethnoflow export dataset --format qdpx --for qualcoder --out data/share/study.qdpx --coder ana,ben
     """
     from flows.export.dataset import export_dataset as run_export
     from flows.export.selection import ExportOptions
@@ -74,7 +77,7 @@ def export_dataset(
         pseudonymize = Defaults(study).pseudonymize(pseudonymize)
         options = ExportOptions(fmt=fmt, codebook=codebook, coders=_names(coder), pseudonymize=pseudonymize,
                                 remove_urls=remove_urls, no_text=no_text, qdpx_unit=qdpx_unit,
-                                positions=qdpx_positions, study_hash=study.sha256 if study else None, force=force)
+                                qdpx_for=qdpx_for, study_hash=study.sha256 if study else None, force=force)
         result = run_export(con, out, options)
     result["pseudonymized"] = options.pseudonymize
     result.pop("columns", None)
@@ -83,6 +86,58 @@ def export_dataset(
         return
     what = ", ".join(f"{k} {v}" for k, v in result.items() if k not in ("format", "files", "pseudonymized"))
     typer.echo(f"wrote {', '.join(result['files'])} ({what}{'; pseudonymised' if options.pseudonymize else ''})")
+
+
+@export_app.command("codebook")
+def export_codebook(
+    out: Annotated[Path, option("--out", help="File to write.")],
+    codebook: Annotated[Optional[str], option(
+        "--codebook", help="Codebook id or .yaml path (default: the one the store has codes of).")] = None,
+    fmt: Annotated[str, typer.Option(
+        "--format", help="qdc (REFI-QDA codebook: NVivo, ATLAS.ti, MAXQDA, QualCoder) or taguette-csv.")] = "qdc",
+    force: ForceOption = False,
+    db: DbOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Export a codebook for another program: a REFI-QDA .qdc, or Taguette's codebook CSV.
+
+    The store's current version of the codebook when the store has it, else its file. Each
+    code carries its definition, criteria, examples and ethnoflow id; Taguette gets one tag per
+    code that can be applied, named by its path (Access.Access to information).
+
+    Example:
+        ethnoflow export codebook --codebook chretien2015 --format taguette-csv --out codebook.csv
+    """
+    from flows.export.codebooks import write_codebook
+
+    with _explained():
+        found = _codebook_to_export(db, codebook)
+        result = write_codebook(found, out, fmt, force=force)
+    if json_:
+        typer.echo(json.dumps(result, indent=2, sort_keys=True))
+        return
+    what = "tags" if fmt == "taguette-csv" else "codes"
+    typer.echo(f"wrote {out}: {result['codes']} {what} of {result['codebook']}")
+
+
+def _codebook_to_export(db: Optional[Path], ref: Optional[str]):
+    """The store's current version of ``ref`` (or its only codebook); without a store, the file."""
+    from flows.cli.app import study_database
+    from flows.coding.codebook import resolve_codebook
+    from flows.export.paths import ExportError
+    from flows.export.selection import export_codebook as resolve
+    from flows.store.db import resolve_db_path
+
+    path = resolve_db_path(db, None if db else study_database())
+    if path.exists():
+        with store(db, read_only=True) as con:
+            found = resolve(con, ref)
+        if found is None:
+            raise ExportError("the store holds no coded codebook; pass --codebook ID (a shipped id or a .yaml path)")
+        return found[0]
+    if ref is None:
+        raise ExportError(f"no store at {path}; pass --codebook ID (a shipped id or a .yaml path)")
+    return resolve_codebook(ref)
 
 
 @codebook_app.command("import")
@@ -125,7 +180,8 @@ def import_qdpx(
         "--coder", help="USER=NAME: import this project user's codings as coder NAME (repeatable); NAME alone for "
                         "a one-user project. Default: every user under their own name.")] = None,
     positions: Annotated[str, typer.Option(
-        "--positions", help="auto (as recorded; NVivo: utf16), utf16 or codepoint.")] = "auto",
+        "--positions", help="How the project counts positions: auto (the program that wrote it last, from its "
+                            "origin), or standard, qualcoder, nvivo, atlasti, maxqda.")] = "auto",
     db: DbOption = None,
     json_: JsonOption = False,
 ) -> None:

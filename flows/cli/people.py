@@ -193,8 +193,11 @@ def export_network(
 ) -> None:
     """Export the interaction network for Gephi as GEXF or GraphML.
 
-    Nodes are accounts (label = handle) with role, degrees, betweenness and PageRank; edges
-    are one per (source, target, kind) with weight = posts, months and first/last dates.
+    Nodes are accounts (label = handle) with role; in_/out_accounts (distinct accounts),
+    in_/out_edges (edges in the file: Gephi's In/Out-Degree) and in_/out_posts (their weights:
+    Gephi's weighted degrees), over the kinds exported; betweenness and PageRank. Edges are one
+    per (source, target, kind), the kind as GEXF's edge kind, weight = posts (a real number),
+    months and first/last dates. Every attribute is described inside the file.
 
     Example:
         ethnoflow export network --format gexf --out reports/network.gexf

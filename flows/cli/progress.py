@@ -40,4 +40,8 @@ def ingest_table(reports) -> Table:
             table.add_row(r.path, r.format, "already ingested", "", "", "")
         else:
             table.add_row(r.path, r.format, *(f"{getattr(r, k):,}" for k in sums))
+    other = sum(r.other_facets for r in reports)
+    if other:  # kept, not lost: say so
+        table.caption = (f"{other:,} Bluesky facet features that are not hashtags, mentions or links "
+                         "(formatting, polls, unknown types) kept as written in other_facets")
     return table

@@ -64,7 +64,7 @@ def write_taguette_csv(codebook: Codebook, path: Path) -> int:
     return len(rows)
 
 
-def export_codebook(codebook: Codebook, out: str | Path, fmt: str, *, force: bool = False) -> dict:
+def write_codebook(codebook: Codebook, out: str | Path, fmt: str, *, force: bool = False) -> dict:
     """Write ``codebook`` for another program.
 
     Args:

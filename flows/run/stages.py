@@ -191,8 +191,8 @@ def export_stage(ctx: Context) -> dict:
         for fmt in spec.formats:
             options = ExportOptions(fmt=fmt, codebook=codebook, coders=(spec.coder,) if fmt != "qdpx" else (),
                                     pseudonymize=study.pseudonymize, remove_urls=spec.remove_urls,
-                                    no_text=spec.no_text, qdpx_unit=spec.qdpx_unit, study_hash=study.sha256,
-                                    force=True)
+                                    no_text=spec.no_text, qdpx_unit=spec.qdpx_unit, qdpx_for=spec.qdpx_for,
+                                    study_hash=study.sha256, force=True)
             out = study.path("exports") / (f"{study.name}-ids" if fmt == "ids" else f"{study.name}.{fmt}")
             out.parent.mkdir(parents=True, exist_ok=True)
             written[fmt] = export_dataset(con, out, options)["files"]

@@ -82,6 +82,8 @@ class Exports(BaseModel):
     no_text: bool = Field(False, description="leave post texts out (share ids and codes, not content)")
     remove_urls: bool = Field(False, description="with pseudonyms, also replace links in texts")
     qdpx_unit: Literal["account", "post"] = "account"
+    qdpx_for: Literal["standard", "qualcoder", "nvivo", "atlasti", "maxqda"] = Field(
+        "standard", description="qdpx: the program it is for (how positions count, how texts are written)")
 
 
 class Executor(BaseModel):
