@@ -63,6 +63,18 @@ def qualcoder(tmp_path_factory):
     return run
 
 
+@pytest.fixture(scope="module")
+def imported(human_study, qualcoder, tmp_path_factory):  # noqa: F811
+    """The human study exported --for qualcoder, imported by QualCoder and exported back by it:
+    (ethnoflow's project, its export result, QualCoder's project folder, QualCoder's .qdpx)."""
+    out = tmp_path_factory.mktemp("export") / "study.qdpx"
+    con = connect(human_study, read_only=True)
+    result = export(con, out, fmt="qdpx", qdpx_for="qualcoder", coders=CODERS)
+    con.close()
+    project, again = qualcoder(out, export_too=True)
+    return out, result, project, again
+
+
 def spans_of(qdpx) -> dict[tuple[str, int, int], str]:
     """(source name, start, end) -> post id, from the project ethnoflow wrote."""
     root = ET.fromstring(zipfile.ZipFile(qdpx).read("project.qde"))
@@ -71,11 +83,9 @@ def spans_of(qdpx) -> dict[tuple[str, int, int], str]:
             for s in root.iter(NS + "TextSource") for sel in s.iter(NS + "PlainTextSelection")}
 
 
-def test_qualcoder_imports_codes_owners_and_spans_exactly(human_study, qualcoder, tmp_path):  # noqa: F811
+def test_qualcoder_imports_codes_owners_and_spans_exactly(human_study, imported):  # noqa: F811
+    out, result, project, _ = imported
     con = connect(human_study, read_only=True)
-    out = tmp_path / "study.qdpx"
-    result = export(con, out, fmt="qdpx", qdpx_for="qualcoder", coders=CODERS)
-    project, _ = qualcoder(out)
     qc = sqlite3.connect(project / "data.qda")
     codebook, _ = stored_codebook(con, "chretien2015")
     names = code_names(codebook.codes)
@@ -114,12 +124,11 @@ def test_qualcoder_imports_codes_owners_and_spans_exactly(human_study, qualcoder
     con.close()
 
 
-def test_round_trip_through_qualcoder_keeps_who_coded_what(human_study, qualcoder, tmp_path):  # noqa: F811
+def test_round_trip_through_qualcoder_keeps_who_coded_what(human_study, imported, tmp_path):  # noqa: F811
     db = tmp_path / "rt.duckdb"
     shutil.copy(human_study, db)
     con = connect(db)
-    export(con, tmp_path / "study.qdpx", fmt="qdpx", qdpx_for="qualcoder", coders=CODERS)
-    _, again = qualcoder(tmp_path / "study.qdpx", export_too=True)
+    again = imported[3]
     codebook, _ = stored_codebook(con, "chretien2015")
     result = import_qdpx_codes(con, again, codebook, coders={c: f"{c}_qc" for c in CODERS})
     assert result["positions"] == "qualcoder" and result["posts"] == 120
