@@ -64,7 +64,7 @@ def qualcoder(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def imported(human_study, qualcoder, tmp_path_factory):  # noqa: F811
+def imported(qualcoder, human_study, tmp_path_factory):  # noqa: F811  (qualcoder first: it may skip)
     """The human study exported --for qualcoder, imported by QualCoder and exported back by it:
     (ethnoflow's project, its export result, QualCoder's project folder, QualCoder's .qdpx)."""
     out = tmp_path_factory.mktemp("export") / "study.qdpx"
