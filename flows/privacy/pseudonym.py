@@ -28,14 +28,29 @@ from pathlib import Path
 ENV_SECRET = "ETHNOFLOW_SECRET"
 SECRET_FILE = ".ethnoflow_secret"
 PREFIX = "user_"
+POST_PREFIX = "post_"
+CACHE_SIZE = 1 << 18  # pseudonyms kept in memory (a mention is written many times)
 DIGITS = 16  # hex digits kept: 64 bits, so 10^6 accounts collide with odds below 1 in 10^7
-# An @mention: a Twitter handle or a Bluesky domain handle, not inside an e-mail address.
-MENTION_RE = re.compile(r"(?<![\w@＠.])[@＠]([A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)")
+# A pseudonym this module made (so a second pass leaves it alone).
+PSEUDONYM_RE = re.compile(r"\b(?:user|post)_[0-9a-f]{16}\b")
+# An @mention as Twitter renders one (twitter-text's rule): after anything but a letter, digit or
+# one of _!#$%&*@ -- so `.@x`, `(@x`, `@x:` are mentions and `maya@uni.edu` is not -- or after
+# "RT"/"RT:" (`RT@x`). The name is a Twitter handle or a Bluesky domain handle (`@ana.bsky.social`).
+MENTION_RE = re.compile(r"[@＠](?:(?<=(?<![A-Za-z0-9_!#$%&*@＠])[@＠])|(?<=(?<![A-Za-z0-9_+~.-])[Rr][Tt][@＠])"
+                        r"|(?<=(?<![A-Za-z0-9_+~.-])[Rr][Tt]:[@＠]))"
+                        r"(?P<h>[A-Za-z0-9_]{1,50}(?:\.[A-Za-z0-9][A-Za-z0-9-]*)*)")
 URL_RE = re.compile(r"\bhttps?://\S+", re.IGNORECASE)
-# A profile or status link names its account: twitter.com/<handle>/..., bsky.app/profile/<handle>.
+# A profile or status link names its account (and a status link its post): twitter.com/<handle>,
+# twitter.com/<handle>/status/<id>, twitter.com/i/web/status/<id>, bsky.app/profile/<handle or DID>.
 PROFILE_URL_RE = re.compile(
-    r"(?i)(\b(?:https?://)?(?:www\.|mobile\.)?(?:twitter\.com|x\.com)/)(?!i/|search|hashtag/|home\b)"
-    r"([A-Za-z0-9_]{1,15})\b|(\bbsky\.app/profile/)([A-Za-z0-9_.:-]+[A-Za-z0-9_])")
+    r"(?i)(?P<site>\b(?:https?://)?(?:www\.|mobile\.)?(?:twitter\.com|x\.com)/)"
+    r"(?:(?P<web>i/web/status/|i/status/)(?P<wid>[0-9]{1,20})"
+    r"|(?!i/|search\b|hashtag/|home\b|intent/|share\b)(?P<h>[A-Za-z0-9_]{1,50})\b"
+    r"(?:(?P<st>/status(?:es)?/)(?P<sid>[0-9]{1,20}))?)"
+    r"|(?P<bsite>\b(?:https?://)?(?:www\.)?bsky\.app/profile/)(?P<bh>[A-Za-z0-9_.:%-]*[A-Za-z0-9_])")
+# A DID (did:plc:..., did:web:...) and an AT-URI (at://<DID or handle>/<collection>/<rkey>).
+DID_RE = re.compile(r"\bdid:[a-z]+:[A-Za-z0-9._%-]*[A-Za-z0-9_]")
+AT_URI_RE = re.compile(r"\bat://(?P<who>[A-Za-z0-9._:%-]*[A-Za-z0-9_])(?P<rest>/[A-Za-z0-9._~:/-]*)?")
 
 
 class SecretError(Exception):
@@ -80,7 +95,7 @@ def keyed_hash(secret: bytes, value: str) -> str:
 
 
 class Pseudonymizer:
-    """Stable pseudonyms for account ids, handles and the @mentions in a text.
+    """Stable pseudonyms for account ids, handles and posts, and for the names written in a text.
 
     Args:
         secret: the study secret (:func:`load_secret`).
@@ -91,6 +106,7 @@ class Pseudonymizer:
     def __init__(self, secret: bytes, accounts: Mapping[str, str] | None = None) -> None:
         self._secret = secret
         self._ids = {_norm(h): i for h, i in (accounts or {}).items() if h and i}
+        self._cache: dict[tuple[str, str], str] = {}
 
     def __repr__(self) -> str:  # never show the secret, even in a traceback or debugger
         return f"Pseudonymizer(<secret>, {len(self._ids)} known handles)"
@@ -104,7 +120,12 @@ class Pseudonymizer:
         return cls(secret, dict(rows))
 
     def _digest(self, kind: str, value: str) -> str:
-        return PREFIX + keyed_hash(self._secret, f"{kind}:{value}")[:DIGITS]
+        found = self._cache.get((kind, value))
+        if found is None:
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.clear()
+            found = self._cache[(kind, value)] = PREFIX + keyed_hash(self._secret, f"{kind}:{value}")[:DIGITS]
+        return found
 
     def author(self, author_id: str | None) -> str | None:
         """The pseudonym of an account id (an ``@handle`` id, used when the data had no id,
@@ -120,33 +141,89 @@ class Pseudonymizer:
         if handle is None:
             return None
         key = _norm(handle)
+        if PSEUDONYM_RE.fullmatch(key):
+            return key  # already a pseudonym
         known = self._ids.get(key)
         return self._digest("account", known) if known else self._digest("handle", key)
 
+    def post(self, platform: str, post_id: str | None) -> str | None:
+        """The pseudonym of a post id (``post_…``); :func:`reveal_posts` maps it back."""
+        if post_id is None:
+            return None
+        return POST_PREFIX + keyed_hash(self._secret, f"post:{platform}:{post_id}")[:DIGITS]
+
+    def _name(self, handle: str) -> str:
+        """A name as written after '@' or in a link: a DID, a handle, or a pseudonym already."""
+        if handle.startswith("did:"):
+            return self.author(handle)
+        return self.handle(handle)
+
     def text(self, text: str | None, known_handles: Mapping[str, str] | None = None, *,
              remove_urls: bool = False) -> str | None:
-        """``text`` with every @mention (and profile link) replaced by ``@<pseudonym>``.
+        """``text`` with every name in it pseudonymised: @mentions in every form Twitter and
+        Bluesky render, profile and status links (their post ids too), DIDs and AT-URIs.
 
         Args:
             known_handles: extra handle -> account id pairs for this call.
-            remove_urls: replace every link with ``[URL]`` (links can name or show people).
+            remove_urls: replace every web link with ``[URL]`` (links can name or show people).
         """
         if text is None:
             return None
-        extra = {_norm(h): i for h, i in (known_handles or {}).items()}
-
-        def pseudonym(handle: str) -> str:
-            known = extra.get(_norm(handle))
-            if known or handle.startswith("did:"):
-                return self.author(known or handle)
-            return self.handle(handle)
-
+        if known_handles:
+            saved, self._ids = self._ids, {**self._ids, **{_norm(h): i for h, i in known_handles.items()}}
+            try:
+                return self.text(text, remove_urls=remove_urls)
+            finally:
+                self._ids = saved
+        low = text.lower()  # each pass only where its mark is present: most texts have none
+        if "at://" in low:
+            text = AT_URI_RE.sub(self._at_uri, text)
         if remove_urls:
             text = URL_RE.sub("[URL]", text)
-        else:
-            text = PROFILE_URL_RE.sub(lambda m: (m.group(1) + pseudonym(m.group(2))) if m.group(1)
-                                      else (m.group(3) + pseudonym(m.group(4))), text)
-        return MENTION_RE.sub(lambda m: "@" + pseudonym(m.group(1)), text)
+        elif "twitter.com/" in low or "x.com/" in low or "bsky.app/" in low:
+            text = PROFILE_URL_RE.sub(self._profile, text)
+        if "did:" in low:
+            text = DID_RE.sub(lambda m: self.author(m.group()), text)
+        return MENTION_RE.sub(self._mention, text) if "@" in text or "＠" in text else text
+
+    def _at_uri(self, m: re.Match) -> str:
+        rest = m.group("rest") or ""
+        if "/app.bsky.feed.post/" in rest + "/" and rest.count("/") >= 2:
+            return self.post("bluesky", m.group())  # the stored id of a Bluesky post
+        return "at://" + self._name(m.group("who")) + rest
+
+    def _profile(self, m: re.Match) -> str:
+        if m.group("bsite"):
+            return m.group("bsite") + self._name(m.group("bh"))
+        if m.group("web"):
+            return m.group("site") + m.group("web") + self.post("twitter", m.group("wid"))
+        out = m.group("site") + self.handle(m.group("h"))
+        return out + (m.group("st") + self.post("twitter", m.group("sid")) if m.group("st") else "")
+
+    def _mention(self, m: re.Match) -> str:
+        name, rest = m.group("h"), ""
+        if "." in name and _norm(name) not in self._ids:
+            first, _, after = name.partition(".")
+            # `@DrMaya.Thanks`: a Twitter handle ending a sentence, not a domain handle
+            if _norm(first) in self._ids or (after[:1].isupper() and len(first) <= 15):
+                name, rest = first, "." + after
+        return "@" + self._name(name) + rest
+
+
+def reveal_posts(con, secret: bytes, pseudonyms: list[str]) -> dict[str, tuple[str, str] | None]:
+    """Map post pseudonyms back to (platform, post id), for the posts still in the store.
+
+    Only the study's secret can do it (the pseudonym is a keyed hash): a post withdrawn since, or
+    never in this store, maps to None.
+    """
+    wanted = {p.strip().lower() for p in pseudonyms}
+    p = Pseudonymizer(secret)
+    found: dict[str, tuple[str, str] | None] = dict.fromkeys(sorted(wanted))
+    for platform, post_id in con.execute("SELECT platform, post_id FROM posts ORDER BY ALL").fetchall():
+        key = p.post(platform, post_id)
+        if key in wanted:
+            found[key] = (platform, post_id)
+    return found
 
 
 def _norm(handle: str) -> str:

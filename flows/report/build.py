@@ -23,7 +23,6 @@ import duckdb
 from flows.provenance import git_commit
 from flows.report import accounts, codes, corpus, methods, provenance, reliability, render, topics
 from flows.report.context import Context
-from flows.report.privacy import Privacy
 from flows.report.reads import install_views, rows
 from flows.report.settings import ReportError, ReportResult, ReportSettings
 
@@ -107,8 +106,23 @@ def _context(con: duckdb.DuckDBPyConnection, settings: ReportSettings, study: di
     if data_dir is None:
         db = database_file(con)
         data_dir = db.parent if db else Path("data")
-    privacy = Privacy(settings, data_dir, con, [s["handle"] for s in studied])
+    privacy = _redactor(con, settings, data_dir)
     return Context(con, settings, privacy, study, int(study.get("seed") or 0), studied)
+
+
+def _redactor(con: duckdb.DuckDBPyConnection, settings: ReportSettings, data_dir: Path):
+    """The report's redaction layer: pseudonyms under the study secret in ``data_dir``, or names shown."""
+    from flows.privacy.pseudonym import SecretError, load_secret
+    from flows.privacy.redactor import Redactor
+
+    if not settings.pseudonymise:
+        return Redactor.off(mask_quotes=settings.mask_quotes)
+    try:
+        secret = load_secret(Path(data_dir))
+    except SecretError as exc:
+        raise ReportError(f"{exc} (pseudonymising needs the study secret; or show handles with "
+                          "pseudonymise: false / --show-handles)") from None
+    return Redactor.for_store(con, secret=secret, mask_quotes=settings.mask_quotes)
 
 
 def _provenance(ctx: Context) -> dict[str, Any]:
@@ -122,7 +136,7 @@ def _provenance(ctx: Context) -> dict[str, Any]:
         "database": db.name if db else ":memory:",
         "settings": settings,
         "settings_sha256": provenance.digest(settings),
-        "inputs": provenance.inputs(ctx.con),
+        "inputs": provenance.inputs(ctx.con, ctx.privacy.text),
         "software": provenance.software(),
         "git_commit": git_commit(),
     }

@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from flows.report.privacy import Privacy
+from flows.privacy.redactor import Redactor
 from flows.report.settings import ReportSettings
 
 # Rows a CSV keeps at most (the HTML shows `max_rows`); past it the table says how many exist.
@@ -22,7 +22,7 @@ class Context:
 
     con: duckdb.DuckDBPyConnection
     settings: ReportSettings
-    privacy: Privacy
+    privacy: Redactor  # every name the report prints goes through it (flows.privacy.redactor)
     study: dict[str, Any]
     seed: int
     studied: list[dict] = field(default_factory=list)  # selected superusers, rank order

@@ -52,8 +52,8 @@ def _sources(ctx: Context, total: int) -> Table:
     columns = [Column("file", "File"), Column("format", "Format"), Column("parser", "Parser"),
                Column("records_read", "Records read", "int"), Column("ingested", "Ingested", "int"),
                Column("duplicates", "Duplicates", "int"), Column("rejected", "Rejected", "int")]
-    data = [[r["name"], r["format"] + (f" ({r['preset']})" if r["preset"] else ""), r["parser_version"],
-             r["records_read"], r["ingested"], r["duplicates"], r["rejected"]] for r in found]
+    data = [[ctx.privacy.text(r["name"]), r["format"] + (f" ({r['preset']})" if r["preset"] else ""),
+             r["parser_version"], r["records_read"], r["ingested"], r["duplicates"], r["rejected"]] for r in found]
     return Table("corpus_sources", "Source files and what became of their records", columns, data, total=total)
 
 

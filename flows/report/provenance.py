@@ -20,10 +20,15 @@ def software() -> dict[str, str]:
     return {"python": platform.python_version(), **package_versions(*PACKAGES)}
 
 
-def inputs(con) -> dict[str, Any]:
-    """Content hashes of everything the report was built from (sources, codebooks, runs, selection)."""
+def inputs(con, redact=None) -> dict[str, Any]:
+    """Content hashes of everything the report was built from (sources, codebooks, runs, selection).
+
+    ``redact`` is applied to file names (a file can be named after an account).
+    """
     sources = rows(con, "SELECT sha256, name, format, parser_version, records_read FROM report_sources "
                         "ORDER BY sha256")
+    for source in sources:
+        source["name"] = redact(source["name"]) if redact else source["name"]
     codebooks = rows(con, "SELECT codebook_id, version, content_hash FROM report_codebooks ORDER BY codebook_id")
     runs = rows(con, "SELECT run_id, input_hash, model_id, backend FROM report_topic_runs ORDER BY run_id")
     criteria = scalar(con, "SELECT min(criteria_sha256) FROM report_candidates")

@@ -46,8 +46,8 @@ def build(ctx: Context) -> Section:
     topics = rows(ctx.con, "SELECT * FROM report_topics WHERE run_id = ? ORDER BY topic = -1, posts DESC, topic",
                   [run["run_id"]])
     assigned = sum(t["posts"] for t in topics)
-    for t in topics:
-        t["label"] = ctx.privacy.text(t["label"])
+    for t in topics:  # keywords and labels lose words that name someone (flows.privacy.redactor)
+        t["label"] = ctx.privacy.topic_label(t["topic"], t["label"], list(t["keywords"] or []))
         t["keywords"] = ctx.privacy.words(list(t["keywords"] or []))
     section.blocks += [Paragraph(_summary(run, topics, assigned)), _run_facts(run), _table(topics, assigned)]
     section.blocks += _representatives(ctx, run, topics)

@@ -1,0 +1,206 @@
+"""The one redaction layer every output goes through: reports, exports, networks, the CLI, logs.
+
+``Redactor.for_store(con, on=True)`` pseudonymises; ``Redactor.off()`` passes names through
+(still escaping nothing: escaping is each writer's business). With pseudonymisation on, nothing
+leaves carrying
+
+- a **handle**, in every form Twitter and Bluesky render a mention (``@x``, ``.@x``, ``RT@x``,
+  ``@x:``, ``@x.bsky.social`` and custom domains), in profile and status links
+  (``twitter.com/x/status/…``, ``bsky.app/profile/…``), or written bare;
+- a **display name** (shown nowhere; found in prose, see :mod:`flows.privacy.names`);
+- a **user id or DID**, and a **post id** (every post id becomes a keyed ``post_…`` pseudonym,
+  which :func:`flows.privacy.pseudonym.reveal_posts` maps back with the study's secret).
+
+Topic keywords and labels lose any word that is a name or a pseudonym rather than having it
+replaced: a topic is described by what is said, not by whom. The id-list export is the one
+sanctioned exception: it carries real post ids, and says so.
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+
+from flows.privacy.names import WORD_RE, StoreNames, store_names
+from flows.privacy.pseudonym import DID_RE, MENTION_RE, PSEUDONYM_RE, URL_RE, Pseudonymizer, SecretError, secret_for
+
+# Tokens of running text: a word, with inner dots or hyphens (a Bluesky handle, a domain).
+TOKEN_RE = re.compile(r"\w+(?:[.-]\w+)*")
+LINK_RE = re.compile(r"(?i)\b(?:https?://|www\.|t\.co/|pic\.twitter\.com/|bsky\.app/)\S*")
+QUOTE_CHARS = 500
+
+
+class RedactionError(Exception):
+    """Pseudonymising cannot be done (no study secret), explained with the fix."""
+
+
+class Redactor:
+    """Names in, pseudonyms out (or names unchanged when off).
+
+    Args:
+        pseudonymizer: the keyed pseudonyms; None: pseudonymisation off.
+        names: the store's names (:func:`flows.privacy.names.store_names`), for names written bare.
+        remove_urls: replace every web link in texts by ``[URL]``.
+        mask_quotes: quoted posts (reports) lose @handles and links and their byline's author.
+    """
+
+    def __init__(self, pseudonymizer: Pseudonymizer | None = None, names: StoreNames | None = None, *,
+                 remove_urls: bool = False, mask_quotes: bool = False) -> None:
+        self._p, self._names = pseudonymizer, names or StoreNames()
+        self.remove_urls, self.mask = remove_urls, mask_quotes
+
+    def __repr__(self) -> str:
+        return f"Redactor(on={self.on})"
+
+    @classmethod
+    def off(cls, *, mask_quotes: bool = False) -> Redactor:
+        """A redactor that shows names as they are."""
+        return cls(None, mask_quotes=mask_quotes)
+
+    @classmethod
+    def for_store(cls, con: duckdb.DuckDBPyConnection, *, on: bool = True, secret: bytes | None = None,
+                  remove_urls: bool = False, mask_quotes: bool = False) -> Redactor:
+        """The redactor of a store: every handle, name and id it holds (``on``), or none.
+
+        Raises:
+            RedactionError: pseudonymising needs the study secret and it cannot be read.
+        """
+        if not on:
+            return cls.off(mask_quotes=mask_quotes)
+        try:
+            secret = secret if secret is not None else secret_for(con)
+        except SecretError as exc:
+            raise RedactionError(f"{exc} (pseudonymising needs the study secret; or show handles "
+                                 "with pseudonymize: false / --show-handles)") from None
+        names = store_names(con)
+        return cls(Pseudonymizer(secret, names.handles), names, remove_urls=remove_urls, mask_quotes=mask_quotes)
+
+    @property
+    def on(self) -> bool:
+        """Whether names are pseudonymised."""
+        return self._p is not None
+
+    @property
+    def shows_names(self) -> bool:
+        """Whether display names may be shown (only with pseudonymisation off)."""
+        return self._p is None
+
+    # -- identifiers -------------------------------------------------------------------------
+    def author(self, author_id: str | None) -> str | None:
+        """An account id (user id, DID, or '@handle'), or its pseudonym."""
+        return self._p.author(author_id) if self._p and author_id else author_id
+
+    def handle(self, handle: str | None) -> str:
+        """How an account is named in prose: ``@handle``, or its pseudonym."""
+        if not handle:
+            return "(unknown)"
+        return self._p.handle(handle) if self._p else "@" + handle.lstrip("@")
+
+    def account(self, author_id: str | None, handle: str | None) -> str:
+        """An account's label: its handle (else its id), or its pseudonym."""
+        if self._p:
+            return self._p.author(author_id) if author_id else self._p.handle(handle or "unknown")
+        return handle or author_id or "(unknown)"
+
+    def name(self, display_name: str | None) -> str | None:
+        """A display name, or nothing when pseudonymising."""
+        return None if self._p else display_name
+
+    def post(self, platform: str, post_id: str | None) -> str | None:
+        """A post id, or its keyed pseudonym."""
+        return self._p.post(platform, post_id) if self._p else post_id
+
+    # -- text --------------------------------------------------------------------------------
+    def text(self, text: str | None) -> str | None:
+        """Free text (a post, a reason, a file name, a label) with every name in it pseudonymised."""
+        if text is None or not self._p:
+            return URL_RE.sub("[URL]", text) if text and self.remove_urls else text
+        out = self._p.text(text, remove_urls=self.remove_urls)
+        present = set(WORD_RE.findall(out.lower()))  # the fast path: most texts name nobody bare
+        if present & self._names.firsts:
+            out = self._phrases(out, present)
+        return TOKEN_RE.sub(self._token, out) if present & self._names.prose else out
+
+    def _token(self, m: re.Match) -> str:
+        token = m.group()
+        if PSEUDONYM_RE.fullmatch(token):
+            return token
+        key = self._names.in_prose(token)
+        if key is not None:
+            return self._p.author(key)
+        if "." in token or "-" in token:  # a dotted handle not known whole: look at its parts
+            return re.sub(r"\w+", lambda w: self._token(w), token) if self._parts_named(token) else token
+        return token
+
+    def _parts_named(self, token: str) -> bool:
+        return any(self._names.in_prose(w) is not None for w in WORD_RE.findall(token))
+
+    def _phrases(self, text: str, present: set[str]) -> str:
+        """Display names of several words, written as a run of words (any case, any punctuation)."""
+        wanted: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for first in present & self._names.firsts:
+            found = [(n, k) for n, k in self._names.phrases[first] if set(n) <= present]
+            if found:
+                wanted[first] = found
+        if not wanted:
+            return text
+        words = list(WORD_RE.finditer(text))
+        out, last, i = [], 0, 0
+        while i < len(words):
+            hit = self._phrase_at(words, i, wanted)
+            if hit:
+                out += [text[last:words[i].start()], self._p.author(hit[1])]
+                last, i = words[i + hit[0] - 1].end(), i + hit[0]
+            else:
+                i += 1
+        return "".join(out) + text[last:] if out else text
+
+    @staticmethod
+    def _phrase_at(words: list[re.Match], i: int, wanted: dict) -> tuple[int, str] | None:
+        for name, key in wanted.get(words[i].group().lower(), ()):
+            n = len(name)
+            if i + n <= len(words) and all(words[i + j].group().lower() == name[j] for j in range(n)) \
+                    and _close(words[i:i + n]):
+                return n, key
+        return None
+
+    def quote(self, text: str | None) -> str:
+        """A quoted post: pseudonymised, masked on request, on one line, at most 500 characters."""
+        out = self.text(text) or ""
+        if self.mask:
+            out = MENTION_RE.sub("@user", LINK_RE.sub("[link]", out))
+        out = " ".join(out.split())
+        return out if len(out) <= QUOTE_CHARS else out[:QUOTE_CHARS - 1].rstrip() + "…"
+
+    def byline(self, handle: str | None, *parts: str) -> str:
+        """Who/when/what of a quoted post; no author when quotes are masked."""
+        who = [] if self.mask else [self.handle(handle)]
+        return " · ".join([*who, *[p for p in parts if p]])
+
+    # -- topics ------------------------------------------------------------------------------
+    def named(self, word: str) -> bool:
+        """Whether a keyword names someone: a handle, a one-word name, an id, a DID, a pseudonym."""
+        w = word.strip().lstrip("@＠#＃")
+        return bool(PSEUDONYM_RE.search(w) or DID_RE.search(w) or "@" in word or "/" in w
+                    or self._names.in_prose(w) is not None
+                    or any(self._names.in_prose(part) is not None for part in WORD_RE.findall(w) if len(part) > 2))
+
+    def words(self, words: list[str]) -> list[str]:
+        """Topic keywords without the ones that name someone (pseudonymising: names are dropped)."""
+        return list(words) if not self._p else [w for w in words if not self.named(w)]
+
+    def topic_label(self, topic: int, label: str | None, keywords: list[str]) -> str:
+        """A topic's label: made of its keywords, it is made again from the ones that name nobody;
+        a code's label or a researcher's name is pseudonymised as text."""
+        label = label or ""
+        if not self._p:
+            return label
+        if label == ", ".join(keywords[:3]) or all(p.strip() in keywords for p in label.split(",")):
+            return ", ".join(self.words(keywords)[:3]) or f"topic {topic}"
+        return self.text(label) or ""
+
+
+def _close(words: list[re.Match]) -> bool:
+    """Words of one name: nothing but spaces and punctuation between them (at most 3 characters)."""
+    return all(words[j + 1].start() - words[j].end() <= 3 for j in range(len(words) - 1))
