@@ -58,8 +58,48 @@ def test_mentions_and_profile_links_in_text_are_replaced_emails_are_not():
     out = p.text("RT @DrMaya: ask @ana.bsky.social, mail maya@uni.edu or see "
                  "https://twitter.com/DrMaya/status/1 and bsky.app/profile/did:plc:ana")
     assert out == (f"RT @{me}: ask @{p.author('did:plc:ana')}, mail maya@uni.edu or see "
-                   f"https://twitter.com/{me}/status/1 and bsky.app/profile/{p.author('did:plc:ana')}")
+                   f"https://twitter.com/{me}/status/{p.post('twitter', '1')} and "
+                   f"bsky.app/profile/{p.author('did:plc:ana')}")
     assert p.text("read https://t.co/abc now @x", remove_urls=True) == f"read [URL] now @{p.handle('x')}"
+
+
+@pytest.mark.parametrize("written", ["@DrMaya", ".@DrMaya", "RT@DrMaya", "RT:@DrMaya", "@DrMaya:", "(@drmaya)",
+                                     "＠DrMaya", "@DrMaya.", "@DrMaya.Thanks", "https://x.com/DrMaya",
+                                     "mobile.twitter.com/drmaya/status/77", "twitter.com/DrMaya/statuses/77"])
+def test_every_mention_form_twitter_renders_is_replaced(written):
+    p = Pseudonymizer(SECRET, {"DrMaya": "339428177"})
+    out = p.text(f"thanks {written} for this")
+    assert "drmaya" not in out.lower() and p.author("339428177") in out and "77" not in out
+
+
+def test_bluesky_handles_dids_and_at_uris_are_replaced():
+    p = Pseudonymizer(SECRET, {"ana.bsky.social": "did:plc:ana", "drmaya.example.org": "did:web:drmaya.example.org"})
+    uri = "at://did:plc:ana/app.bsky.feed.post/3kabc"
+    out = p.text(f"@ana.bsky.social and @DrMaya.example.org quoted {uri}; see did:plc:zzz and "
+                 "https://bsky.app/profile/ana.bsky.social/post/3kabc")
+    assert "ana" not in out and "drmaya" not in out.lower() and "did:" not in out and "at://" not in out
+    assert p.post("bluesky", uri) in out and out.count(p.author("did:plc:ana")) == 2
+    assert p.text("a reply to at://ana.bsky.social/app.bsky.actor.profile/self") == \
+        f"a reply to at://{p.author('did:plc:ana')}/app.bsky.actor.profile/self"
+
+
+def test_an_email_address_and_a_pseudonym_are_left_alone():
+    p = Pseudonymizer(SECRET)
+    assert p.text("mail maya@uni.edu, x@y") == "mail maya@uni.edu, x@y"
+    once = p.text("hi @ben")
+    assert p.text(once) == once  # a second pass changes nothing
+
+
+def test_post_pseudonyms_map_back_with_the_secret_only(con, ingest_files):
+    from flows.privacy.pseudonym import reveal_posts
+
+    ingest_files(FIXTURES / "ingest" / "cross" / "page.jsonl")
+    (platform, post_id), *_ = con.execute("SELECT platform, post_id FROM posts ORDER BY ALL").fetchall()
+    hidden = Pseudonymizer(SECRET).post(platform, post_id)
+    assert hidden.startswith("post_") and post_id not in hidden
+    assert reveal_posts(con, SECRET, [hidden, "post_0000000000000000"]) == {
+        hidden: (platform, post_id), "post_0000000000000000": None}
+    assert reveal_posts(con, b"another secret", [hidden]) == {hidden: None}
 
 
 def test_known_handles_for_one_call():

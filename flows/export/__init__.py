@@ -11,5 +11,6 @@ calls. One module per format or concern:
 - ``codebooks``: a codebook alone for another program (``.qdc``, Taguette's codebook CSV);
 - ``paths``: no overwriting without ``force``; every file written aside, then renamed;
 
-REFI-QDA lives in :mod:`flows.export.refiqda`, pseudonyms in :mod:`flows.privacy.pseudonym`.
+REFI-QDA lives in :mod:`flows.export.refiqda`. With ``pseudonymize`` every format goes through
+the one redaction layer, :mod:`flows.privacy.redactor` (ids, handles, names, post ids, texts).
 """

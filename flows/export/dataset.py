@@ -29,15 +29,15 @@ def export_dataset(con: duckdb.DuckDBPyConnection, out: str | Path, options: Exp
     """
     out = Path(out)
     selection = select(con, options)
-    pseudonymizer = _pseudonymizer(con, secret) if options.pseudonymize else None
+    redactor = _redactor(con, secret, options) if options.pseudonymize else None
     if options.fmt in ("csv", "parquet", "xlsx"):
         from flows.export.tabular import write_tabular
 
-        result = write_tabular(con, out, selection, options, pseudonymizer)
+        result = write_tabular(con, out, selection, options, redactor)
     elif options.fmt == "ids":
         from flows.export.ids import write_ids
 
-        result = write_ids(con, out, options, pseudonymizer)
+        result = write_ids(con, out, options, redactor)
     elif options.fmt == "qdc":
         if selection.codebook is None:
             raise ExportError("no codebook to export; pass --codebook ID (a shipped id or a .yaml path)")
@@ -57,7 +57,11 @@ def export_dataset(con: duckdb.DuckDBPyConnection, out: str | Path, options: Exp
     return {"format": options.fmt, **result}
 
 
-def _pseudonymizer(con: duckdb.DuckDBPyConnection, secret: bytes | None):
-    from flows.privacy.pseudonym import Pseudonymizer, secret_for
+def _redactor(con: duckdb.DuckDBPyConnection, secret: bytes | None, options: ExportOptions):
+    """The redaction layer (:mod:`flows.privacy.redactor`) every pseudonymised format goes through."""
+    from flows.privacy.redactor import RedactionError, Redactor
 
-    return Pseudonymizer.for_store(con, secret if secret is not None else secret_for(con))
+    try:
+        return Redactor.for_store(con, secret=secret, remove_urls=options.remove_urls)
+    except RedactionError as exc:
+        raise ExportError(str(exc)) from None

@@ -7,6 +7,10 @@ or by someone who withdrew, then stays gone. ``--out share/ids.txt`` writes
 URIs) and ``share/ids.manifest.json``: the selection, the time window, counts per platform and
 kind, the collection queries found in the raw records, the source files' hashes, and how many
 accounts were withdrawn before the export.
+
+The id files are the one output that carries **real ids**, pseudonymised or not: that is what
+they are for. A Bluesky post id holds its author's DID. The manifest says so (``real_ids``);
+pseudonymising leaves the source file names out of it and the handles out of its queries.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ def id_files(con: duckdb.DuckDBPyConnection, out: Path) -> dict[str, Path]:
 
 
 def write_ids(con: duckdb.DuckDBPyConnection, out: Path, options: ExportOptions,
-              pseudonymizer=None) -> dict:
+              redactor=None) -> dict:
     """Write the id files and the manifest; return ``{"files": [...], "posts": {platform: n}}``."""
     files = id_files(con, out)
     manifest_path = sidecar(out, ".manifest.json")
@@ -47,20 +51,20 @@ def write_ids(con: duckdb.DuckDBPyConnection, out: Path, options: ExportOptions,
                 f"COPY (SELECT post_id FROM posts WHERE platform = {sql_literal(platform)} "
                 f"ORDER BY length(post_id), post_id) TO {sql_literal(str(tmp))} "
                 "(FORMAT csv, HEADER false, QUOTE '')").fetchone()[0])
-        doc = manifest(con, files, counts, pseudonymizer if options.pseudonymize else None)
+        doc = manifest(con, files, counts, redactor if options.pseudonymize else None)
         temps[-1].write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return {"files": [str(p) for p in targets], "posts": counts}
 
 
 def manifest(con: duckdb.DuckDBPyConnection, files: dict[str, Path], counts: dict[str, int],
-             pseudonymizer=None) -> dict:
+             redactor=None) -> dict:
     """What the id files hold and where they came from (no clock time, no texts)."""
     first, last = con.execute("SELECT min(created_at), max(created_at) FROM posts").fetchone()
     kinds: dict[str, dict[str, int]] = {}
     per_kind = con.execute("SELECT platform, kind, count(*) FROM posts GROUP BY ALL ORDER BY ALL").fetchall()
     for platform, kind, n in per_kind:
         kinds.setdefault(platform, {})[kind] = n
-    sources = [{"sha256": sha, "format": fmt, "records": read, **({} if pseudonymizer else {"name": name})}
+    sources = [{"sha256": sha, "format": fmt, "records": read, **({} if redactor else {"name": name})}
                for sha, fmt, read, name in con.execute(
                    "SELECT sha256, format, records_read, name FROM sources ORDER BY sha256").fetchall()]
     withdrawn = None  # a store made before withdrawals existed (opened read-only, not migrated)
@@ -70,12 +74,16 @@ def manifest(con: duckdb.DuckDBPyConnection, files: dict[str, Path], counts: dic
     return {
         "what": "Post ids only, one per line; rehydrate them through the platform's API "
                 "(e.g. twarc2 hydrate). Posts deleted since, or withdrawn, will not come back.",
+        "real_ids": True,
+        "privacy": "These files carry the posts' real ids, also when the rest of the study is "
+                   "pseudonymised: anyone can look a post and its author up from its id, and a Bluesky "
+                   "id (at://did:...) names its author's DID. Share them as the platform's terms allow.",
         "selection": "every post in the store at export time, reposts included; accounts withdrawn "
                      "with `ethnoflow forget` are not in it",
         "files": {p: {"file": f.name, "posts": counts[p]} for p, f in files.items()},
         "window": {"first": _iso(first), "last": _iso(last)},
         "counts": kinds,
-        "queries": collection_queries(con, pseudonymizer),
+        "queries": collection_queries(con, redactor),
         "sources": sources,
         "withdrawn_accounts": withdrawn,
         "provenance": provenance(con),
@@ -86,7 +94,7 @@ def _iso(value) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
 
 
-def collection_queries(con: duckdb.DuckDBPyConnection, pseudonymizer=None) -> list[dict]:
+def collection_queries(con: duckdb.DuckDBPyConnection, redactor=None) -> list[dict]:
     """The distinct search queries twarc recorded with its pages (``__twarc.url``)."""
     urls = [r[0] for r in con.execute("""
         SELECT DISTINCT try(json_extract_string(r.payload, '$.__twarc.url')) AS url
@@ -99,9 +107,8 @@ def collection_queries(con: duckdb.DuckDBPyConnection, pseudonymizer=None) -> li
         params = {k: v[0] for k, v in parse_qs(parts.query).items()}
         entry = {"endpoint": parts.path, "query": params.get("query"),
                  "start_time": params.get("start_time"), "end_time": params.get("end_time")}
-        if pseudonymizer is not None and entry["query"]:
-            entry["query"] = QUERY_HANDLE_RE.sub(
-                lambda m: m.group(1) + pseudonymizer.handle(m.group(2)),
-                entry["query"])
+        if redactor is not None and entry["query"]:
+            entry["query"] = redactor.text(QUERY_HANDLE_RE.sub(
+                lambda m: m.group(1) + redactor.handle(m.group(2)).lstrip("@"), entry["query"]))
         found[json.dumps(entry, sort_keys=True)] = entry
     return [found[k] for k in sorted(found)]

@@ -2,8 +2,8 @@
 
 Tabular exports never hold the table in Python: the query (``flows/export/sql/dataset.sql``) is
 written straight to its file by DuckDB's ``COPY`` (CSV, Parquet) or streamed in batches
-(XLSX). Pseudonyms come from DuckDB functions backed by :class:`flows.privacy.pseudonym.Pseudonymizer`,
-computed once per distinct value.
+(XLSX). Pseudonymised columns come from DuckDB functions backed by the redaction layer
+(:class:`flows.privacy.redactor.Redactor`), computed once per distinct value.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from flows.store.db import sql_text
 
 # Column -> meaning, for the data dictionary (code columns are described from the codebook).
 COLUMNS = {
-    "post_id": "Post id on its platform (tweet id as text, or the Bluesky at:// URI).",
+    "post_id": "Post id on its platform (tweet id as text, or the Bluesky at:// URI); in pseudonymised "
+               "exports its keyed pseudonym (post_...), which only the study secret maps back "
+               "(`ethnoflow reveal`).",
     "platform": "twitter or bluesky.",
     "created_at": "When the post was made, UTC (ISO 8601 in CSV and XLSX).",
     "author_id": "The author's account id (user id or DID; '@handle' when the data had no id).",
@@ -30,13 +32,13 @@ COLUMNS = {
     "author_role": "The author's role from `ethnoflow roles` (student, resident, faculty, "
                    "health_professional, organization, other); empty when roles were not assigned.",
     "kind": "original, reply, repost or quote.",
-    "in_reply_to_post_id": "For a reply: the id of the post replied to.",
+    "in_reply_to_post_id": "For a reply: the id of the post replied to (pseudonymised exports: its pseudonym).",
     "in_reply_to_author_id": "For a reply: the id of the account replied to.",
     "in_reply_to_author": "For a reply: the pseudonym of the account replied to.",
     "text": "The full post text (pseudonymised exports: every @mention and profile link "
             "replaced by the account's pseudonym).",
     "topic": "Topic of the current topic run (-1: outliers); empty when the post has none.",
-    "topic_label": "That topic's label.",
+    "topic_label": "That topic's label (pseudonymised exports: without words that name someone).",
     "coder": "Whose codes fill the code columns ('auto' is the machine decision, "
              "'consensus' the reconciled human codes); empty when that coder did not code the post.",
 }
@@ -46,9 +48,12 @@ COLUMNS = {
 SAFE_TEXT = {"platform", "kind", "author_role", "coder"}
 # Real column -> (pseudonymised column, the SQL function computing it).
 PSEUDONYMISED = {
-    "author_id": ("author", "ef_pseudo_author"),
-    "in_reply_to_author_id": ("in_reply_to_author", "ef_pseudo_author"),
-    "text": ("text", "ef_pseudo_text"),
+    "post_id": ("post_id", "ef_pseudo_post(platform, {})"),
+    "in_reply_to_post_id": ("in_reply_to_post_id", "ef_pseudo_post(platform, {})"),
+    "author_id": ("author", "ef_pseudo_author({})"),
+    "in_reply_to_author_id": ("in_reply_to_author", "ef_pseudo_author({})"),
+    "text": ("text", "ef_pseudo_text({})"),
+    "topic_label": ("topic_label", "ef_pseudo_label(topic, {})"),
 }
 
 
@@ -90,13 +95,13 @@ def _chunk(k: int, chunks: range) -> str:
 
 
 def dataset_query(con: duckdb.DuckDBPyConnection, selection: Selection, options: ExportOptions,
-                  *, spreadsheet: bool, pseudonymizer=None) -> str:
+                  *, spreadsheet: bool, redactor=None) -> str:
     """The query a tabular export writes: pseudonymised, without text, neutralised, as asked.
 
     Args:
         spreadsheet: CSV or XLSX: times as ISO 8601 text and text cells neutralised against
             formula injection (:func:`flows.privacy.spreadsheet.neutralise_sql`).
-        pseudonymizer: required when ``options.pseudonymize``; registers its SQL functions.
+        redactor: required when ``options.pseudonymize``; registers its SQL functions.
     """
     base = base_query(selection)
     types = dict(describe(con, base))
@@ -108,7 +113,7 @@ def dataset_query(con: duckdb.DuckDBPyConnection, selection: Selection, options:
                 continue  # one pseudonym per person: `author` stands for id and handle
             if name in PSEUDONYMISED:
                 out, fn = PSEUDONYMISED[name]
-                expr = f"{fn}({expr})"
+                expr = fn.format(expr)
         if name == "text" and options.no_text:
             continue
         if spreadsheet and name == "created_at":
@@ -117,33 +122,50 @@ def dataset_query(con: duckdb.DuckDBPyConnection, selection: Selection, options:
             expr = neutralise_sql(expr)
         exprs.append((out, expr))
     if options.pseudonymize:
-        register_pseudonyms(con, pseudonymizer, remove_urls=options.remove_urls)
+        register_pseudonyms(con, redactor, labels=topic_labels(con, selection, redactor))
     select = ",\n       ".join(f'{expr} AS "{name}"' for name, expr in exprs)
     return f"SELECT {select}\nFROM ({base}\n)"
 
 
-def _arrow_function(fn):
-    """A vectorised DuckDB function over VARCHAR, calling ``fn`` once per distinct value."""
+def _arrow_function(fn, arity: int = 1):
+    """A vectorised DuckDB function over VARCHARs, calling ``fn`` once per distinct value (DuckDB
+    reads the number of arguments from the signature, so there is one wrapper per arity)."""
     cached = lru_cache(maxsize=1 << 16)(fn)
 
-    def run(values: pa.Array) -> pa.Array:
+    def one(values: pa.Array) -> pa.Array:
         return pa.array([None if v is None else cached(v) for v in values.to_pylist()], type=pa.string())
 
-    return run
+    def two(first: pa.Array, values: pa.Array) -> pa.Array:
+        return pa.array([None if v is None else cached(f, v) for f, v in zip(first.to_pylist(), values.to_pylist())],
+                        type=pa.string())
+
+    return one if arity == 1 else two
 
 
-def register_pseudonyms(con: duckdb.DuckDBPyConnection, pseudonymizer, *, remove_urls: bool = False) -> None:
-    """Define ``ef_pseudo_author`` and ``ef_pseudo_text`` on ``con``."""
-    if pseudonymizer is None:
-        raise ValueError("pseudonymising needs a Pseudonymizer")
+def topic_labels(con: duckdb.DuckDBPyConnection, selection: Selection, redactor) -> dict[int, str]:
+    """Topic -> label of the export's topic run, without words that name someone."""
+    if selection.run_id is None:
+        return {}
+    return {topic: redactor.topic_label(topic, label, list(keywords or []))
+            for topic, label, keywords in con.execute("SELECT topic, label, keywords FROM topics WHERE run_id = ? "
+                                                      "ORDER BY topic", [selection.run_id]).fetchall()}
+
+
+def register_pseudonyms(con: duckdb.DuckDBPyConnection, redactor, *, labels: dict[int, str] | None = None) -> None:
+    """Define ``ef_pseudo_author``, ``ef_pseudo_text``, ``ef_pseudo_post`` and ``ef_pseudo_label`` on ``con``."""
+    if redactor is None or not redactor.on:
+        raise ValueError("pseudonymising needs a Redactor that is on")
+    labels = labels or {}
     functions = {
-        "ef_pseudo_author": pseudonymizer.author,
-        "ef_pseudo_text": lambda v: pseudonymizer.text(v, remove_urls=remove_urls),
+        "ef_pseudo_author": (redactor.author, ["VARCHAR"]),
+        "ef_pseudo_text": (redactor.text, ["VARCHAR"]),
+        "ef_pseudo_post": (redactor.post, ["VARCHAR", "VARCHAR"]),
+        "ef_pseudo_label": (lambda topic, label: labels.get(int(topic), label), ["BIGINT", "VARCHAR"]),
     }
-    for name, fn in functions.items():
+    for name, (fn, args) in functions.items():
         with contextlib.suppress(duckdb.InvalidInputException, duckdb.CatalogException):
             con.remove_function(name)
-        con.create_function(name, _arrow_function(fn), ["VARCHAR"], "VARCHAR", type="arrow",
+        con.create_function(name, _arrow_function(fn, len(args)), args, "VARCHAR", type="arrow",
                             side_effects=False)
 
 

@@ -29,7 +29,7 @@ BATCH = 10_000
 
 
 def write_tabular(con: duckdb.DuckDBPyConnection, out: Path, selection: Selection,
-                  options: ExportOptions, pseudonymizer=None) -> dict:
+                  options: ExportOptions, redactor=None) -> dict:
     """Write the dataset as ``options.fmt`` to ``out`` plus ``<name>.dictionary.md/.json``.
 
     Returns:
@@ -37,7 +37,7 @@ def write_tabular(con: duckdb.DuckDBPyConnection, out: Path, selection: Selectio
         ``texts_over_excel_limit``: posts with a cell longer than Excel holds (XLSX: split).
     """
     spreadsheet = options.fmt in ("csv", "xlsx")
-    query = dataset_query(con, selection, options, spreadsheet=spreadsheet, pseudonymizer=pseudonymizer)
+    query = dataset_query(con, selection, options, spreadsheet=spreadsheet, redactor=redactor)
     columns = describe(con, query)
     parts = long_cells(con, query, columns, options.pseudonymize) if spreadsheet else None
     md, js = dictionary_files(out)

@@ -8,7 +8,8 @@ when one of their codings touches it, or when the selection's description (writt
 ethnoflow) lists them; for such a post, each assignable code is 1 if the user applied it and 0
 if not. Codes map onto the codebook by ethnoflow's GUID, then by the ``(ethnoflow id: …)`` in
 the code's description, then by id or label. The import is all or nothing, like
-``import-codes``: unknown codes or users stop it with every problem listed.
+``import-codes``: unknown codes or users stop it with every problem listed. A pseudonymised
+project names its posts by pseudonym (``post_…``): they are mapped back with the study secret.
 """
 
 from __future__ import annotations
@@ -138,7 +139,8 @@ def _coded(source: RefiSource, convention: Convention, users: dict[str, str], co
 
 
 def import_qdpx_codes(con: duckdb.DuckDBPyConnection, path: str | Path, codebook: Codebook, *,
-                      coders: dict[str, str] | str | None = None, positions: str = "auto") -> dict:
+                      coders: dict[str, str] | str | None = None, positions: str = "auto",
+                      secret: bytes | None = None) -> dict:
     """Import a project's codings as code assignments, one coder per project user.
 
     Args:
@@ -148,6 +150,7 @@ def import_qdpx_codes(con: duckdb.DuckDBPyConnection, path: str | Path, codebook
             valid human coder name).
         positions: ``auto`` (by the program that wrote the project, see :func:`convention_of`)
             or a program's name (``standard``, ``qualcoder``, ``nvivo``, ``atlasti``, ``maxqda``).
+        secret: the study secret, to map pseudonymised post ids back (default: the store's).
 
     Raises:
         CodingError: unknown codes, users or coder names, or no ethnoflow post headers.
@@ -162,6 +165,7 @@ def import_qdpx_codes(con: duckdb.DuckDBPyConnection, path: str | Path, codebook
             problems.append(f"source '{source.name}' has no ethnoflow post headers; only projects exported "
                             "by `ethnoflow export dataset --format qdpx` can be imported")
         found.update(_coded(source, convention, project.users, codes, problems))
+    found = _real_posts(con, found, secret)
     names = _coder_names({user for _, _, user in found}, coders, problems)
     if problems:
         raise CodingError([f"{path}: {p}" for p in dict.fromkeys(problems)])
@@ -171,6 +175,25 @@ def import_qdpx_codes(con: duckdb.DuckDBPyConnection, path: str | Path, codebook
         written = replace_assignments(con, rows)
     return {"coders": sorted(set(names.values())), "posts": rows[["platform", "post_id"]].drop_duplicates().shape[0]
             if not rows.empty else 0, "assignments": written, "positions": convention.name}
+
+
+def _real_posts(con: duckdb.DuckDBPyConnection, found: dict, secret: bytes | None) -> dict:
+    """``found`` with post pseudonyms (a pseudonymised export) turned back into the store's post ids;
+    a post withdrawn since has no real id any more and is left out."""
+    from flows.privacy.pseudonym import PSEUDONYM_RE, reveal_posts, secret_for
+
+    hidden = sorted({post for _, post, _ in found if PSEUDONYM_RE.fullmatch(post)})
+    if not hidden:
+        return found
+    real = reveal_posts(con, secret if secret is not None else secret_for(con), hidden)
+    out: dict = {}
+    for (platform, post, user), codes in found.items():
+        if post in real:
+            if real[post] is None:
+                continue
+            platform, post = real[post]
+        out[(platform, post, user)] = codes
+    return out
 
 
 def _coder_names(users: set[str], coders: dict[str, str] | str | None, problems: list[str]) -> dict[str, str]:

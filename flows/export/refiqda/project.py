@@ -13,6 +13,9 @@
   owner). A post nobody coded has no selection; a coder who coded posts and found no code
   applies is listed in the source's description (``ethnoflow: coded by ana, no code applies:
   twitter/1 twitter/2``), so "coded, nothing applies" survives the trip;
+- **pseudonymised**, every name, id and text goes through :mod:`flows.privacy.redactor`:
+  accounts are named by pseudonym and posts by their ``post_…`` pseudonym (in headers, selection
+  names and GUIDs), which ``import-qdpx`` maps back with the study secret;
 - **cases**: one per account, with the variables role, posts (all its posts in the store,
   reposts included) and platform, linked to its sources.
 
@@ -155,17 +158,18 @@ def unique_names(wanted: dict[tuple[str, str], str]) -> dict[tuple[str, str], st
 
 
 def build_sources(con: duckdb.DuckDBPyConnection, selection: Selection, options: ExportOptions,
-                  pseudonymizer=None) -> tuple[list[Source], dict]:
+                  redactor=None) -> tuple[list[Source], dict]:
     """The text sources and their post blocks, and the accounts (for cases)."""
     accounts, codes = _accounts(con), _codes(con, selection)
-    names = unique_names({k: _name(k, v["handle"], pseudonymizer) for k, v in accounts.items()})
+    names = unique_names({k: _name(k, v["handle"], redactor) for k, v in accounts.items()})
     convention = program(options.qdpx_for)
     sources: dict[str, Source] = {}
-    for platform, author, post_id, created_at, kind, text in _posts(con):
-        if pseudonymizer is not None:
-            text = pseudonymizer.text(text, remove_urls=options.remove_urls)
+    for platform, author, real_id, created_at, kind, text in _posts(con):
+        post_id = real_id
+        if redactor is not None:  # names, ids and texts through the redaction layer; posts by pseudonym
+            text, post_id = redactor.text(text), redactor.post(platform, real_id)
         who = names[(platform, author)]
-        key = (f"account:{platform}:{_account_key(author, who, pseudonymizer)}" if options.qdpx_unit == "account"
+        key = (f"account:{platform}:{_account_key(author, who, redactor)}" if options.qdpx_unit == "account"
                else f"post:{platform}:{post_id}")
         if key not in sources:
             name = who if options.qdpx_unit == "account" else f"{who} {platform}/{post_id}"
@@ -173,28 +177,35 @@ def build_sources(con: duckdb.DuckDBPyConnection, selection: Selection, options:
             if options.qdpx_unit == "account":
                 sources[key].add(clean(f"{who} · {platform} · {accounts[(platform, author)]['posts']} posts") + "\n\n")
         source = sources[key]
-        when = created_at.strftime("%Y-%m-%d %H:%M UTC") if created_at else "undated"
+        when = _when(created_at)
         source.add(f"── {when} · {kind} · post {platform}/{post_id}\n")
         start = source.add(clean(text))
         end = source.units
         source.add("\n\n")
-        source.blocks.append(Block(platform, post_id, start, end, codes.get((platform, post_id), {})))
+        source.blocks.append(Block(platform, post_id, start, end, codes.get((platform, real_id), {})))
     return list(sources.values()), {k: dict(v, name=names[k]) for k, v in accounts.items()}
 
 
-def _name(key: tuple[str, str], handle: str | None, pseudonymizer) -> str:
+def _when(created_at) -> str:
+    """A post's time for its header; a date Python cannot hold (before year 1) comes as text."""
+    if created_at is None:
+        return "undated"
+    return created_at if isinstance(created_at, str) else created_at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _name(key: tuple[str, str], handle: str | None, redactor) -> str:
     author = key[1]
-    if pseudonymizer is not None:
-        return pseudonymizer.author(author)
+    if redactor is not None:
+        return redactor.author(author)
     return f"@{handle}" if handle else author
 
 
-def _account_key(author: str, name: str, pseudonymizer) -> str:
-    return name if pseudonymizer is not None else author
+def _account_key(author: str, name: str, redactor) -> str:
+    return name if redactor is not None else author
 
 
 def _project_xml(sources: list[Source], accounts: dict, selection: Selection, options: ExportOptions,
-                 name: str, pseudonymizer) -> bytes:
+                 name: str, redactor) -> bytes:
     root = element(None, "Project", {"name": name, "origin": origin()})
     if selection.coders:
         users = element(root, "Users")
@@ -207,7 +218,7 @@ def _project_xml(sources: list[Source], accounts: dict, selection: Selection, op
     for var, kind, text in VARIABLES:
         element(element(variables, "Variable", {"guid": guid("variable", var), "name": var,
                                                 "typeOfVariable": kind}), "Description", text=text)
-    _cases(root, sources, accounts, pseudonymizer)
+    _cases(root, sources, accounts, redactor)
     holder = element(root, "Sources")
     for source in sources:
         _source(holder, source, cb.id if cb else None, options)
@@ -215,13 +226,13 @@ def _project_xml(sources: list[Source], accounts: dict, selection: Selection, op
     return to_bytes(root, PROJECT_NS)
 
 
-def _cases(root: ET.Element, sources: list[Source], accounts: dict, pseudonymizer) -> None:
+def _cases(root: ET.Element, sources: list[Source], accounts: dict, redactor) -> None:
     refs: dict[tuple[str, str], list[str]] = defaultdict(list)
     for source in sources:
         refs[source.account].append(source.guid)
     cases = element(root, "Cases")
     for key, acc in accounts.items():
-        account_id = _account_key(key[1], acc["name"], pseudonymizer)
+        account_id = _account_key(key[1], acc["name"], redactor)
         case = element(cases, "Case", {"guid": guid("case", key[0], account_id), "name": acc["name"]})
         for (var, kind, _), value in zip(VARIABLES, (acc["role"], acc["posts"], key[0])):
             vv = element(case, "VariableValue")
@@ -264,10 +275,10 @@ def _description(selection: Selection, options: ExportOptions) -> str:
 
 
 def write_qdpx(con: duckdb.DuckDBPyConnection, path: Path, selection: Selection, options: ExportOptions,
-               name: str, pseudonymizer=None) -> dict:
+               name: str, redactor=None) -> dict:
     """Write the project to ``path`` (which may be a temporary name); return what it holds."""
-    sources, accounts = build_sources(con, selection, options, pseudonymizer)
-    qde = _project_xml(sources, accounts, selection, options, name, pseudonymizer)
+    sources, accounts = build_sources(con, selection, options, redactor)
+    qde = _project_xml(sources, accounts, selection, options, name, redactor)
     convention = program(options.qdpx_for)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         _add(archive, "project.qde", qde)
