@@ -52,7 +52,7 @@ def export_dataset(con: duckdb.DuckDBPyConnection, out: str | Path, options: Exp
         from flows.export.refiqda.project import write_qdpx
 
         with atomic_outputs([out], force=options.force) as (tmp,):
-            result = write_qdpx(con, tmp, selection, options, out.stem, pseudonymizer)
+            result = write_qdpx(con, tmp, selection, options, out.stem, redactor)
         result["files"] = [str(out)]
     return {"format": options.fmt, **result}
 
