@@ -91,7 +91,9 @@ def manifest(con: duckdb.DuckDBPyConnection, files: dict[str, Path], counts: dic
 
 
 def _iso(value) -> str | None:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+    if value is None or isinstance(value, str):  # a date before year 1 comes as text
+        return value
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def collection_queries(con: duckdb.DuckDBPyConnection, redactor=None) -> list[dict]:
@@ -105,7 +107,9 @@ def collection_queries(con: duckdb.DuckDBPyConnection, redactor=None) -> list[di
     for url in urls:
         parts = urlsplit(url)
         params = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        entry = {"endpoint": parts.path, "query": params.get("query"),
+        endpoint = parts.path if redactor is None else redactor.text(  # a user timeline names its account
+            re.sub(r"/users/([0-9]+)", lambda m: "/users/" + redactor.author(m.group(1)), parts.path))
+        entry = {"endpoint": endpoint, "query": params.get("query"),
                  "start_time": params.get("start_time"), "end_time": params.get("end_time")}
         if redactor is not None and entry["query"]:
             entry["query"] = redactor.text(QUERY_HANDLE_RE.sub(

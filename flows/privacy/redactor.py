@@ -94,14 +94,14 @@ class Redactor:
     def handle(self, handle: str | None) -> str:
         """How an account is named in prose: ``@handle``, or its pseudonym."""
         if not handle:
-            return "(unknown)"
+            return "(no handle)"
         return self._p.handle(handle) if self._p else "@" + handle.lstrip("@")
 
     def account(self, author_id: str | None, handle: str | None) -> str:
         """An account's label: its handle (else its id), or its pseudonym."""
         if self._p:
             return self._p.author(author_id) if author_id else self._p.handle(handle or "unknown")
-        return handle or author_id or "(unknown)"
+        return handle or author_id or "(no handle)"
 
     def name(self, display_name: str | None) -> str | None:
         """A display name, or nothing when pseudonymising."""

@@ -32,7 +32,7 @@ def build(ctx: Context) -> Section:
 
 
 def _date(value) -> str:
-    return value.date().isoformat() if value is not None else "unknown"
+    return value.date().isoformat() if value is not None else "undated"
 
 
 def _summary(ctx: Context, totals: dict, sources: int) -> str:

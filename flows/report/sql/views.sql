@@ -2,12 +2,19 @@
 -- (read-only) connection and every section selects from them, never from the stage tables.
 -- Months are calendar months in UTC. Nothing here reads the clock.
 
--- Posts with the month they fall in and a language that is never NULL.
+-- Posts with the month they fall in and a language that is never NULL ('und', undetermined, as
+-- Twitter itself writes it, when the data has none). A date before year 1
+-- (a real Bluesky post claims 1 BC: createdAt is whatever the client wrote) counts as undated:
+-- Python cannot hold it, and no post was made then.
 CREATE OR REPLACE TEMP VIEW report_posts AS
-SELECT platform, post_id, author_id, author_handle, created_at,
-       CAST(date_trunc('month', created_at AT TIME ZONE 'UTC') AS DATE) AS month,
-       kind, coalesce(nullif(lang, ''), 'unknown') AS lang, text, in_reply_to_author_id
-FROM posts;
+WITH dated AS (
+    SELECT *, CASE WHEN created_at >= TIMESTAMPTZ '0001-01-01 00:00:00+00' THEN created_at END AS created
+    FROM posts
+)
+SELECT platform, post_id, author_id, author_handle, created AS created_at,
+       CAST(date_trunc('month', created AT TIME ZONE 'UTC') AS DATE) AS month,
+       kind, coalesce(nullif(lang, ''), 'und') AS lang, text, in_reply_to_author_id
+FROM dated;
 
 CREATE OR REPLACE TEMP VIEW report_sources AS
 SELECT name, format, preset, parser_version, records_read, ingested, duplicates, rejected, sha256
@@ -132,7 +139,7 @@ FROM topic_representatives r
 JOIN report_posts p ON p.platform = r.platform AND p.post_id = r.post_id;
 
 CREATE OR REPLACE TEMP VIEW report_topic_months AS
-SELECT run_id, month, topic, posts FROM topic_months;
+SELECT run_id, month, topic, posts FROM topic_months WHERE month >= DATE '0001-01-01';  -- as report_posts
 
 -- The batches behind the current codes (their coder, method and configuration: models,
 -- thresholds, sheets), and what the combined coder chose per code (coder_models).

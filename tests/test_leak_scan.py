@@ -1,0 +1,174 @@
+"""The leak scan: a pseudonymised study names nobody in anything it writes.
+
+One study is built from the sample corpus, the project's own fixtures and (where present) the
+real third-party corpora of ``../shared/fixtures``; the real Prefect pipeline runs it once with
+its database under the study (``data/prefect``), with ``ETHNOFLOW_SECRET`` set to a distinctive
+value; then every other output is written (network exports, the report and exports again from
+the CLI, CLI listings). Every file under the study except its inputs, its store and the id lists
+(which carry real ids, and say so) is scanned for every handle, display name, user id and DID
+the store holds (:mod:`leakscan`), and every file, the store included, for the secret.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, SHARED
+from leakscan import scan, store_names
+
+from flows.store.db import connect
+
+SECRET = "leak-scan-Zq8vXw3-secret-of-the-study"
+OWN = [FIXTURES / "privacy" / "mention_forms.jsonl", FIXTURES / "ingest" / "cross" / "page.jsonl",
+       FIXTURES / "ingest" / "bluesky" / "thread.json", FIXTURES / "ingest" / "bluesky" / "author_feed.json",
+       FIXTURES / "ingest" / "bluesky" / "feed_pages.jsonl", FIXTURES / "ingest" / "v1" / "timeline_mixed_items.json",
+       FIXTURES / "ingest" / "twarc2" / "errors_only.jsonl", FIXTURES / "ingest" / "csv" / "topsy_sample.csv",
+       FIXTURES / "report" / "hostile.jsonl"]
+REAL = ["twarc-csv/test-data/2sets.jsonl", "twarc-csv/test-data/entities_test.jsonl",
+        "twarc-csv/test-data/withheld.jsonl", "twarc-csv/test-data/users.jsonl",
+        "twarc-csv/test-data/mentions_tweet.jsonl", "twitwi/test/resources/bluesky-posts.json",
+        "twitwi/test/resources/tweet-export.csv",
+        "twitwi/test/resources/alternative-payload-v2.json", "atproto/tests/test_atproto_client/models/test_data/thread_view_post_with_embed_media.json",
+        "healthcare_twitter_analysis/files/Tweets_CancerChat_full.csv",
+        "healthcare_twitter_analysis/files/Tweets_RareDiseaseDay_full.csv",
+        "python-twitter/testdata/get_search_raw.json", "python-twitter/testdata/streaming/lines.json",
+        "twitter-to-sqlite/tests/tweets.json"]
+FORMATS = "[csv, parquet, xlsx, qdpx, qdc, ids]"
+RUN = ("import sys; from flows.run import stages; stages.TOPIC_BACKEND = 'kmeans'; "
+       "from flows.run.flow import pipeline; print(pipeline(study_path=sys.argv[1]))")
+
+
+def _inbox(folder: Path) -> list[Path]:
+    from flows.sample.generate import generate
+
+    inbox = folder / "data" / "inbox"
+    files = [Path(generate(folder.parent / "sample", tweets=600)["corpus"]), *OWN]
+    files += [SHARED / r for r in REAL if (SHARED / r).is_file()]
+    for n, f in enumerate(files):
+        shutil.copy(f, inbox / f"{n:02d}_{f.name}")
+    return files
+
+
+@pytest.fixture(scope="module")
+def leak_study(tmp_path_factory) -> Path:
+    from flows.study.scaffold import create_study
+
+    folder = tmp_path_factory.mktemp("leak") / "study"
+    path = create_study(folder, title="Leak scan")
+    path.write_text(path.read_text().replace("  model: minilm", "  model: fake")
+                    .replace("  embedder: minilm", "  embedder: fake").replace("formats: []", f"formats: {FORMATS}"))
+    _inbox(folder)
+    env = {**os.environ, "ETHNOFLOW_SECRET": SECRET, "PREFECT_HOME": str(folder / "data" / "prefect"),
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}
+    env.pop("PREFECT_API_URL", None)
+    (folder / "logs").mkdir()
+    with open(folder / "logs" / "run.log", "wb") as log:
+        done = subprocess.run([sys.executable, "-c", RUN, str(path)], cwd=folder, env=env, stdout=log,
+                              stderr=subprocess.STDOUT, timeout=600)
+    assert done.returncode == 0, (folder / "logs" / "run.log").read_text()[-3000:]
+    _more_outputs(folder, path)
+    return folder
+
+
+def _more_outputs(folder: Path, study: Path) -> None:
+    """What a researcher writes by hand after a run: networks, and the report and exports again."""
+    from typer.testing import CliRunner
+
+    from flows.cli.app import app
+
+    runner, out = CliRunner(), folder / "exports" / "by-hand"
+    old = Path.cwd()
+    os.environ["ETHNOFLOW_SECRET"] = SECRET
+    try:
+        os.chdir(folder)
+        commands = [["export", "network", "--format", "gexf", "--out", out / "net.gexf", "--model", "none"],
+                    ["report", "--out", out / "report"],
+                    ["export", "dataset", "--format", "qdpx", "--qdpx-unit", "post", "--out", out / "posts.qdpx"],
+                    ["export", "dataset", "--format", "csv", "--remove-urls", "--out", out / "nourls.csv"]]
+        for args in commands:
+            result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+            assert result.exit_code == 0, (args, result.output)
+            (out / f"{args[0]}-{args[1]}-{len(list(out.iterdir()))}.out").write_text(result.output, encoding="utf-8")
+        from flows.people.network import export_network
+
+        con = connect(folder / "data" / "ethnoflow.duckdb", read_only=True)
+        try:  # the network was built by the command above
+            export_network(con, out / "net.graphml", "graphml")
+        finally:
+            con.close()
+    finally:
+        os.chdir(old)
+        os.environ.pop("ETHNOFLOW_SECRET", None)
+
+
+def outputs(folder: Path) -> list[Path]:
+    """Every file the study wrote, but its inputs, its store and the id lists (real ids by design).
+    SQLite's write-ahead log is read through its database (:func:`leakscan.file_texts`)."""
+    skip = {folder / "study.yaml"}
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p not in skip
+                  and "inbox" not in p.parts and "coding_schemes" not in p.parts
+                  and not p.name.endswith((".duckdb", ".duckdb.wal", ".lock", ".ethnoflow_secret", ".db-wal", ".db-shm"))
+                  and not (p.name.endswith(".txt") and "-ids." in p.name))
+
+
+@pytest.fixture(scope="module")
+def names(leak_study):
+    con = connect(leak_study / "data" / "ethnoflow.duckdb", read_only=True)
+    try:
+        return store_names(con)
+    finally:
+        con.close()
+
+
+def test_the_study_exercises_every_output(leak_study, names):
+    written = {p.relative_to(leak_study).as_posix() for p in outputs(leak_study)}
+    for expected in ("reports/study/report.html", "reports/study/report.md", "reports/study/run.json",
+                     "exports/study.csv", "exports/study.parquet", "exports/study.xlsx", "exports/study.qdpx",
+                     "exports/study.qdc", "exports/study-ids.manifest.json", "exports/by-hand/net.gexf",
+                     "exports/by-hand/net.graphml", "data/prefect/prefect.db", "logs/run.log"):
+        assert expected in written, expected
+    assert any(w.startswith("reports/study/tables/") for w in written)
+    assert len(names.handles) > (1000 if SHARED.is_dir() else 40) and names.dids and names.ids
+
+
+def test_a_pseudonymised_study_names_nobody_in_any_output(leak_study, names):
+    found = scan(outputs(leak_study), names)
+    assert found == {}
+
+
+def test_the_scan_finds_names_where_they_are(leak_study, names):
+    """The scan is not blind: the store's inputs and a report with handles shown are full of hits."""
+    inputs = sorted((leak_study / "data" / "inbox").iterdir())
+    assert len(scan(inputs, names)) >= len(OWN)
+    con = connect(leak_study / "data" / "ethnoflow.duckdb", read_only=True)
+    try:
+        from flows.report.build import build_report
+        from flows.report.settings import ReportSettings
+
+        build_report(con, leak_study.parent / "shown", ReportSettings(pseudonymise=False, n_boot=0))
+    finally:
+        con.close()
+    assert scan([leak_study.parent / "shown" / "report.html"], names)
+
+
+def test_ordinary_words_kept_in_prose_are_few(names):
+    assert len(names.ordinary) <= max(5, len(names.words) // 50), sorted(names.ordinary)
+
+
+def test_the_study_secret_is_in_no_file_the_study_writes(leak_study):
+    everything = [p for p in leak_study.rglob("*") if p.is_file() and "inbox" not in p.parts]
+    assert any(p.name.endswith(".duckdb") for p in everything)
+    needles = [SECRET.encode(), SECRET.encode().hex().encode(), SECRET.encode("utf-16-le")]
+    leaked = [str(p) for p in everything if any(n in p.read_bytes() for n in needles)]
+    assert leaked == []
+
+
+def test_the_ids_export_says_it_carries_real_ids(leak_study):
+    manifest = json.loads((leak_study / "exports" / "study-ids.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["real_ids"] is True and "real ids" in manifest["privacy"]
