@@ -34,11 +34,13 @@ REAL = ["twarc-csv/test-data/2sets.jsonl", "twarc-csv/test-data/entities_test.js
         "twarc-csv/test-data/withheld.jsonl", "twarc-csv/test-data/users.jsonl",
         "twarc-csv/test-data/mentions_tweet.jsonl", "twitwi/test/resources/bluesky-posts.json",
         "twitwi/test/resources/tweet-export.csv",
-        "twitwi/test/resources/alternative-payload-v2.json", "atproto/tests/test_atproto_client/models/test_data/thread_view_post_with_embed_media.json",
+        "twitwi/test/resources/alternative-payload-v2.json",
+        "atproto/tests/test_atproto_client/models/test_data/thread_view_post_with_embed_media.json",
         "healthcare_twitter_analysis/files/Tweets_CancerChat_full.csv",
         "healthcare_twitter_analysis/files/Tweets_RareDiseaseDay_full.csv",
         "python-twitter/testdata/get_search_raw.json", "python-twitter/testdata/streaming/lines.json",
         "twitter-to-sqlite/tests/tweets.json"]
+NOT_OUTPUTS = (".duckdb", ".duckdb.wal", ".lock", ".ethnoflow_secret", ".db-wal", ".db-shm")
 FORMATS = "[csv, parquet, xlsx, qdpx, qdc, ids]"
 RUN = ("import sys; from flows.run import stages; stages.TOPIC_BACKEND = 'kmeans'; "
        "from flows.run.flow import pipeline; print(pipeline(study_path=sys.argv[1]))")
@@ -113,7 +115,7 @@ def outputs(folder: Path) -> list[Path]:
     skip = {folder / "study.yaml"}
     return sorted(p for p in folder.rglob("*") if p.is_file() and p not in skip
                   and "inbox" not in p.parts and "coding_schemes" not in p.parts
-                  and not p.name.endswith((".duckdb", ".duckdb.wal", ".lock", ".ethnoflow_secret", ".db-wal", ".db-shm"))
+                  and not p.name.endswith(NOT_OUTPUTS)
                   and not (p.name.endswith(".txt") and "-ids." in p.name))
 
 
