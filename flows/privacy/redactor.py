@@ -29,6 +29,10 @@ from flows.privacy.pseudonym import DID_RE, MENTION_RE, PSEUDONYM_RE, URL_RE, Ps
 TOKEN_RE = re.compile(r"\w+(?:[.-]\w+)*")
 LINK_RE = re.compile(r"(?i)\b(?:https?://|www\.|t\.co/|pic\.twitter\.com/|bsky\.app/)\S*")
 QUOTE_CHARS = 500
+# What an API error names, in brackets: `User has been suspended: [leeseunggi]`, `... the Tweet
+# with referenced_tweets.id: [1483436591376965633]`.
+BRACKETED_RE = re.compile(r"\[([A-Za-z0-9_.:-]{1,64})\]")
+HANDLE_RE = re.compile(r"[A-Za-z0-9_]{1,15}")
 
 
 class RedactionError(Exception):
@@ -164,6 +168,20 @@ class Redactor:
                     and _close(words[i:i + n]):
                 return n, key
         return None
+
+    def reason(self, text: str | None) -> str | None:
+        """A reject reason: what an API error names in brackets (an account by handle or id, a post
+        by id) is pseudonymised too, known to the store or not."""
+        if text is None or not self._p:
+            return text
+
+        def one(m: re.Match) -> str:
+            value, before = m.group(1), text[max(0, m.start() - 40):m.start()].lower()
+            if value.isdigit():
+                return "[" + (self.author(value) if "user" in before else self.post("twitter", value)) + "]"
+            return "[" + self._p.handle(value) + "]" if HANDLE_RE.fullmatch(value) else m.group()
+
+        return self.text(BRACKETED_RE.sub(one, text))
 
     def quote(self, text: str | None) -> str:
         """A quoted post: pseudonymised, masked on request, on one line, at most 500 characters."""

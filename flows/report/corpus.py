@@ -64,7 +64,7 @@ def _rejects(ctx: Context) -> Table | Note:
     found = rows(ctx.con, "SELECT reason, records, sources FROM report_rejects ORDER BY records DESC, reason "
                           "LIMIT ?", [CSV_ROWS])
     columns = [Column("reason", "Reason"), Column("records", "Records", "int"), Column("sources", "Files", "int")]
-    data = [[ctx.privacy.text(r["reason"]), r["records"], r["sources"]] for r in found]
+    data = [[ctx.privacy.reason(r["reason"]), r["records"], r["sources"]] for r in found]
     return Table("corpus_rejects", "Rejected records by reason", columns, data, total=total)
 
 
