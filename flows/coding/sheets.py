@@ -15,6 +15,7 @@ from typing import Any
 from flows.privacy.spreadsheet import neutralise, restore
 
 SUFFIXES = (".csv", ".xlsx")
+MAX_ROWS = 200_000  # a coding sheet longer than this is not a coding round (and would be read whole)
 
 
 class SheetError(Exception):
@@ -100,6 +101,8 @@ def read_sheet(path: Path) -> tuple[list[str], list[list[str]]]:
         raw = _read_csv(path) if suffix == ".csv" else _read_xlsx(path)
     except (UnicodeDecodeError, csv.Error) as exc:
         raise SheetError(f"{path}: cannot read the CSV ({exc}); save it as UTF-8 CSV") from None
+    except SheetError:
+        raise
     except Exception as exc:  # openpyxl raises several kinds for a damaged or wrong file
         if suffix == ".csv":
             raise
@@ -112,16 +115,37 @@ def read_sheet(path: Path) -> tuple[list[str], list[list[str]]]:
     return cells[0], [row + [""] * (width - len(row)) for row in cells[1:]]
 
 
+def _bounded(rows, path: Path) -> list[list[Any]]:
+    """The rows, refusing a sheet longer than any coding round (a sheet is read whole)."""
+    out = []
+    for row in rows:
+        if len(out) > MAX_ROWS:
+            raise SheetError(f"{path}: more than {MAX_ROWS:,} rows; a coding sheet is one round of posts. "
+                             "Import the rounds' sheets one by one")
+        out.append(list(row))
+    return out
+
+
 def _read_csv(path: Path) -> list[list[Any]]:
     with open(path, newline="", encoding="utf-8-sig") as handle:
-        return list(csv.reader(handle))
+        return _bounded(csv.reader(handle), path)
 
 
 def _read_xlsx(path: Path) -> list[list[Any]]:
+    """The first sheet's cells; a macro-enabled workbook or a zip bomb is refused before it is opened."""
     from openpyxl import load_workbook
 
+    from flows.privacy.untrusted import UntrustedFileError, open_zip
+
+    try:
+        with open_zip(path, "coding sheet") as archive:
+            if any(n.lower().endswith("vbaproject.bin") for n in archive.namelist()):
+                raise SheetError(f"{path}: the workbook carries macros (vbaProject.bin); coding sheets never do. "
+                                 "Save it again as a plain .xlsx workbook")
+    except UntrustedFileError as exc:
+        raise SheetError(str(exc)) from None
     book = load_workbook(path, read_only=True, data_only=False)
     try:
-        return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+        return _bounded(book.worksheets[0].iter_rows(values_only=True), path)
     finally:
         book.close()

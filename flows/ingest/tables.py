@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from flows.ingest.formats import NotACorpus
+from flows.privacy.untrusted import SafeLoader
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 Parse = Literal["text", "int", "bool", "iso", "epoch", "snowflake", "v1date", "strptime"]
@@ -77,7 +78,7 @@ def load_mapping(path: Path) -> Mapping:
 def mapping_from_text(text: str, path: Path | str = "<mapping>") -> Mapping:
     """Validate a mapping given as YAML text (as stored with a source for re-parsing)."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SafeLoader)  # no tags, no aliases (flows.privacy.untrusted)
         mapping = Mapping.model_validate(data)
     except yaml.YAMLError as exc:
         raise NotACorpus(f"{path}: mapping is not valid YAML: {exc}") from exc

@@ -15,11 +15,14 @@ from typing import Any, TypeVar, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from flows.privacy.untrusted import SafeLoader
+
 Loc = tuple[str | int, ...]
 
 
-class UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects a repeated key, which PyYAML would otherwise silently overwrite."""
+class UniqueKeyLoader(SafeLoader):
+    """The safe loader (no tags, no aliases: :class:`flows.privacy.untrusted.SafeLoader`) that also
+    rejects a repeated key, which PyYAML would otherwise silently overwrite."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         first_line: dict[str, int] = {}
@@ -47,8 +50,11 @@ def read_yaml(path: Path) -> tuple[Any, list[str]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"
-        if "duplicate key" in str(exc.problem):
+        if "duplicate key" in str(exc.problem) or "alias" in str(exc.problem):
             return None, [f"{path}: [{where}] {exc.problem}"]
+        if "constructor for the tag" in str(exc.problem):
+            return None, [f"{path}: [{where}] a YAML tag ({exc.problem.split('tag ', 1)[-1]}) is not allowed: "
+                          "tags such as !!python/... could run code; remove the tag and write plain values"]
         return None, [f"{path}: [{where}] invalid YAML: {exc.problem}; check the indentation, "
                       "and quote text that contains ': ' or starts with # * & ! @ `"]
     except yaml.YAMLError as exc:

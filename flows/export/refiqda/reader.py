@@ -15,6 +15,8 @@ from pathlib import Path
 
 from flows.export.refiqda.xml import child, children, local, text_of
 
+MAX_QDC = 64 << 20  # a codebook of 64 MiB would hold a million codes
+
 
 class RefiError(Exception):
     """A file that is not a readable REFI-QDA project or codebook, explained with the fix."""
@@ -74,8 +76,12 @@ def _codes(parent: ET.Element | None) -> list[RefiCode]:
 
 
 def _parse(data: bytes, path: Path) -> ET.Element:
+    from flows.privacy.untrusted import UntrustedFileError, parse_xml
+
     try:
-        return ET.fromstring(data)
+        return parse_xml(data, path)
+    except UntrustedFileError as exc:
+        raise RefiError(str(exc)) from None
     except ET.ParseError as exc:
         raise RefiError(f"{path}: the XML is not well-formed ({exc}); export it again from the "
                         "program that made it") from None
@@ -83,6 +89,8 @@ def _parse(data: bytes, path: Path) -> ET.Element:
 
 def read_qdc(path: Path) -> RefiProject:
     """A ``.qdc`` codebook, as a project with codes only."""
+    if Path(path).stat().st_size > MAX_QDC:
+        raise RefiError(f"{path}: {Path(path).stat().st_size / 2**20:.0f} MiB is far more than any codebook; refused")
     root = _parse(Path(path).read_bytes(), path)
     if local(root.tag) != "CodeBook":
         raise RefiError(f"{path}: not a REFI-QDA codebook (root <{local(root.tag)}>, expected <CodeBook>)")
@@ -91,8 +99,12 @@ def read_qdc(path: Path) -> RefiProject:
 
 def read_qdpx(path: Path) -> RefiProject:
     """A ``.qdpx`` project: its ``project.qde`` and the plain texts of its text sources."""
+    from flows.privacy.untrusted import UntrustedFileError, open_zip, read_member
+
     try:
-        archive = zipfile.ZipFile(path)
+        archive = open_zip(path, "REFI-QDA project")
+    except UntrustedFileError as exc:
+        raise RefiError(str(exc)) from None
     except (zipfile.BadZipFile, OSError) as exc:
         raise RefiError(f"{path}: not a .qdpx project (a zip file) ({exc}); export the project "
                         "again as REFI-QDA") from None
@@ -101,8 +113,11 @@ def read_qdpx(path: Path) -> RefiProject:
         qde = next((m for low, m in members.items() if low.endswith(".qde") and "/" not in low), None)
         if qde is None:
             raise RefiError(f"{path}: no project.qde inside; is this a REFI-QDA project export?")
-        root = _parse(archive.read(qde), path)
-        sources = [_source(s, archive, members) for s in _text_sources(root)]
+        try:
+            root = _parse(read_member(archive, qde, path), path)
+            sources = [_source(s, archive, members, path) for s in _text_sources(root)]
+        except UntrustedFileError as exc:
+            raise RefiError(str(exc)) from None
     book = child(root, "CodeBook")
     holder = child(root, "Users")
     users = {u.get("guid", ""): u.get("name") or u.get("id") or u.get("guid", "")
@@ -116,13 +131,15 @@ def _text_sources(root: ET.Element) -> list[ET.Element]:
     return children(holder, "TextSource") if holder is not None else []
 
 
-def _source(node: ET.Element, archive: zipfile.ZipFile, members: dict[str, str]) -> RefiSource:
+def _source(node: ET.Element, archive: zipfile.ZipFile, members: dict[str, str], path: Path) -> RefiSource:
     text = text_of(node, "PlainTextContent")
     path = node.get("plainTextPath") or ""
     if text is None and path.startswith("internal://"):
         member = members.get("sources/" + path[len("internal://"):].lower())
         if member is not None:
-            text = archive.read(member).decode("utf-8-sig")
+            from flows.privacy.untrusted import read_member
+
+            text = read_member(archive, member, path).decode("utf-8-sig")
     selections = [RefiSelection(s.get("guid", ""), s.get("name", ""), int(s.get("startPosition", 0)),
                                 int(s.get("endPosition", 0)), text_of(s, "Description"),
                                 [(c.get("creatingUser"), _target(c)) for c in children(s, "Coding")])

@@ -1,0 +1,105 @@
+"""Reading files other programs made, without trusting them: zips, XML and YAML.
+
+Researchers import what NVivo, ATLAS.ti, MAXQDA, Excel or a colleague wrote (``.qdpx``, ``.qdc``,
+``.xlsx`` sheets, codebooks, ``study.yaml``). Each of those formats can carry an attack:
+
+- **zips** (QDPX, XLSX): a member named ``../../x`` (zip-slip), or a few kilobytes that inflate to
+  gigabytes (a zip bomb). Nothing is ever extracted to disk; :func:`open_zip` refuses unsafe names,
+  more than :data:`MAX_MEMBERS` members and declared sizes past :data:`MAX_UNZIPPED`, and
+  :func:`read_member` stops reading past its limit, since a zip's declared sizes can lie;
+- **XML** (QDE, QDC): external entities (XXE, which read local files or call out) and entity
+  expansion (billion laughs): :func:`parse_xml` parses with ``defusedxml``, which refuses both;
+- **YAML** (codebooks, study files, column mappings): ``!!python/...`` tags that run code, and
+  alias bombs (``&a [*a, *a, ...]`` nested, small on disk and exponential once expanded):
+  :class:`SafeLoader` is PyYAML's safe loader (no tags beyond plain data) that also refuses
+  aliases, which no ethnoflow file needs.
+
+Every refusal is an :class:`UntrustedFileError` naming the file and what to do.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+MAX_UNZIPPED = 1 << 30   # 1 GiB: bytes a zip may declare, all members together
+MAX_MEMBER = 512 << 20   # 512 MiB: bytes read from one member
+MAX_MEMBERS = 100_000
+
+
+class UntrustedFileError(Exception):
+    """A file refused because it could harm the machine or the study, explained with the fix."""
+
+
+def open_zip(path: Path, what: str) -> zipfile.ZipFile:
+    """A zip, after checking its member names and declared sizes (see the module docstring).
+
+    Raises:
+        UntrustedFileError: an unsafe member name, too many members, or too much to inflate.
+        zipfile.BadZipFile, OSError: not a zip at all (callers explain that in their own words).
+    """
+    archive = zipfile.ZipFile(path)
+    members = archive.infolist()
+    if len(members) > MAX_MEMBERS:
+        archive.close()
+        raise UntrustedFileError(f"{path}: {len(members):,} files inside; a {what} has far fewer. "
+                                 "Export it again from the program that made it")
+    for info in members:
+        name = PurePosixPath(info.filename.replace("\\", "/"))
+        if name.is_absolute() or ".." in name.parts or (name.parts and ":" in name.parts[0]):
+            archive.close()
+            raise UntrustedFileError(f"{path}: holds a file named {info.filename!r}, which points outside "
+                                     f"the archive (a zip-slip attack?); a {what} never does. Do not use this file")
+    declared = sum(i.file_size for i in members)
+    if declared > MAX_UNZIPPED:
+        archive.close()
+        raise UntrustedFileError(f"{path}: would inflate to {declared / 2**30:.1f} GiB (more than "
+                                 f"{MAX_UNZIPPED / 2**30:.0f} GiB; a zip bomb?); a {what} this large cannot be "
+                                 "imported. Split the project or export fewer sources")
+    return archive
+
+
+def read_member(archive: zipfile.ZipFile, name: str, path: Path, limit: int = MAX_MEMBER) -> bytes:
+    """A member's bytes, read in chunks and stopped past ``limit`` (declared sizes can lie)."""
+    out, total = [], 0
+    with archive.open(name) as handle:
+        while chunk := handle.read(1 << 20):
+            total += len(chunk)
+            if total > limit:
+                raise UntrustedFileError(f"{path}: {name} inflates past {limit / 2**20:.0f} MiB (a zip bomb?); "
+                                         "refused. Export the project again, or in parts")
+            out.append(chunk)
+    return b"".join(out)
+
+
+def parse_xml(data: bytes, path: Path):
+    """An XML document as an ElementTree element, without DTD entities or external references.
+
+    Raises:
+        UntrustedFileError: the document declares entities or external references (XXE, billion laughs).
+        xml.etree.ElementTree.ParseError: it is not well-formed (callers explain that).
+    """
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        return fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise UntrustedFileError(f"{path}: the XML declares entities or external references ({type(exc).__name__}); "
+                                 "REFI-QDA files never need them, and they can read local files or exhaust "
+                                 "memory. Export the file again from the program that made it") from None
+
+
+class SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader (plain data only: ``!!python/...`` tags are refused) that also refuses
+    aliases (``*name``), so a few lines cannot expand into gigabytes."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"an alias (*{event.anchor}) refers to an anchor; write the value out instead "
+                "(anchors and aliases are not allowed here)", event.start_mark)
+        return super().compose_node(parent, index)
