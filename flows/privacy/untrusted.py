@@ -61,8 +61,10 @@ def open_zip(path: Path, what: str) -> zipfile.ZipFile:
     return archive
 
 
-def read_member(archive: zipfile.ZipFile, name: str, path: Path, limit: int = MAX_MEMBER) -> bytes:
-    """A member's bytes, read in chunks and stopped past ``limit`` (declared sizes can lie)."""
+def read_member(archive: zipfile.ZipFile, name: str, path: Path, limit: int | None = None) -> bytes:
+    """A member's bytes, read in chunks and stopped past ``limit`` (default :data:`MAX_MEMBER`):
+    a zip's declared sizes can lie."""
+    limit = MAX_MEMBER if limit is None else limit
     out, total = [], 0
     with archive.open(name) as handle:
         while chunk := handle.read(1 << 20):
