@@ -109,6 +109,17 @@ def defaults():
     return Defaults(current_study())
 
 
+def redactor(con, pseudonymize: Optional[bool]):
+    """The redaction layer for what a command prints: pseudonyms when ``--pseudonymize`` (or the
+    study's ``pseudonymize`` when neither option is given), names with ``--show-handles``."""
+    from flows.privacy.redactor import RedactionError, Redactor
+
+    try:
+        return Redactor.for_store(con, on=defaults().pseudonymize(pseudonymize))
+    except RedactionError as exc:
+        fail(str(exc))
+
+
 def study_database() -> Optional[Path]:
     """The database of the study in effect, if any."""
     study = current_study()

@@ -8,9 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from flows.cli.app import app, defaults, export_app, fail, store
+from flows.cli.app import app, defaults, export_app, fail, redactor, store
 from flows.cli.app import embedder as load_model
-from flows.cli.options import DbOption, JsonOption
+from flows.cli.options import DbOption, ForceOption, JsonOption, PseudonymizeOption
 
 ModelOption = Annotated[str, typer.Option(
     "--model", help="Embedding model for bios no rule covers: minilm, static, a model folder, or none.")]
@@ -42,7 +42,7 @@ def _prepare(con, model: str, overrides: Optional[Path], *, roles_only: bool = F
 
 @app.command()
 def roles(db: DbOption = None, json_: JsonOption = False, model: ModelOption = "minilm",
-          overrides: OverridesOption = None) -> None:
+          overrides: OverridesOption = None, pseudonymize: PseudonymizeOption = None) -> None:
     """Assign each account a role (student, resident, faculty, health_professional,
     organization, other) and list them with the evidence.
 
@@ -55,10 +55,11 @@ def roles(db: DbOption = None, json_: JsonOption = False, model: ModelOption = "
         ethnoflow roles --db study.duckdb --overrides data/roles.csv --json
     """
     from flows.people.roles import list_roles
+    from flows.privacy.redactor import redact_document
 
     with store(db) as con:
         _prepare(con, model, overrides, force_roles=True)
-        rows = list_roles(con)
+        rows = redact_document(list_roles(con), redactor(con, pseudonymize))
     if json_:
         typer.echo(json.dumps([{"handle": r["handle"], "role": r["role"], "evidence": r["evidence"]} for r in rows],
                               indent=2, ensure_ascii=False))
@@ -76,7 +77,7 @@ def superusers(
         show_default=False)] = None,
     all_roles: Annotated[bool, typer.Option(
         "--all", help="List accounts of every role, not only eligible ones.")] = False,
-    model: ModelOption = "minilm", overrides: OverridesOption = None,
+    model: ModelOption = "minilm", overrides: OverridesOption = None, pseudonymize: PseudonymizeOption = None,
 ) -> None:
     """Rank superuser candidates with every criterion's value and pass/fail.
 
@@ -90,11 +91,12 @@ def superusers(
         ethnoflow superusers --db study.duckdb --criteria study.yaml --json
     """
     from flows.people.superusers import select_superusers
+    from flows.privacy.redactor import redact_document
 
     rules = _criteria(criteria)
     with store(db) as con:
         _prepare(con, model, overrides)
-        rows = select_superusers(con, rules, include_all=all_roles)
+        rows = redact_document(select_superusers(con, rules, include_all=all_roles), redactor(con, pseudonymize))
     if json_:
         typer.echo(json.dumps([{k: r[k] for k in ("handle", "rank", "selected", "criteria")} for r in rows],
                               indent=2, ensure_ascii=False))
@@ -117,7 +119,7 @@ def _criteria(path: Optional[Path]):
 
 
 @app.command()
-def chats(db: DbOption = None, json_: JsonOption = False) -> None:
+def chats(db: DbOption = None, json_: JsonOption = False, pseudonymize: PseudonymizeOption = None) -> None:
     """Detect tweet chats (hashtag, Q1/A1 questions and answers, time window) and list them.
 
     A chat is a run of numbered questions ("Q1: ... #MedEdChat") with one hashtag, each
@@ -129,9 +131,10 @@ def chats(db: DbOption = None, json_: JsonOption = False) -> None:
         ethnoflow chats --db study.duckdb --json
     """
     from flows.people.chats import detect_chats
+    from flows.privacy.redactor import redact_document
 
     with store(db) as con:
-        found = detect_chats(con)
+        found = redact_document(detect_chats(con), redactor(con, pseudonymize))
     if json_:
         typer.echo(json.dumps(found, indent=2, ensure_ascii=False))
         return
@@ -145,7 +148,7 @@ def chats(db: DbOption = None, json_: JsonOption = False) -> None:
 def network(
     db: DbOption = None, json_: JsonOption = False,
     months: Annotated[int, typer.Option("--months", help="Months with replies both ways for a mentorship tie.")] = 3,
-    model: ModelOption = "minilm", overrides: OverridesOption = None,
+    model: ModelOption = "minilm", overrides: OverridesOption = None, pseudonymize: PseudonymizeOption = None,
 ) -> None:
     """Build the interaction network and summarise it: edges by type, the role-to-role
     table, mentorship candidates and sponsorship events.
@@ -158,11 +161,12 @@ def network(
         ethnoflow network --db study.duckdb --months 3
     """
     from flows.people.network import NetworkSettings, build_network, network_summary
+    from flows.privacy.redactor import redact_document
 
     with store(db) as con:
         _prepare(con, model, overrides, roles_only=True)
         build_network(con, NetworkSettings(reciprocity_months=months))
-        summary = network_summary(con)
+        summary = redact_document(network_summary(con), redactor(con, pseudonymize))
     if json_:
         typer.echo(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
         return
@@ -190,6 +194,9 @@ def export_network(
     kind: Annotated[Optional[list[str]], typer.Option(
         "--kind", help="Only these edge kinds (reply, mention, quote, repost); repeat the option.")] = None,
     db: DbOption = None, model: ModelOption = "minilm", overrides: OverridesOption = None,
+    show_handles: Annotated[bool, typer.Option(
+        "--show-handles", help="Label nodes with handles and real ids (default: keyed pseudonyms).")] = False,
+    force: ForceOption = False,
 ) -> None:
     """Export the interaction network for Gephi as GEXF or GraphML.
 
@@ -197,11 +204,14 @@ def export_network(
     in_/out_edges (edges in the file: Gephi's In/Out-Degree) and in_/out_posts (their weights:
     Gephi's weighted degrees), over the kinds exported; betweenness and PageRank. Edges are one
     per (source, target, kind), the kind as GEXF's edge kind, weight = posts (a real number),
-    months and first/last dates. Every attribute is described inside the file.
+    months and first/last dates. Every attribute is described inside the file. Node ids and
+    labels are keyed pseudonyms unless --show-handles, whatever the study says: a network file
+    is easily shared, and it maps everyone's ties.
 
     Example:
         ethnoflow export network --format gexf --out reports/network.gexf
     """
+    from flows.export.paths import ExportError
     from flows.people.network import build_network
     from flows.people.network import export_network as run_export
 
@@ -209,7 +219,8 @@ def export_network(
         _prepare(con, model, overrides, roles_only=True)
         build_network(con)
         try:
-            result = run_export(con, out, format.lower(), kind)
-        except ValueError as exc:
+            result = run_export(con, out, format.lower(), kind, pseudonymize=not show_handles, force=force)
+        except (ValueError, ExportError) as exc:
             fail(str(exc))
-    typer.echo(f"wrote {result['nodes']} accounts and {result['edges']} edges to {result['path']}")
+    typer.echo(f"wrote {result['nodes']} accounts and {result['edges']} edges to {result['path']}"
+               + ("; pseudonymised" if result["pseudonymized"] else "; real handles and ids"))

@@ -10,9 +10,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from flows.cli.app import app, current_study, defaults, fail, store
+from flows.cli.app import app, current_study, defaults, fail, redactor, store
 from flows.cli.app import embedder as load_model
-from flows.cli.options import DbOption, JsonOption, ModelsDirOption, option, settings_options
+from flows.cli.options import DbOption, JsonOption, ModelsDirOption, PseudonymizeOption, option, settings_options
 from flows.topics.settings import TopicSettings
 
 topics_app = typer.Typer(invoke_without_command=True)  # help: the callback's docstring
@@ -152,7 +152,8 @@ def _print_summary(summary: dict) -> None:
 
 
 @topics_app.command("show")
-def show_cmd(db: DbOption = None, run: RunOption = None, json_: JsonOption = False) -> None:
+def show_cmd(db: DbOption = None, run: RunOption = None, json_: JsonOption = False,
+             pseudonymize: PseudonymizeOption = None) -> None:
     """Show a topic run: each topic's size, label, keywords, code and representative posts.
 
     The JSON form is a stable interface: {"run": ID, "topics": [{"topic": N, "label": S,
@@ -161,10 +162,11 @@ def show_cmd(db: DbOption = None, run: RunOption = None, json_: JsonOption = Fal
     Example:
         ethnoflow topics show --db study.duckdb --json
     """
+    from flows.privacy.redactor import redact_document
     from flows.topics.views import show
 
     with store(db, read_only=True) as con, _errors():
-        shown = show(con, run)
+        shown = redact_document(show(con, run), redactor(con, pseudonymize))
     if json_:
         typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
         return

@@ -219,6 +219,54 @@ class Redactor:
         return self.text(label) or ""
 
 
+# What the CLI's listings call people, posts and prose (`roles`, `superusers`, `chats`, `network`,
+# `topics show`): the keys :meth:`Redactor.document` redacts, by what they hold.
+PERSON_KEYS = {"handle", "mentor", "mentee", "host", "hosts", "participants", "sponsor", "trainee", "author",
+               "account"}
+ID_KEYS = {"author_id", "source_id", "target_id", "in_reply_to_author_id"}
+POST_KEYS = {"post_id", "work_post_id", "in_reply_to_post_id", "reposted_post_id", "quoted_post_id"}
+TEXT_KEYS = {"text", "evidence", "bio", "reason", "query", "note", "error"}
+HIDDEN_KEYS = {"display_name", "name"}
+
+
+def _post_platform(post_id: str) -> str:
+    return "bluesky" if post_id.startswith("at://") else "twitter"
+
+
+def redact_document(doc, redactor: Redactor):
+    """A JSON-able listing with its people, posts and prose redacted by key (see PERSON_KEYS...);
+    a topic's label and keywords lose names. Unchanged when the redactor is off."""
+    if not redactor.on:
+        return doc
+    if isinstance(doc, list):
+        return [redact_document(v, redactor) for v in doc]
+    if not isinstance(doc, dict):
+        return doc
+    out = {}
+    for key, value in doc.items():
+        if key in PERSON_KEYS:
+            out[key] = [redactor.handle(v) for v in value] if isinstance(value, list) else \
+                (redactor.handle(value) if isinstance(value, str) else value)
+        elif key in ID_KEYS and isinstance(value, str):
+            out[key] = redactor.author(value)
+        elif key in POST_KEYS and isinstance(value, str):
+            out[key] = redactor.post(doc.get("platform") or _post_platform(value), value)
+        elif key in TEXT_KEYS:
+            out[key] = [redactor.text(v) for v in value] if isinstance(value, list) else \
+                (redactor.text(value) if isinstance(value, str) else value)
+        elif key in HIDDEN_KEYS:
+            out[key] = None
+        elif key == "assignments" and isinstance(value, dict):  # post id -> topic
+            out[key] = {redactor.post(_post_platform(k), k): v for k, v in value.items()}
+        else:
+            out[key] = redact_document(value, redactor)
+    if {"topic", "label", "keywords"} <= set(doc):
+        keywords = list(doc.get("keywords") or [])
+        out["label"], out["keywords"] = redactor.topic_label(doc["topic"], doc["label"], keywords), \
+            redactor.words(keywords)
+    return out
+
+
 def _close(words: list[re.Match]) -> bool:
     """Words of one name: nothing but spaces and punctuation between them (at most 3 characters)."""
     return all(words[j + 1].start() - words[j].end() <= 3 for j in range(len(words) - 1))
