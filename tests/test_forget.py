@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -219,3 +221,101 @@ def test_raw_payloads_lose_the_accounts_objects_and_keep_everyone_elses():
     row = {"id": "900005", "user_id": "7", "user_screen_name": "bob", "text": "cc @ann_md", "to_userid": "42"}
     assert json.loads(redact_payload(json.dumps(row), target)) == dict(row, text="cc @••••••", to_userid=None)
     assert redact_payload(json.dumps({"id": "900001", "user_screen_name": "ann_md"}), target) is None
+
+
+# -- what a withdrawal reaches beyond the store's own rows --------------------------------------------
+
+def _theirs(con) -> tuple[list[str], str]:
+    posts = [r[0] for r in con.execute("SELECT post_id FROM posts WHERE author_id = ? ORDER BY post_id",
+                                       [ACCOUNT_ID]).fetchall()]
+    text = con.execute("SELECT text FROM posts WHERE post_id = ?", [posts[0]]).fetchone()[0]
+    return posts, text
+
+
+def test_manual_retweets_and_verbatim_quotes_of_the_account_go_too(store):
+    posts, text = _theirs(store)
+    long = store.execute("SELECT text FROM posts WHERE author_id = ? AND length(text) > 60 ORDER BY post_id LIMIT 1",
+                         [ACCOUNT_ID]).fetchone()[0]
+    other = store.execute("SELECT author_id, author_handle FROM posts WHERE author_id <> ? LIMIT 1",
+                          [ACCOUNT_ID]).fetchone()
+    rows = [("9900000000000000001", f"RT @{HANDLE}: {long[:90]}"),         # a manual retweet, as CSVs keep them
+            ("9900000000000000002", f"RT @{HANDLE.lower()} this, everyone"),  # any case
+            ("9900000000000000003", long.upper() + " https://t.co/x"),      # their words, as someone else's post
+            ("9900000000000000004", f"RT @{HANDLE}x: not them")]            # another account: kept
+    for post_id, body in rows:
+        store.execute("INSERT INTO posts SELECT * REPLACE (? AS post_id, ? AS author_id, ? AS author_handle, "
+                      "? AS text, 'original' AS kind, NULL AS reposted_post_id) FROM posts WHERE post_id = ?",
+                      [post_id, other[0], other[1], body, posts[0]])
+    forget(store, HANDLE, secret=SECRET)
+    left = {r[0] for r in store.execute("SELECT post_id FROM posts WHERE post_id LIKE '99000000000000000%'").fetchall()}
+    assert left == {"9900000000000000004"}
+
+
+def test_memos_on_the_accounts_posts_go_and_others_stay(store):
+    posts, _ = _theirs(store)
+    kept = store.execute("SELECT post_id FROM posts WHERE author_id <> ? AND kind <> 'repost' LIMIT 1",
+                         [ACCOUNT_ID]).fetchone()[0]
+    for post_id in (posts[0], kept):
+        store.execute("INSERT INTO code_memos VALUES ('twitter', ?, 'h', 'ana', ?, 'b')",
+                      [post_id, f"ana's memo on {post_id}"])
+    forget(store, HANDLE, secret=SECRET)
+    assert store.execute("SELECT post_id FROM code_memos").fetchall() == [(kept,)]
+
+
+def test_reports_and_exports_written_afterwards_hold_nothing_of_the_account(store, tmp_path):
+    from flows.export.dataset import export_dataset
+    from flows.export.selection import ExportOptions
+    from flows.people.network import export_network
+    from flows.report.build import build_report
+    from flows.report.settings import ReportSettings
+
+    posts, text = _theirs(store)
+    forget(store, HANDLE, secret=SECRET)
+    out = tmp_path / "after"
+    build_report(store, out / "report", ReportSettings(pseudonymise=False, n_boot=0), study={"data_dir": str(out)})
+    for fmt in ("csv", "qdpx", "ids"):
+        export_dataset(store, out / f"after.{fmt}", ExportOptions(fmt=fmt), secret=SECRET)
+    export_network(store, out / "after.gexf", pseudonymize=False)
+    pattern = re.compile(rf"(?i){re.escape(HANDLE)}|(?<![0-9]){ACCOUNT_ID}(?![0-9])|"
+                         + "|".join(rf"(?<![0-9]){p}(?![0-9])" for p in posts[:50]))
+    for path in out.rglob("*.*"):
+        data = path.read_bytes()
+        texts = [data.decode("utf-8", "replace")]
+        if data[:2] == b"PK":
+            with zipfile.ZipFile(path) as archive:
+                texts = [archive.read(n).decode("utf-8", "replace") for n in archive.namelist()]
+        assert not any(pattern.search(t) for t in texts), path.name
+        assert not any(text[:60] in t for t in texts), path.name
+
+
+def test_forget_lists_the_outputs_written_before_it(store, tmp_path):
+    from flows.export.dataset import export_dataset
+    from flows.export.selection import ExportOptions
+
+    before = tmp_path / "before.csv"
+    export_dataset(store, before, ExportOptions(fmt="csv"), secret=SECRET)
+    gone = tmp_path / "deleted.csv"
+    export_dataset(store, gone, ExportOptions(fmt="csv"), secret=SECRET)
+    gone.unlink()
+    listed = {Path(e["path"]).name: e for e in forget(store, HANDLE, secret=SECRET).earlier_outputs}
+    assert "before.csv" in listed and "before.dictionary.md" in listed and "deleted.csv" not in listed
+    assert listed["before.csv"]["kind"] == "export dataset csv" and listed["before.csv"]["pseudonymized"] is False
+
+
+def test_cli_forget_names_the_earlier_outputs_and_reveal_maps_pseudonyms_back(cli, tmp_path, monkeypatch):
+    from conftest import FIXTURES
+
+    monkeypatch.setenv("ETHNOFLOW_SECRET", "cli-secret")
+    cli("ingest", FIXTURES / "ingest" / "cross" / "page.jsonl")
+    cli("export", "dataset", "--format", "csv", "--pseudonymize", "--out", tmp_path / "p.csv")
+    with open(tmp_path / "p.csv", encoding="utf-8") as handle:
+        hidden = next(csv.DictReader(handle))["post_id"]
+    shown = cli("reveal", hidden).output
+    assert hidden in shown and "twitter/1300000000000000001" in shown
+    db = tmp_path / "cli.duckdb"
+    assert b"ms3_avery" in db.read_bytes()
+    out = cli("forget", "@ms3_avery").output
+    assert "written before this withdrawal" in out and str(tmp_path / "p.csv") in out
+    data = db.read_bytes()  # rewritten: no freed block still holds the deleted rows
+    assert b"ms3_avery" not in data.lower() and b"Keep asking for feedback" in data
+    assert cli("reveal", hidden, ok=False).exit_code == 1  # the post went with its author

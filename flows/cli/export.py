@@ -232,18 +232,27 @@ def forget(
 ) -> None:
     """Withdraw an account: remove its posts and everything derived from them, and block it.
 
-    Removes its posts (and others' reposts of them), profile, entities, embeddings, codes,
-    topic assignments, role, network and chat rows; cuts it out of the stored raw API pages;
-    masks its handle in other people's posts; adds it to the blocklist later ingests honour;
-    and records a keyed hash of it, the time, the reason and the counts in withdrawal_audit.
+    Removes its posts (and others' reposts, manual retweets and verbatim quotes of them),
+    profile, entities, embeddings, codes, memos, topic assignments and representatives, role,
+    network and chat rows; cuts it out of the stored raw API pages; masks its handle in other
+    people's posts; adds it to the blocklist later ingests honour; and records a keyed hash
+    of it, the time, the reason and the counts in withdrawal_audit. Lists the reports and
+    exports written before, which may still hold the account: delete them or write them again.
+    The database file is rewritten, so the deleted rows' bytes do not linger in it.
 
     Example:
         ethnoflow forget @DrMaybeMaya --reason "participant withdrew, email of 2024-03-02" --dry-run
     """
     from flows.privacy.forget import forget as run_forget
+    from flows.store.db import rewrite
 
     with _explained(), store(db) as con:
         report = run_forget(con, who, reason=reason, dry_run=dry_run)
+        if not dry_run:  # freed blocks of the file still hold the deleted rows' bytes: rewrite it
+            path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+                               ).fetchone()[0]
+            con.close()
+            rewrite(path)
     if json_:
         typer.echo(json.dumps(report.as_dict(), indent=2, sort_keys=True))
         return
@@ -252,3 +261,37 @@ def forget(
                f"(audit {report.account_hash[:12]}){'; nothing changed' if dry_run else ''}")
     for table, counts in report.counts.items():
         typer.echo(f"  {table}: " + ", ".join(f"{k} {n}" for k, n in counts.items()))
+    if report.earlier_outputs:
+        typer.echo(f"{len(report.earlier_outputs)} file(s) written before this withdrawal may still hold the "
+                   "account; delete them or write them again:")
+        for entry in report.earlier_outputs:
+            typer.echo(f"  {entry['path']}  ({entry['kind']}, {entry['written_at']})")
+
+
+@app.command()
+def reveal(
+    pseudonyms: Annotated[list[str], typer.Argument(metavar="POST_PSEUDONYM...", help="post_... pseudonyms from a "
+                                                   "pseudonymised report or export.", show_default=False)],
+    db: DbOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Map post pseudonyms back to their posts, with the study secret (for the research team only).
+
+    A pseudonymised export names posts by keyed pseudonyms (post_...); this looks each one up
+    among the store's posts. A post withdrawn since, or not in this store, is not found.
+
+    Example:
+        ethnoflow reveal post_3f2a9c0d1e4b5a67
+    """
+    from flows.privacy.pseudonym import reveal_posts, secret_for
+
+    with _explained(), store(db, read_only=True) as con:
+        found = reveal_posts(con, secret_for(con), pseudonyms)
+    if json_:
+        typer.echo(json.dumps({k: (None if v is None else {"platform": v[0], "post_id": v[1]})
+                               for k, v in found.items()}, indent=2, sort_keys=True))
+        return
+    for key, post in found.items():
+        typer.echo(f"{key}  {post[0] + '/' + post[1] if post else 'not in this store'}")
+    if not any(found.values()):
+        raise typer.Exit(1)

@@ -54,6 +54,9 @@ def export_dataset(con: duckdb.DuckDBPyConnection, out: str | Path, options: Exp
         with atomic_outputs([out], force=options.force) as (tmp,):
             result = write_qdpx(con, tmp, selection, options, out.stem, redactor)
         result["files"] = [str(out)]
+    from flows.privacy.outputs import record
+
+    record(con, result["files"], f"export dataset {options.fmt}", pseudonymized=options.pseudonymize)
     return {"format": options.fmt, **result}
 
 

@@ -3,7 +3,8 @@
 ``forget(con, "DrMaya")`` (a handle, with or without '@', or an account id / DID):
 
 1. **Finds the account** under every id and handle the store knows it by, and its posts,
-   plus other people's reposts of them (a repost carries the account's words).
+   plus other people's posts that carry its words: reposts of them, manual retweets
+   (``RT @handle: ...``) and posts that open with the same words as one of its posts.
 2. **Sweeps every table** — discovered from the catalogue, not from a list, so a table added
    by a later migration is covered: a row is deleted when a NOT NULL id column (``id`` or
    ``*_id``) holds the account's id or one of its post ids (also inside a composite id such
@@ -24,7 +25,9 @@
 Later ingests call :func:`honour_blocklist`, which removes a blocked account again when it
 comes back. A handle on the blocklist is honoured only for posts whose author has no id (a
 handle can pass to someone else; an id cannot). Files written before the withdrawal (exports,
-saved topic models, the original corpus files) are outside the store: delete them by hand.
+reports, network files, saved topic models, the original corpus files) are outside the store:
+the report lists the outputs ethnoflow wrote that still exist (:mod:`flows.privacy.outputs`),
+for the researcher to delete or write again.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import pyarrow as pa
 
 from flows.privacy.pseudonym import keyed_hash, secret_for
 from flows.privacy.redact import Target, distinctive, redact_payload
+from flows.store.db import sql_text
 
 SKIP_TABLES = {"_migrations", "withdrawal_blocklist", "withdrawal_audit"}
 RAW_COLUMNS = {"payload", "raw"}  # whole records as collected: redacted, not just masked
@@ -71,10 +75,11 @@ class ForgetReport:
     posts: int
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     dry_run: bool = False
+    earlier_outputs: list[dict] = field(default_factory=list)  # files written before, that still exist
 
     def as_dict(self) -> dict:
         return {"account_hash": self.account_hash, "accounts": self.accounts, "posts": self.posts,
-                "counts": self.counts, "dry_run": self.dry_run}
+                "counts": self.counts, "dry_run": self.dry_run, "earlier_outputs": self.earlier_outputs}
 
 
 def _norm(who: str) -> str:
@@ -118,7 +123,8 @@ def account_hash(secret: bytes, accounts: list[Account]) -> str:
 
 
 def _target(con: duckdb.DuckDBPyConnection, accounts: list[Account]) -> Target:
-    """The account's ids, handles and posts (its own, and other people's reposts of them)."""
+    """The account's ids, handles and posts: its own, other people's reposts of them, and other
+    people's posts that carry its words (``flows/privacy/sql/forget_posts.sql``)."""
     ids = {a.author_id for a in accounts if a.author_id}
     handles = {h for a in accounts for h in a.handles}
     ids |= {"@" + h for h in handles}
@@ -126,16 +132,7 @@ def _target(con: duckdb.DuckDBPyConnection, accounts: list[Account]) -> Target:
                      "author_id": [a.author_id for a in accounts for _ in (a.handles or (None,))],
                      "handle": [h for a in accounts for h in (a.handles or (None,))]})
     con.register("_forget_keys", keys)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _forget_posts AS
-        WITH own AS (
-            SELECT p.platform, p.post_id FROM posts AS p JOIN _forget_keys AS k ON k.platform = p.platform
-              AND (p.author_id = k.author_id
-                   OR ((p.author_id IS NULL OR p.author_id LIKE '@%') AND lower(p.author_handle) = k.handle))
-        )
-        SELECT * FROM own
-        UNION SELECT r.platform, r.post_id FROM posts AS r JOIN own AS o
-            ON r.kind = 'repost' AND r.platform = o.platform AND r.reposted_post_id = o.post_id""")
+    con.execute(sql_text("privacy/forget_posts.sql"))
     con.unregister("_forget_keys")
     posts = {r[0] for r in con.execute("SELECT post_id FROM _forget_posts").fetchall()}
     written = {r[0] for r in con.execute("""
@@ -341,7 +338,9 @@ def forget(con: duckdb.DuckDBPyConnection, who: str, *, reason: str | None = Non
         con.execute("ROLLBACK")
         raise
     con.execute("ROLLBACK" if dry_run else "COMMIT")
-    return ForgetReport(h, len(accounts), posts, counts, dry_run)
+    from flows.privacy.outputs import written
+
+    return ForgetReport(h, len(accounts), posts, counts, dry_run, written(con))
 
 
 def honour_blocklist(con: duckdb.DuckDBPyConnection, secret: bytes | None = None) -> list[ForgetReport]:

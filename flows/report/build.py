@@ -46,7 +46,7 @@ def study_name(con: duckdb.DuckDBPyConnection, study: dict | None = None) -> str
 
 
 def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, settings: ReportSettings, *,
-                 study: dict | None = None) -> ReportResult:
+                 study: dict | None = None, ledger: bool = True) -> ReportResult:
     """Write ``report.html``, ``report.md``, ``tables/*.csv`` and ``run.json`` into ``out_dir``.
 
     Args:
@@ -57,12 +57,17 @@ def build_report(con: duckdb.DuckDBPyConnection, out_dir: Path, settings: Report
         study: from the study file: ``name``, ``title``, ``hash`` (of the file), ``seed``,
             ``inclusion`` (its inclusion rules) and ``data_dir`` (where the pseudonym secret
             lives; default: the database's folder).
+        ledger: record the files in the store's ledger of outputs (``flows.privacy.outputs``).
 
     Raises:
         ReportError: a setting names something the store lacks, or the schema is too old.
     """
+    from flows.privacy.outputs import record
+
     files, result = render_report(con, settings, study=study)
     _replace(Path(out_dir), files)
+    if ledger:  # the files a later withdrawal lists (flows.privacy.outputs)
+        record(con, [Path(out_dir) / name for name in sorted(files)], "report", pseudonymized=settings.pseudonymise)
     result.out_dir = Path(out_dir)
     return result
 
@@ -199,7 +204,7 @@ def verify_report(con: duckdb.DuckDBPyConnection, out_dir: Path, settings: Repor
         raise ReportError(f"{out_dir}: no report to verify here; run `ethnoflow report` first")
     with tempfile.TemporaryDirectory(prefix="ethnoflow-verify-") as tmp:
         fresh_dir = Path(tmp) / out_dir.name
-        build_report(con, fresh_dir, settings, study=study)
+        build_report(con, fresh_dir, settings, study=study, ledger=False)
         fresh = _own_files(fresh_dir)
         for rel in sorted(set(existing) | set(fresh)):
             if rel not in fresh:

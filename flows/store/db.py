@@ -99,3 +99,33 @@ def sql_text(name: str) -> str:
     """Read a stage's `.sql` file: ``"ingest/merge.sql"`` is `flows/ingest/sql/merge.sql`."""
     stage, _, file = name.partition("/")
     return (Path(__file__).resolve().parents[1] / stage / "sql" / file).read_text(encoding="utf-8")
+
+
+def rewrite(path: str | Path) -> None:
+    """Copy the whole database (schema and rows) into a fresh file and put it in place.
+
+    DuckDB keeps the bytes of deleted rows in the file's freed blocks until they are reused, so a
+    store a withdrawal removed an account from still holds its text on disk. A rewrite leaves
+    only what the tables hold. Call with no connection open (the caller holds the study lock).
+    """
+    path = Path(path)
+    fresh = path.with_name(f".{path.name}.{os.getpid()}.rewrite")
+    fresh.unlink(missing_ok=True)
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"ATTACH '{_quoted(path)}' AS old (READ_ONLY)")
+        con.execute(f"ATTACH '{_quoted(fresh)}' AS fresh")
+        con.execute("COPY FROM DATABASE old TO fresh")
+        con.execute("DETACH fresh")
+        con.execute("DETACH old")
+    except BaseException:
+        fresh.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+    os.replace(fresh, path)
+    Path(str(path) + ".wal").unlink(missing_ok=True)  # nothing pending: the old file was closed clean
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
