@@ -42,8 +42,8 @@ REAL = ["twarc-csv/test-data/2sets.jsonl", "twarc-csv/test-data/entities_test.js
         "twitter-to-sqlite/tests/tweets.json"]
 NOT_OUTPUTS = (".duckdb", ".duckdb.wal", ".lock", ".ethnoflow_secret", ".db-wal", ".db-shm")
 FORMATS = "[csv, parquet, xlsx, qdpx, qdc, ids]"
-RUN = ("import sys; from flows.run import stages; stages.TOPIC_BACKEND = 'kmeans'; "
-       "from flows.run.flow import pipeline; print(pipeline(study_path=sys.argv[1]))")
+RUN = ("import sys; from flows.run.flow import run_with_prefect; "
+       "print(run_with_prefect(sys.argv[1], topic_backend='kmeans'))")  # the real flow, the k-means topic stand-in
 
 
 def _inbox(folder: Path) -> list[Path]:
@@ -90,13 +90,15 @@ def _more_outputs(folder: Path, study: Path) -> None:
     try:
         os.chdir(folder)
         commands = [["export", "network", "--format", "gexf", "--out", out / "net.gexf", "--model", "none"],
-                    ["report", "--out", out / "report"],
+                    ["report", "--out", out / "report"], ["roles", "--json", "--model", "none"],
+                    ["superusers", "--model", "none"], ["chats"], ["network", "--json", "--model", "none"],
+                    ["topics", "show"], ["topics", "show", "--json"],
                     ["export", "dataset", "--format", "qdpx", "--qdpx-unit", "post", "--out", out / "posts.qdpx"],
                     ["export", "dataset", "--format", "csv", "--remove-urls", "--out", out / "nourls.csv"]]
-        for args in commands:
+        for n, args in enumerate(commands):  # what each command printed is an output too
             result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
             assert result.exit_code == 0, (args, result.output)
-            (out / f"{args[0]}-{args[1]}-{len(list(out.iterdir()))}.out").write_text(result.output, encoding="utf-8")
+            (out / f"{n:02d}-{args[0]}.out").write_text(result.output, encoding="utf-8")
         from flows.people.network import export_network
 
         con = connect(folder / "data" / "ethnoflow.duckdb", read_only=True)

@@ -66,6 +66,8 @@ def test_keywords_and_labels_lose_names_and_pseudonyms(redactor):
     assert redactor.topic_label(5, "Mentoring by ResidentRosalind", keywords) == \
         f"Mentoring by {redactor.author('4100000001')}"
     assert Redactor.off().words(keywords) == keywords
+    assert redactor.words(["case", "tobias", "quennell", "tobias2"]) == ["case", "tobias2"]  # together, a name
+    assert redactor.words(["case", "quennell"]) == ["case", "quennell"]  # alone, a word
 
 
 def test_reject_reasons_lose_the_accounts_and_posts_they_name(redactor):

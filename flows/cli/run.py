@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -71,6 +72,10 @@ def run(
 
             result = run_study(loaded, wait=wait)
         else:
+            if not os.environ.get("PREFECT_API_URL") and not os.environ.get("PREFECT_HOME"):
+                # the temporary server's database under the study, beside serve's: the study's records
+                # stay with the study (and a withdrawal or leak check knows where they are)
+                os.environ["PREFECT_HOME"] = str(loaded.path("data/prefect"))
             from flows.run.flow import pipeline
 
             result = pipeline(study_path=str(loaded.file), wait=wait)

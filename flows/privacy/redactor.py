@@ -205,8 +205,15 @@ class Redactor:
                     or any(self._names.in_prose(part) is not None for part in WORD_RE.findall(w) if len(part) > 2))
 
     def words(self, words: list[str]) -> list[str]:
-        """Topic keywords without the ones that name someone (pseudonymising: names are dropped)."""
-        return list(words) if not self._p else [w for w in words if not self.named(w)]
+        """Topic keywords without the ones that name someone (pseudonymising: names are dropped),
+        nor the words that, together, spell a display name ("giorgia", "meloni")."""
+        if not self._p:
+            return list(words)
+        kept = [w for w in words if not self.named(w)]
+        low = {w.lower() for w in kept}
+        spelled = {part for w in low for name, _ in self._names.phrases.get(w, ()) if set(name) <= low
+                   for part in name}
+        return [w for w in kept if w.lower() not in spelled]
 
     def topic_label(self, topic: int, label: str | None, keywords: list[str]) -> str:
         """A topic's label: made of its keywords, it is made again from the ones that name nobody;

@@ -6,7 +6,8 @@ Dask cluster, a subflow), run in order by the same `run_stages` as the plain run
 
 A run holds the study's write lock from start to end and is recorded in the `runs` table
 (see `flows.run.runner`). Stages get the study and its models through a closure, so Prefect
-never serialises a model as a parameter.
+never serialises a model as a parameter. A pseudonymising study's logs and failed states go
+through its redaction layer (`flows.privacy.logs`) before Prefect records them.
 """
 
 from __future__ import annotations
@@ -49,22 +50,41 @@ def _dask_runner(study: Study):
                                           "processes": True})
 
 
+def _redacted(stage: Stage, ctx: Context):
+    """The stage's function, raising with its message redacted (what Prefect records as its state)."""
+    from flows.privacy.logs import redacted_error
+
+    def run(context: Context) -> dict:
+        try:
+            return stage.run(context)
+        except Exception as exc:
+            cleaned = redacted_error(exc, ctx.study)
+            if cleaned is exc:
+                raise
+            raise cleaned from None
+
+    return run
+
+
 def prefect_call(stage: Stage, ctx: Context) -> dict:
     """Run one stage as a Prefect task, or as a subflow on the study's Dask cluster."""
+    run = _redacted(stage, ctx)
     if stage.batches and ctx.study.executor.kind == "dask":
         mapped = Context(ctx.study, Models(ctx.models.embedder, ctx.models.topic_backend, _task_map), ctx._loaded)
-        subflow = flow(name=stage.name, task_runner=_dask_runner(ctx.study))(lambda: stage.run(mapped))
+        subflow = flow(name=stage.name, task_runner=_dask_runner(ctx.study))(lambda: run(mapped))
         return subflow()
-    step = task(name=stage.name, cache_policy=NO_CACHE, **(IO_RETRIES if stage.io else {}))(lambda: stage.run(ctx))
+    step = task(name=stage.name, cache_policy=NO_CACHE, **(IO_RETRIES if stage.io else {}))(lambda: run(ctx))
     return step()
 
 
 def run_flow(study_path: str, wait: float = 0.0, models: Models | None = None) -> dict:
     """The pipeline flow's body: load the study, hold its lock, run the stages as tasks."""
+    from flows.privacy.logs import redacted_logs
+
     study = load_study(study_path)
     ctx = Context(study, models or Models())
     run_id = str(flow_run.get_id() or uuid.uuid4())
-    with study_lock(study.path(study.database), wait=wait):
+    with study_lock(study.path(study.database), wait=wait), redacted_logs(study):
         return run_stages(ctx, run_id, "ethnoflow-pipeline", call=prefect_call)
 
 
