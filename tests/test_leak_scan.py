@@ -1,12 +1,13 @@
 """The leak scan: a pseudonymised study names nobody in anything it writes.
 
 One study is built from the sample corpus, the project's own fixtures and (where present) the
-real third-party corpora of ``../shared/fixtures``; the real Prefect pipeline runs it once with
-its database under the study (``data/prefect``), with ``ETHNOFLOW_SECRET`` set to a distinctive
-value; then every other output is written (network exports, the report and exports again from
-the CLI, CLI listings). Every file under the study except its inputs, its store and the id lists
-(which carry real ids, and say so) is scanned for every handle, display name, user id and DID
-the store holds (:mod:`leakscan`), and every file, the store included, for the secret.
+real third-party corpora of ``../shared/fixtures``; ``ethnoflow run`` (the Prefect pipeline, fake
+embeddings and the k-means topic stand-in) runs it once, keeping Prefect's database under the
+study (``data/prefect``), with ``ETHNOFLOW_SECRET`` set to a distinctive value; then every other
+output is written (network exports, the report and exports again from the CLI, CLI listings).
+Every file under the study except its inputs, its store and the id lists (which carry real ids,
+and say so) is scanned for every handle, display name, user id and DID the store holds
+(:mod:`leakscan`), and every file, the store included, for the secret.
 """
 
 from __future__ import annotations
@@ -42,8 +43,7 @@ REAL = ["twarc-csv/test-data/2sets.jsonl", "twarc-csv/test-data/entities_test.js
         "twitter-to-sqlite/tests/tweets.json"]
 NOT_OUTPUTS = (".duckdb", ".duckdb.wal", ".lock", ".ethnoflow_secret", ".db-wal", ".db-shm")
 FORMATS = "[csv, parquet, xlsx, qdpx, qdc, ids]"
-RUN = ("import sys; from flows.run.flow import run_with_prefect; "
-       "print(run_with_prefect(sys.argv[1], topic_backend='kmeans'))")  # the real flow, the k-means topic stand-in
+
 
 
 def _inbox(folder: Path) -> list[Path]:
@@ -63,16 +63,16 @@ def leak_study(tmp_path_factory) -> Path:
 
     folder = tmp_path_factory.mktemp("leak") / "study"
     path = create_study(folder, title="Leak scan")
-    path.write_text(path.read_text().replace("  model: minilm", "  model: fake")
+    path.write_text(path.read_text().replace("  model: minilm", "  model: fake\n  backend: kmeans")
                     .replace("  embedder: minilm", "  embedder: fake").replace("formats: []", f"formats: {FORMATS}"))
     _inbox(folder)
-    env = {**os.environ, "ETHNOFLOW_SECRET": SECRET, "PREFECT_HOME": str(folder / "data" / "prefect"),
-           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}
-    env.pop("PREFECT_API_URL", None)
+    env = {**os.environ, "ETHNOFLOW_SECRET": SECRET, "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}
+    for name in ("PREFECT_API_URL", "PREFECT_HOME"):  # `ethnoflow run` then keeps Prefect's records in data/prefect
+        env.pop(name, None)
     (folder / "logs").mkdir()
     with open(folder / "logs" / "run.log", "wb") as log:
-        done = subprocess.run([sys.executable, "-c", RUN, str(path)], cwd=folder, env=env, stdout=log,
-                              stderr=subprocess.STDOUT, timeout=600)
+        done = subprocess.run([str(Path(sys.executable).with_name("ethnoflow")), "run", "--study", str(path)],
+                              cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=600)
     assert done.returncode == 0, (folder / "logs" / "run.log").read_text()[-3000:]
     _more_outputs(folder, path)
     return folder
