@@ -34,7 +34,8 @@ def hostile(tmp_path_factory) -> Path:
     from flows.coding.machine import code_corpus
     from flows.ingest.files import ingest
     from flows.people.network import build_network
-    from flows.people.superusers import SuperuserCriteria, prepare, select_superusers
+    from flows.people.stage import prepare
+    from flows.people.superusers import SuperuserCriteria, select_superusers
 
     db = tmp_path_factory.mktemp("hostile") / "hostile.duckdb"
     con = connect(db)
