@@ -11,8 +11,8 @@ Researchers import what NVivo, ATLAS.ti, MAXQDA, Excel or a colleague wrote (``.
   expansion (billion laughs): :func:`parse_xml` parses with ``defusedxml``, which refuses both;
 - **YAML** (codebooks, study files, column mappings): ``!!python/...`` tags that run code, and
   alias bombs (``&a [*a, *a, ...]`` nested, small on disk and exponential once expanded):
-  :class:`SafeLoader` is PyYAML's safe loader (no tags beyond plain data) that also refuses
-  aliases, which no ethnoflow file needs.
+  :class:`SafeLoader` is PyYAML's safe loader (no tags beyond plain data) that also refuses a
+  document whose aliases expand it past a million values.
 
 Every refusal is an :class:`UntrustedFileError` naming the file and what to do.
 """
@@ -27,6 +27,7 @@ import yaml
 MAX_UNZIPPED = 1 << 30   # 1 GiB: bytes a zip may declare, all members together
 MAX_MEMBER = 512 << 20   # 512 MiB: bytes read from one member
 MAX_MEMBERS = 100_000
+MAX_YAML_NODES = 1_000_000  # values a codebook or study file may expand to, aliases expanded
 
 
 class UntrustedFileError(Exception):
@@ -95,13 +96,32 @@ def parse_xml(data: bytes, path: Path):
 
 
 class SafeLoader(yaml.SafeLoader):
-    """PyYAML's safe loader (plain data only: ``!!python/...`` tags are refused) that also refuses
-    aliases (``*name``), so a few lines cannot expand into gigabytes."""
+    """PyYAML's safe loader (plain data only: ``!!python/...`` tags are refused) that refuses a
+    document whose aliases (``*name``) expand it past :data:`MAX_YAML_NODES` values. Aliases as
+    such are fine (``yaml.safe_dump`` writes them for repeated values); a few lines that expand
+    into millions of values are an alias bomb."""
 
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.events.AliasEvent):
-            event = self.peek_event()
+    def compose_document(self):
+        node = super().compose_document()
+        sizes: dict[int, int] = {}
+        if _expanded(node, sizes) > MAX_YAML_NODES:
             raise yaml.composer.ComposerError(
-                None, None, f"an alias (*{event.anchor}) refers to an anchor; write the value out instead "
-                "(anchors and aliases are not allowed here)", event.start_mark)
-        return super().compose_node(parent, index)
+                None, None, f"its aliases (*name) expand it to more than {MAX_YAML_NODES:,} values (an alias "
+                "bomb?); write the values out instead", node.start_mark)
+        return node
+
+
+def _expanded(node, sizes: dict[int, int]) -> int:
+    """Values in ``node`` with every alias expanded, counted once per distinct node (so counting
+    a bomb is as cheap as reading it)."""
+    if id(node) in sizes:
+        return sizes[id(node)]
+    sizes[id(node)] = 1  # a node that contains itself counts once
+    if isinstance(node, yaml.SequenceNode):
+        total = 1 + sum(_expanded(child, sizes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        total = 1 + sum(_expanded(k, sizes) + _expanded(v, sizes) for k, v in node.value)
+    else:
+        total = 1
+    sizes[id(node)] = total
+    return total
