@@ -135,7 +135,7 @@ def test_qdpx_and_qdc_with_xml_breaking_text_validate_against_the_refi_schemas(s
 def test_network_exports_with_hostile_handles_stay_well_formed(store, tmp_path, fmt):
     import networkx as nx
 
-    from flows.people.network import export_network
+    from flows.export.network import export_network
 
     con = connect(store_path(store))
     try:

@@ -264,8 +264,8 @@ def test_memos_on_the_accounts_posts_go_and_others_stay(store):
 
 def test_reports_and_exports_written_afterwards_hold_nothing_of_the_account(store, tmp_path):
     from flows.export.dataset import export_dataset
+    from flows.export.network import export_network
     from flows.export.selection import ExportOptions
-    from flows.people.network import export_network
     from flows.report.build import build_report
     from flows.report.settings import ReportSettings
 

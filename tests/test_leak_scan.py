@@ -99,7 +99,7 @@ def _more_outputs(folder: Path, study: Path) -> None:
             result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
             assert result.exit_code == 0, (args, result.output)
             (out / f"{n:02d}-{args[0]}.out").write_text(result.output, encoding="utf-8")
-        from flows.people.network import export_network
+        from flows.export.network import export_network
 
         con = connect(folder / "data" / "ethnoflow.duckdb", read_only=True)
         try:  # the network was built by the command above

@@ -9,8 +9,9 @@ import networkx as nx
 import pytest
 from fixtures.network.build import Corpus
 
+from flows.export.network import export_network
 from flows.ingest.files import ingest
-from flows.people.network import NetworkSettings, betweenness_pivots, build_network, export_network, role_pairs
+from flows.people.network import NetworkSettings, betweenness_pivots, build_network, role_pairs
 from flows.people.roles import assign_roles
 
 BIOS = {"stu1": "MS3 at Example SOM", "stu2": "Med student, class of 2017", "fac": "Assistant Professor of Medicine",

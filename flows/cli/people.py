@@ -211,9 +211,9 @@ def export_network(
     Example:
         ethnoflow export network --format gexf --out reports/network.gexf
     """
+    from flows.export.network import export_network as run_export
     from flows.export.paths import ExportError
     from flows.people.network import build_network
-    from flows.people.network import export_network as run_export
 
     with store(db) as con:
         _prepare(con, model, overrides, roles_only=True)
