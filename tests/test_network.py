@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -171,7 +172,7 @@ def read_back(path, fmt):
 @pytest.mark.parametrize("fmt", ["gexf", "graphml"])
 def test_export_for_gephi_reads_back_with_degrees_named_for_what_they_count(built, tmp_path, fmt):
     path = tmp_path / f"net.{fmt}"
-    result = export_network(built, path, fmt)
+    result = export_network(built, path, fmt, pseudonymize=False)
     graph = read_back(path, fmt)
     assert (result["nodes"], result["edges"]) == (6, 11) == (graph.number_of_nodes(), graph.number_of_edges())
     stu1 = next(n for n, d in graph.nodes(data=True) if d.get("label") == "stu1")
@@ -187,8 +188,37 @@ def test_export_for_gephi_reads_back_with_degrees_named_for_what_they_count(buil
                                                          len(set(graph.successors(node))))
     assert (graph.nodes[stu1]["in_accounts"], graph.nodes[stu1]["in_edges"], graph.nodes[stu1]["in_posts"]) == (4, 5, 9)
     first = path.read_bytes()
-    export_network(built, path, fmt)
+    export_network(built, path, fmt, pseudonymize=False, force=True)
     assert path.read_bytes() == first  # same network, same bytes (no clock in the file)
+
+
+@pytest.mark.parametrize("fmt", ["gexf", "graphml"])
+def test_export_is_pseudonymised_by_default(built, tmp_path, fmt):
+    path = tmp_path / f"net.{fmt}"
+    result = export_network(built, path, fmt, secret=b"network-secret")
+    graph = read_back(path, fmt)
+    assert result["pseudonymized"] and (graph.number_of_nodes(), graph.number_of_edges()) == (6, 11)
+    assert all(re.fullmatch(r"user_[0-9a-f]{16}", d["label"]) for _, d in graph.nodes(data=True))
+    assert all(re.fullmatch(r"twitter:user_[0-9a-f]{16}", n) for n in graph.nodes)
+    text = path.read_text(encoding="utf-8").lower()
+    for author_id, handle in built.execute("SELECT author_id, handle FROM accounts_v").fetchall():
+        assert not re.search(rf"[^0-9a-z_]{re.escape(handle.lower())}[^0-9a-z_]", text), handle
+        assert not re.search(rf"[^0-9]{author_id}[^0-9]", text), author_id
+    again = tmp_path / f"again.{fmt}"
+    export_network(built, again, fmt, secret=b"network-secret")
+    assert again.read_bytes() == path.read_bytes()
+
+
+def test_export_refuses_to_overwrite_without_force(built, tmp_path):
+    from flows.export.paths import ExportError
+
+    path = tmp_path / "net.gexf"
+    path.write_text("precious", encoding="utf-8")
+    with pytest.raises(ExportError, match="already exists; choose another --out or pass --force"):
+        export_network(built, path, "gexf", secret=b"k")
+    assert path.read_text(encoding="utf-8") == "precious"
+    export_network(built, path, "gexf", secret=b"k", force=True)
+    assert path.read_text(encoding="utf-8").startswith("<?xml")
 
 
 def test_gexf_edges_carry_their_kind_and_both_files_document_every_attribute(built, tmp_path):
@@ -196,7 +226,7 @@ def test_gexf_edges_carry_their_kind_and_both_files_document_every_attribute(bui
 
     from flows.people.network import EDGE_ATTRIBUTES, NODE_ATTRIBUTES
 
-    export_network(built, tmp_path / "n.gexf", "gexf")
+    export_network(built, tmp_path / "n.gexf", "gexf", secret=b"k")
     gexf = ET.parse(tmp_path / "n.gexf").getroot()
     ns = {"g": "http://gexf.net/1.3"}
     edges = gexf.findall(".//g:edge", ns)
@@ -204,7 +234,7 @@ def test_gexf_edges_carry_their_kind_and_both_files_document_every_attribute(bui
     about = gexf.find("g:meta/g:description", ns).text
     titles = {a.get("title") for a in gexf.iter("{http://gexf.net/1.3}attribute")}
     assert all(f"  {name}: " in about for name in titles | {"label", "weight"})
-    export_network(built, tmp_path / "n.graphml", "graphml")
+    export_network(built, tmp_path / "n.graphml", "graphml", secret=b"k")
     graphml = ET.parse(tmp_path / "n.graphml").getroot()
     keys = graphml.findall("{http://graphml.graphdrawing.org/xmlns}key")
     described = {**{("node", k): v for k, v in NODE_ATTRIBUTES.items()},
@@ -216,7 +246,7 @@ def test_gexf_edges_carry_their_kind_and_both_files_document_every_attribute(bui
 def test_igraph_reads_the_graphml_with_weights_and_the_same_degrees(built, tmp_path):
     import igraph
 
-    export_network(built, tmp_path / "n.graphml", "graphml")
+    export_network(built, tmp_path / "n.graphml", "graphml", secret=b"k")
     graph = igraph.Graph.Read_GraphML(str(tmp_path / "n.graphml"))
     assert (graph.vcount(), graph.ecount()) == (6, 11) and graph.is_directed()
     assert all(isinstance(w, float) for w in graph.es["weight"])
@@ -226,11 +256,11 @@ def test_igraph_reads_the_graphml_with_weights_and_the_same_degrees(built, tmp_p
 
 
 def test_export_only_some_kinds_counts_degrees_over_them_and_refuses_unknown(built, tmp_path):
-    assert export_network(built, tmp_path / "r.gexf", "gexf", ["reply"])["edges"] == 4
+    assert export_network(built, tmp_path / "r.gexf", "gexf", ["reply"], secret=b"k")["edges"] == 4
     graph = read_back(tmp_path / "r.gexf", "gexf")
     assert sum(d["in_edges"] for _, d in graph.nodes(data=True)) == 4
     with pytest.raises(ValueError, match="unknown edge kind"):
-        export_network(built, tmp_path / "x.gexf", "gexf", ["likes"])
+        export_network(built, tmp_path / "x.gexf", "gexf", ["likes"], secret=b"k")
 
 
 def test_cli_network_summary_and_export(cli, tmp_path):

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from flows.export.paths import ExportError, atomic_outputs
-from flows.people.network import KINDS, network_graph
+from flows.people.network import ABOUT, EDGE_ATTRIBUTES, KINDS, NODE_ATTRIBUTES, network_graph
 from flows.privacy.outputs import record
 from flows.privacy.redactor import RedactionError, Redactor
 
@@ -21,7 +21,7 @@ from flows.privacy.redactor import RedactionError, Redactor
 def export_network(con: duckdb.DuckDBPyConnection, path: str | Path, fmt: str = "gexf",
                    kinds: list[str] | None = None, *, pseudonymize: bool = True, secret: bytes | None = None,
                    force: bool = False) -> dict:
-    """Write the network for Gephi as GEXF or GraphML; returns {"nodes", "edges", "path", "pseudonymized"}.
+    """Write the network for Gephi as GEXF 1.3 or GraphML; returns {"nodes", "edges", "path", "pseudonymized"}.
 
     Pseudonymised by default: node ids are ``platform:<pseudonym>`` and labels the pseudonyms
     (:mod:`flows.privacy.redactor`), so the file names no handle, user id or DID. The file is
@@ -31,8 +31,6 @@ def export_network(con: duckdb.DuckDBPyConnection, path: str | Path, fmt: str = 
         ValueError: an unknown format or kind.
         ExportError: the file exists (without ``force``), or the study secret cannot be read.
     """
-    import networkx as nx
-
     if fmt not in ("gexf", "graphml"):
         raise ValueError(f"format {fmt!r} is not gexf or graphml")
     unknown = sorted(set(kinds or ()) - set(KINDS))
@@ -48,21 +46,58 @@ def export_network(con: duckdb.DuckDBPyConnection, path: str | Path, fmt: str = 
         if fmt == "gexf":
             _write_gexf(con, graph, tmp)
         else:
-            nx.write_graphml(graph, tmp, edge_id_from_attribute="id")
+            _write_graphml(graph, tmp)
     record(con, [path], f"export network {fmt}", pseudonymized=redactor.on)
     return {"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(), "path": str(path),
             "pseudonymized": redactor.on}
 
 
+def _about() -> str:
+    lines = [ABOUT, "Node attributes:"] + [f"  {k}: {v}" for k, v in NODE_ATTRIBUTES.items()]
+    return "\n".join(lines + ["Edge attributes:"] + [f"  {k}: {v}" for k, v in EDGE_ATTRIBUTES.items()])
+
+
 def _write_gexf(con: duckdb.DuckDBPyConnection, graph, path: Path) -> None:
-    """GEXF whose "last modified" is the newest tie's date, not today's: same data, same bytes."""
+    """GEXF 1.3 whose edges carry their ``kind`` (Gephi keeps parallel edges of different kinds
+    apart as edge types) and whose "last modified" is the newest tie's date, not today's."""
     import networkx as nx
     from networkx.readwrite.gexf import GEXFWriter
 
     newest = con.execute("SELECT strftime(max(last_at), '%Y-%m-%d') FROM network_edges").fetchone()[0]
-    writer = GEXFWriter(encoding="utf-8", prettyprint=True, version="1.2draft")
+    writer = GEXFWriter(encoding="utf-8", prettyprint=True, version="1.3")
     meta = writer.xml.find("meta")
     meta.set("lastmodifieddate", newest or "1970-01-01")
     meta.find("creator").text = f"ethnoflow (NetworkX {nx.__version__})"
+    meta.append(writer.xml.makeelement("description", {}))
+    meta.find("description").text = _about()
+    kinds = {str(d["id"]): d["kind"] for _, _, d in graph.edges(data=True)}
     writer.add_graph(graph)
+    for edge in writer.xml.iter("edge"):
+        edge.set("kind", kinds[edge.get("id")])
     writer.write(path)
+
+
+def _write_graphml(graph, path: Path) -> None:
+    """GraphML with a ``<desc>`` on the graph and on every attribute key."""
+    import xml.etree.ElementTree as ET
+
+    from networkx.readwrite.graphml import GraphMLWriter
+
+    writer = GraphMLWriter(encoding="utf-8", prettyprint=True, edge_id_from_attribute="id")
+    writer.add_graph_element(graph)
+    described = {**{("node", k): v for k, v in NODE_ATTRIBUTES.items()},
+                 **{("edge", k): v for k, v in EDGE_ATTRIBUTES.items()}}
+    for key in list(writer.xml.iter("key")):  # (the writer's tags carry no namespace: xmlns is an attribute)
+        if (key.get("for"), key.get("attr.name")) == ("edge", "id"):  # already each edge's id attribute
+            writer.xml.remove(key)
+            for edge in writer.xml.iter("edge"):
+                edge.remove(next(d for d in edge.iter("data") if d.get("key") == key.get("id")))
+            continue
+        text = described.get((key.get("for"), key.get("attr.name")))
+        if text:
+            key.insert(0, ET.Element("desc"))
+            key[0].text = text
+    for element in writer.xml.iter("graph"):
+        element.insert(0, ET.Element("desc"))
+        element[0].text = ABOUT
+    writer.dump(path)

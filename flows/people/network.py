@@ -20,7 +20,6 @@ pivots drawn with ``seed`` (``betweenness_pivots``), so results are reproducible
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 import duckdb
@@ -189,97 +188,35 @@ LEFT JOIN outgoing o USING (platform, author_id)
 ORDER BY 1"""
 
 
-def network_graph(con: duckdb.DuckDBPyConnection, kinds: list[str] | None = None):
+def network_graph(con: duckdb.DuckDBPyConnection, kinds: list[str] | None = None, name=None):
     """The network as a networkx ``MultiDiGraph``: one edge per (source, target, kind).
 
     Nodes are ``platform:author_id`` with the attributes of :data:`NODE_ATTRIBUTES` (degrees
-    counted over the edges of ``kinds``); edges carry :data:`EDGE_ATTRIBUTES`.
+    counted over the edges of ``kinds``); edges carry :data:`EDGE_ATTRIBUTES`. ``name`` (an
+    author id -> what to show instead, e.g. its pseudonym) replaces the ids in node ids and
+    labels. Text is cleaned of characters XML cannot hold (handles from CSVs can hold anything).
     """
     import networkx as nx
+
+    from flows.export.refiqda.xml import clean
+
+    def shown(node: str) -> str:
+        platform, _, author = node.partition(":")  # a DID keeps its own colons
+        return clean(f"{platform}:{name(author)}" if name else node)
 
     kinds = list(kinds or KINDS)
     graph = nx.MultiDiGraph()
     for node, *values in con.execute(NODES_SQL, [kinds]).fetchall():
         attrs = dict(zip(NODE_ATTRIBUTES, values))
-        graph.add_node(node, **{k: float(v) if k in ("betweenness", "pagerank") else v for k, v in attrs.items()})
+        attrs["label"] = clean(name(node.partition(":")[2]) if name else attrs["label"])
+        graph.add_node(shown(node), **{k: float(v) if k in ("betweenness", "pagerank") else v
+                                       for k, v in attrs.items()})
     edges = con.execute("""
         SELECT platform || ':' || source_id, platform || ':' || target_id, kind, posts, months,
                strftime(first_at, '%Y-%m-%dT%H:%M:%SZ'), strftime(last_at, '%Y-%m-%dT%H:%M:%SZ')
         FROM network_edges WHERE list_contains(?, kind) ORDER BY 1, 2, 3""", [kinds]).fetchall()
     for s, t, kind, posts, months, first, last in edges:
+        s, t = shown(s), shown(t)
         graph.add_edge(s, t, key=kind, id=f"{s}|{t}|{kind}", label=kind, kind=kind, weight=float(posts),
                        months=int(months), first=first or "", last=last or "")
     return graph
-
-
-def export_network(con: duckdb.DuckDBPyConnection, path: str | Path, fmt: str = "gexf",
-                   kinds: list[str] | None = None) -> dict:
-    """Write the network for Gephi as GEXF 1.3 or GraphML; returns {"nodes", "edges", "path"}.
-
-    Raises:
-        ValueError: an unknown format or kind.
-    """
-    if fmt not in ("gexf", "graphml"):
-        raise ValueError(f"format {fmt!r} is not gexf or graphml")
-    unknown = sorted(set(kinds or ()) - set(KINDS))
-    if unknown:
-        raise ValueError(f"unknown edge kind {', '.join(unknown)}; use {', '.join(KINDS)}")
-    graph = network_graph(con, kinds)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "gexf":
-        _write_gexf(con, graph, path)
-    else:
-        _write_graphml(graph, path)
-    return {"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(), "path": str(path)}
-
-
-def _about() -> str:
-    lines = [ABOUT, "Node attributes:"] + [f"  {k}: {v}" for k, v in NODE_ATTRIBUTES.items()]
-    return "\n".join(lines + ["Edge attributes:"] + [f"  {k}: {v}" for k, v in EDGE_ATTRIBUTES.items()])
-
-
-def _write_gexf(con: duckdb.DuckDBPyConnection, graph, path: Path) -> None:
-    """GEXF 1.3 whose edges carry their ``kind`` (Gephi keeps parallel edges of different kinds
-    apart as edge types) and whose "last modified" is the newest tie's date, not today's."""
-    import networkx as nx
-    from networkx.readwrite.gexf import GEXFWriter
-
-    newest = con.execute("SELECT strftime(max(last_at), '%Y-%m-%d') FROM network_edges").fetchone()[0]
-    writer = GEXFWriter(encoding="utf-8", prettyprint=True, version="1.3")
-    meta = writer.xml.find("meta")
-    meta.set("lastmodifieddate", newest or "1970-01-01")
-    meta.find("creator").text = f"ethnoflow (NetworkX {nx.__version__})"
-    meta.append(writer.xml.makeelement("description", {}))
-    meta.find("description").text = _about()
-    kinds = {str(d["id"]): d["kind"] for _, _, d in graph.edges(data=True)}
-    writer.add_graph(graph)
-    for edge in writer.xml.iter("edge"):
-        edge.set("kind", kinds[edge.get("id")])
-    writer.write(path)
-
-
-def _write_graphml(graph, path: Path) -> None:
-    """GraphML with a ``<desc>`` on the graph and on every attribute key."""
-    import xml.etree.ElementTree as ET
-
-    from networkx.readwrite.graphml import GraphMLWriter
-
-    writer = GraphMLWriter(encoding="utf-8", prettyprint=True, edge_id_from_attribute="id")
-    writer.add_graph_element(graph)
-    described = {**{("node", k): v for k, v in NODE_ATTRIBUTES.items()},
-                 **{("edge", k): v for k, v in EDGE_ATTRIBUTES.items()}}
-    for key in list(writer.xml.iter("key")):  # (the writer's tags carry no namespace: xmlns is an attribute)
-        if (key.get("for"), key.get("attr.name")) == ("edge", "id"):  # already each edge's id attribute
-            writer.xml.remove(key)
-            for edge in writer.xml.iter("edge"):
-                edge.remove(next(d for d in edge.iter("data") if d.get("key") == key.get("id")))
-            continue
-        text = described.get((key.get("for"), key.get("attr.name")))
-        if text:
-            key.insert(0, ET.Element("desc"))
-            key[0].text = text
-    for element in writer.xml.iter("graph"):
-        element.insert(0, ET.Element("desc"))
-        element[0].text = ABOUT
-    writer.dump(path)
