@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, assert_entities_select_their_text, counts, snapshot
@@ -211,17 +212,34 @@ def all_files(shared):
     return files
 
 
-def ingest_all(ingest_files, shared):
-    for (path, fmt), _ in all_files(shared):
-        ingest_files(path, fmt=fmt)
+@pytest.fixture(scope="module")
+def all_ingested(tmp_path_factory):
+    """A store holding every Bluesky file, shared and own, built once for the module (its
+    tests copy it before they change it)."""
+    from conftest import SHARED as shared
+
+    if not shared.is_dir():
+        pytest.skip(f"shared third-party fixtures not present at {shared} (only in the project workspace)")
+    path = tmp_path_factory.mktemp("bluesky-all") / "all.duckdb"
+    con = connect(path)
+    for (file, fmt), _ in all_files(shared):
+        ingest(con, [file], fmt=fmt)
+    con.close()
+    return path
 
 
-def test_reingesting_changes_nothing(shared, ingest_files, con):
-    ingest_all(ingest_files, shared)
+def copy_of(store, tmp_path):
+    shutil.copy(store, tmp_path / "copy.duckdb")
+    return connect(tmp_path / "copy.duckdb")
+
+
+def test_reingesting_changes_nothing(shared, all_ingested, tmp_path):
+    con = copy_of(all_ingested, tmp_path)
     before = snapshot(con)
     for (path, fmt), name in all_files(shared):
-        assert ingest_files(path, fmt=fmt)[name].skipped
+        assert {Path(r.path).name: r for r in ingest(con, [path], fmt=fmt)}[name].skipped
     assert snapshot(con) == before
+    con.close()
 
 
 def test_a_reformatted_copy_brings_only_duplicates(shared, ingest_files, con, tmp_path):
@@ -238,23 +256,25 @@ def test_a_reformatted_copy_brings_only_duplicates(shared, ingest_files, con, tm
     assert after == before
 
 
-def test_reparse_rebuilds_identical_tables(shared, ingest_files, con):
+def test_reparse_rebuilds_identical_tables(all_ingested, tmp_path):
     from flows.ingest.reparse import reparse
 
-    ingest_all(ingest_files, shared)
+    con = copy_of(all_ingested, tmp_path)
     before = canonical(con)
     reparse(con)
     assert canonical(con) == before
+    con.close()
 
 
-def test_every_read_record_is_accounted_for(shared, ingest_files, con):
-    ingest_all(ingest_files, shared)
+def test_every_read_record_is_accounted_for(all_ingested):
+    con = connect(all_ingested, read_only=True)
     for r in con.execute("SELECT name, records_read, ingested, duplicates, rejected FROM sources").fetchall():
         assert r[1] == sum(r[2:]), r
     assert con.execute("SELECT sum(ingested), sum(rejected) FROM sources").fetchone() == (
         con.execute("SELECT count(*) FROM posts").fetchone()[0],
         con.execute("SELECT count(*) FROM rejects").fetchone()[0])
     assert con.execute("SELECT count(*) FROM posts WHERE platform <> 'bluesky'").fetchone() == (0,)
+    con.close()
 
 
 # --- invented fixtures: the format stays covered without the shared files

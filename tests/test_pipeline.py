@@ -211,9 +211,9 @@ def test_commands_inside_a_study_folder_use_its_database(fast_models, study, cli
 def test_dask_executor_gives_the_same_results(prefect_harness, study, tmp_path, monkeypatch):
     # Dask workers are other processes: give them an embedder they can import.
     fakes = {"embedder": FakeEmbedder(), "topic_backend": "kmeans"}
-    local = tmp_path / "local"
+    local = tmp_path / "local"  # the same study on the local executor, through the plain runner
     shutil.copytree(study.parent, local)
-    run_prefect(local / "study.yaml", **fakes)
+    run_study(load_study(local / "study.yaml"), **fakes)
     text = study.read_text().replace("kind: local", "kind: dask")
     study.write_text(text)
     assert load_study(study).executor.kind == "dask"

@@ -44,7 +44,9 @@ def qualcoder(tmp_path_factory):
     home = tmp_path_factory.mktemp("qualcoder-home")
     (home / ".qualcoder").mkdir()
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(home)}
-    probe = subprocess.run([PYTHON, "-c", "from PyQt6 import QtWidgets"], env=env, capture_output=True, text=True)
+    # QualCoder imports QtMultimedia at start-up (it links libpulse: Debian's libpulse0, .ci/run installs it)
+    probe = [PYTHON, "-c", "from PyQt6 import QtWidgets, QtMultimedia"]
+    probe = subprocess.run(probe, env=env, capture_output=True, text=True)
     if probe.returncode:
         pytest.skip("PyQt6 does not load here, so QualCoder cannot run: " + probe.stderr.strip().splitlines()[-1])
 
