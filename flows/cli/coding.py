@@ -11,7 +11,7 @@ import typer
 
 from flows.cli.app import app, codebook_app, defaults, export_app, fail, store
 from flows.cli.app import embedder as load_model
-from flows.cli.options import CodebookOption, DbOption, JsonOption, SchemesOption, SeedOption, option
+from flows.cli.options import CodebookOption, DbOption, ForceOption, JsonOption, SchemesOption, SeedOption, option
 from flows.cli.options import names as _names
 
 SheetOption = Annotated[Path, option("--out", help="The coding sheet to write (.csv or .xlsx).")]
@@ -154,6 +154,7 @@ def sample(
         "--coders", help="Leave out posts these coders already coded, e.g. ana,ben.")] = None,
     schemes: SchemesOption = None,
     db: DbOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Draw a reproducible (stratified) sample of posts into a coding sheet for human coders.
 
@@ -167,7 +168,7 @@ def sample(
 
     with _explained(), store(db) as con:
         result = run_sample(con, _codebook(codebook, schemes), n, out, strata=_names(stratify),
-                            seed=_seed(seed), coders=_names(coders))
+                            seed=_seed(seed), coders=_names(coders), force=force)
     typer.echo(f"wrote {result['posts']} posts (of {result['eligible']} eligible) to {out}; "
                f"round {result['round_id'][:12]}")
 
@@ -277,6 +278,7 @@ def export_codes(
     coder: Annotated[Optional[str], option(
         "--coder", help="Only these coders (comma list), e.g. auto,consensus.")] = None,
     db: DbOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Export codes as a long table: post_id,codebook,code,coder,value,score.
 
@@ -288,6 +290,6 @@ def export_codes(
     """
     from flows.coding.store import export_codes as run_export
 
-    with store(db, read_only=True) as con:
-        rows = run_export(con, out, _names(codebook) or None, _names(coder) or None)
+    with _explained(), store(db, read_only=True) as con:
+        rows = run_export(con, out, _names(codebook) or None, _names(coder) or None, force=force)
     typer.echo(f"wrote {rows} rows to {out}")

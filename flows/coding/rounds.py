@@ -6,6 +6,8 @@ assignable code and ``memo``. :func:`flows.coding.importing.import_codes` reads 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from flows.coding.codebook import Codebook, assignable_codes
-from flows.coding.sheets import write_sheet
+from flows.coding.sheets import sheet_suffix, write_sheet
 from flows.coding.store import CodingError, register_codebook, values
+from flows.export.paths import ExportError, atomic_outputs, check_free
 from flows.provenance import digest
 from flows.store.db import sql_text, transaction
 
@@ -67,8 +70,8 @@ def draw(frame: pd.DataFrame, n: int, strata: list[str], seed: int) -> pd.DataFr
 
 def sample(con: duckdb.DuckDBPyConnection, codebook: Codebook, n: int, out: Path, *,
            strata: list[str] | None = None, seed: int = 0,
-           coders: list[str] | None = None) -> dict[str, Any]:
-    """Draw a coding round and write its sheet (``.csv`` or ``.xlsx``).
+           coders: list[str] | None = None, force: bool = False) -> dict[str, Any]:
+    """Draw a coding round and write its sheet (``.csv`` or ``.xlsx``): both or neither.
 
     Args:
         con: The store (posts must be ingested).
@@ -78,11 +81,14 @@ def sample(con: duckdb.DuckDBPyConnection, codebook: Codebook, n: int, out: Path
         strata: Any of ``author``, ``month``, ``kind``, ``platform``; none = simple random.
         seed: Seed of every draw: the same store, arguments and seed give the same sheet.
         coders: Posts these coders already coded under this codebook (any version) are left out.
+        force: replace ``out`` if it exists (a filled sheet is refused otherwise).
 
     Returns:
         ``{"round_id", "sheet", "posts", "eligible", "strata"}``.
     """
     strata, coders = list(strata or []), list(coders or [])
+    suffix = sheet_suffix(out)
+    _free(out, force)
     bad = [s for s in strata if s not in STRATA]
     if bad:
         raise CodingError(f"cannot stratify by {', '.join(bad)}; choose from {', '.join(STRATA)}")
@@ -103,7 +109,7 @@ def sample(con: duckdb.DuckDBPyConnection, codebook: Codebook, n: int, out: Path
     rows = [[r.post_id, r.author, r.date, r.text, r.in_reply_to, *blanks] for r in drawn.itertuples()]
     round_id = digest({"codebook": codebook.content_hash, "n": n, "strata": strata, "seed": seed,
                        "coders": coders, "posts": [[r.platform, r.post_id] for r in drawn.itertuples()]})
-    with transaction(con):
+    with _sheet_file(out, force) as tmp, transaction(con):  # the sheet is renamed into place after COMMIT
         register_codebook(con, codebook)
         con.execute("INSERT OR IGNORE INTO coding_rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [round_id, codebook.id, codebook.content_hash, len(drawn), seed,
@@ -111,9 +117,29 @@ def sample(con: duckdb.DuckDBPyConnection, codebook: Codebook, n: int, out: Path
         con.execute("DELETE FROM coding_round_posts WHERE round_id = ?", [round_id])
         con.executemany("INSERT INTO coding_round_posts VALUES (?, ?, ?, ?, ?)", [
             [round_id, r.platform, r.post_id, i, r.stratum] for i, r in enumerate(drawn.itertuples())])
-    write_sheet(out, header, rows)
+        write_sheet(tmp, header, rows, suffix=suffix)
     return {"round_id": round_id, "sheet": str(out), "posts": len(drawn), "eligible": len(frame),
             "strata": strata}
+
+
+def _free(out: Path, force: bool) -> None:
+    try:
+        check_free([Path(out)], force)
+    except ExportError as exc:
+        raise CodingError(str(exc)) from None
+
+
+@contextmanager
+def _sheet_file(out: Path, force: bool) -> Iterator[Path]:
+    """A temporary file to write the sheet to, renamed onto ``out`` when the block succeeds."""
+    try:
+        with atomic_outputs([Path(out)], force=force) as (tmp,):
+            yield tmp
+    except ExportError as exc:
+        raise CodingError(str(exc)) from None
+    except OSError as exc:
+        raise CodingError(f"{out}: cannot write the sheet ({exc.strerror or exc}); nothing was recorded. "
+                          "Choose another --out") from None
 
 
 def reconcile(con: duckdb.DuckDBPyConnection, codebook: Codebook, coders: list[str],

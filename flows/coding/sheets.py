@@ -32,7 +32,7 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _suffix(path: Path) -> str:
+def sheet_suffix(path: Path) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in SUFFIXES:
         raise SheetError(f"{path}: a coding sheet is a .csv or .xlsx file; rename it or "
@@ -40,10 +40,14 @@ def _suffix(path: Path) -> str:
     return suffix
 
 
-def write_sheet(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
-    """Write a sheet (CSV as UTF-8 with a byte-order mark, so Excel reads accents; or XLSX)."""
+def write_sheet(path: Path, header: list[str], rows: list[list[Any]], *, suffix: str | None = None) -> Path:
+    """Write a sheet (CSV as UTF-8 with a byte-order mark, so Excel reads accents; or XLSX).
+
+    Characters an XLSX file cannot hold (control characters such as ``\\x0b``) become U+FFFD
+    there; a CSV keeps them. ``suffix`` is the format when ``path`` is a temporary name.
+    """
     path = Path(path)
-    suffix = _suffix(path)
+    suffix = suffix or sheet_suffix(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     safe = [[neutralise(cell) for cell in row] for row in rows]
     if suffix == ".csv":
@@ -53,6 +57,7 @@ def write_sheet(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
             writer.writerows(safe)
         return path
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font
 
     book = Workbook()
@@ -60,7 +65,8 @@ def write_sheet(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
     sheet.title = "coding"
     sheet.append(header)
     for row in safe:
-        sheet.append(["" if cell is None else cell for cell in row])
+        sheet.append(["" if cell is None else ILLEGAL_CHARACTERS_RE.sub("\ufffd", cell) if isinstance(cell, str)
+                      else cell for cell in row])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     if "text" in header:  # long posts wrap instead of running across the code columns
@@ -94,7 +100,7 @@ def read_sheet(path: Path) -> tuple[list[str], list[list[str]]]:
         SheetError: missing file, wrong suffix, or a file that is not a readable sheet.
     """
     path = Path(path)
-    suffix = _suffix(path)
+    suffix = sheet_suffix(path)
     if not path.is_file():
         raise SheetError(f"{path}: no such file; check the path")
     try:

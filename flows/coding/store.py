@@ -128,8 +128,10 @@ def wide(frame: pd.DataFrame, code_id: str, coders: list[str]) -> pd.DataFrame:
 
 
 def export_codes(con: duckdb.DuckDBPyConnection, out: Path, codebooks: list[str] | None = None,
-                 coders: list[str] | None = None) -> int:
+                 coders: list[str] | None = None, *, force: bool = False) -> int:
     """Write ``post_id,codebook,code,coder,value,score`` for current codebook versions.
+
+    An existing ``out`` is refused unless ``force``; the file is written whole or not at all.
 
     Returns:
         The number of rows written (score is empty for people).
@@ -139,10 +141,14 @@ def export_codes(con: duckdb.DuckDBPyConnection, out: Path, codebooks: list[str]
         WHERE (? IS NULL OR list_contains(?, codebook)) AND (? IS NULL OR list_contains(?, coder))
         ORDER BY codebook, platform, post_id, code, coder""",
                        [codebooks, codebooks, coders, coders]).fetchall()
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["post_id", "codebook", "code", "coder", "value", "score"])
-        writer.writerows([*row[:5], "" if row[5] is None else repr(round(row[5], 6))]
-                         for row in rows)
+    from flows.export.paths import ExportError, atomic_outputs
+
+    try:
+        with atomic_outputs([Path(out)], force=force) as (tmp,), open(tmp, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["post_id", "codebook", "code", "coder", "value", "score"])
+            writer.writerows([*row[:5], "" if row[5] is None else repr(round(row[5], 6))]
+                             for row in rows)
+    except ExportError as exc:
+        raise CodingError(str(exc)) from None
     return len(rows)

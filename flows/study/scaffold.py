@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 TEMPLATE = Path(__file__).parent / "templates" / "study.yaml"
@@ -35,7 +36,8 @@ def create_study(folder: Path, *, title: str | None = None, sample: bool = False
         (folder / sub).mkdir(parents=True, exist_ok=True)
     (folder / "coding_schemes" / "README.md").write_text(SCHEMES_NOTE, encoding="utf-8")
     name = title or folder.resolve().name.replace("-", " ").replace("_", " ")
-    text = TEMPLATE.read_text(encoding="utf-8").replace("{title}", name.replace('"', "'"))
+    # A JSON string is a YAML double-quoted scalar: backslashes, quotes and '#' stay as typed.
+    text = TEMPLATE.read_text(encoding="utf-8").replace('"{title}"', json.dumps(name, ensure_ascii=False))
     if sample:
         from flows.sample.generate import generate
 
