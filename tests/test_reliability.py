@@ -97,3 +97,107 @@ def test_init_with_a_windows_path_as_title_writes_valid_yaml(cli, tmp_path):
     title = "C:\\new\\qstudy \"quoted\" # not a comment: {x}"
     cli("init", tmp_path / "s", "--title", title)
     assert yaml.safe_load((tmp_path / "s" / "study.yaml").read_text())["title"] == title
+
+
+# -- 1. withdrawals survive a key change ------------------------------------------------------------
+
+def _posts_by(db: Path, handle: str) -> int:
+    con = connect(db, read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM posts WHERE lower(author_handle) = lower(?)", [handle]).fetchone()[0]
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def withdrawn(cli, tmp_path, monkeypatch) -> Path:
+    """A store (its secret in a file beside it) from which DrMayaW was withdrawn."""
+    monkeypatch.delenv("ETHNOFLOW_SECRET", raising=False)
+    cli("ingest", ATTACKS / "withdrawal.jsonl")
+    cli("forget", "DrMayaW", "--reason", "asked by Maya Withdrawn in a DM")
+    db = tmp_path / "cli.duckdb"
+    assert _posts_by(db, "DrMayaW") == 0 and (tmp_path / ".ethnoflow_secret").exists()
+    return db
+
+
+def test_a_changed_secret_is_refused_and_the_withdrawal_stands(cli, withdrawn, monkeypatch):
+    monkeypatch.setenv("ETHNOFLOW_SECRET", "another-secret")
+    result = cli("ingest", ATTACKS / "withdrawal_again.jsonl", ok=False)
+    assert result.exit_code != 0 and "not the study secret" in result.output
+    assert "another-secret" not in result.output
+    assert _posts_by(withdrawn, "DrMayaW") == 0
+
+
+def test_a_deleted_secret_is_an_error_not_a_new_secret(cli, withdrawn, tmp_path):
+    (tmp_path / ".ethnoflow_secret").unlink()
+    result = cli("ingest", ATTACKS / "withdrawal_again.jsonl", ok=False)
+    assert result.exit_code != 0 and "missing" in result.output
+    assert not (tmp_path / ".ethnoflow_secret").exists()
+    assert _posts_by(withdrawn, "DrMayaW") == 0
+
+
+def test_with_its_own_secret_back_the_withdrawn_account_is_removed_again(cli, withdrawn, tmp_path):
+    secret = (tmp_path / ".ethnoflow_secret").read_bytes()
+    (tmp_path / ".ethnoflow_secret").unlink()
+    cli("ingest", ATTACKS / "withdrawal_again.jsonl", ok=False)
+    (tmp_path / ".ethnoflow_secret").write_bytes(secret)
+    (tmp_path / ".ethnoflow_secret").chmod(0o600)
+    cli("ingest", ATTACKS / "withdrawal_again.jsonl")
+    assert _posts_by(withdrawn, "DrMayaW") == 0 and _posts_by(withdrawn, "BenStays") == 3
+
+
+def test_init_makes_the_study_secret(cli, tmp_path, monkeypatch):
+    monkeypatch.delenv("ETHNOFLOW_SECRET", raising=False)
+    cli("init", tmp_path / "s")
+    secret = tmp_path / "s" / "data" / ".ethnoflow_secret"
+    assert secret.exists() and secret.stat().st_mode & 0o077 == 0
+
+
+# -- 7. locks ----------------------------------------------------------------------------------
+
+def test_a_symlinked_database_path_takes_the_same_lock(tmp_path):
+    import fcntl
+    import os
+
+    from flows.store.lock import LockedError, study_lock
+
+    real = tmp_path / "real" / "study.duckdb"
+    real.parent.mkdir()
+    real.touch()
+    (tmp_path / "link").symlink_to(real.parent, target_is_directory=True)
+    fd = os.open(str(real) + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another writer, as far as study_lock can tell
+    try:
+        for alias in (tmp_path / "alias.duckdb", tmp_path / "link" / "study.duckdb"):
+            if not alias.exists():
+                alias.symlink_to(real)
+            with pytest.raises(LockedError), study_lock(alias):
+                pass
+    finally:
+        os.close(fd)
+
+
+HOLD = """
+import sys, time
+from flows.store.db import connect
+con = connect(sys.argv[1])
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+def test_status_waits_for_a_writer_between_stages(cli, tmp_path):
+    import subprocess
+    import sys
+
+    cli("ingest", ATTACKS / "withdrawal.jsonl")
+    db = tmp_path / "cli.duckdb"
+    writer = subprocess.Popen([sys.executable, "-c", HOLD, str(db), "3"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "holding"
+        busy = cli("status", "--wait", 0, ok=False)
+        assert busy.exit_code != 0 and len(busy.output.strip().splitlines()) == 1 and "--wait" in busy.output
+        assert '"posts": 6' in cli("status", "--json", "--wait", 60).output
+    finally:
+        writer.wait(timeout=60)

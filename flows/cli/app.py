@@ -52,18 +52,19 @@ def store(db: Optional[Path], *, read_only: bool = False, wait: float = 0.0):
     `$ETHNOFLOW_STUDY`), else data/ethnoflow.duckdb. Writing commands hold the study's
     lock, so they never interleave with a pipeline run. Store errors exit cleanly.
     """
+    from flows.privacy.pseudonym import SecretError
     from flows.store.db import StoreError, connect, resolve_db_path
     from flows.store.lock import LockedError, study_lock
 
     path = resolve_db_path(db) if db or os.environ.get("ETHNOFLOW_DB") else resolve_db_path(None, study_database())
     try:
         with nullcontext() if read_only else study_lock(path, wait=wait):
-            con = connect(path, read_only=read_only)
+            con = connect(path, read_only=read_only, wait=wait)
             try:
                 yield con
             finally:
                 con.close()
-    except (StoreError, LockedError) as exc:
+    except (StoreError, LockedError, SecretError) as exc:
         fail(str(exc))
 
 

@@ -48,15 +48,19 @@ def ingest(
 
 
 @app.command()
-def status(db: DbOption = None, json_: JsonOption = False) -> None:
+def status(db: DbOption = None, json_: JsonOption = False, wait: Annotated[float, typer.Option(
+        "--wait", help="Seconds to wait while a run or command is writing to the database.")] = 30.0) -> None:
     """Show what the store holds: posts, authors, sources, rejects, dates, platforms.
 
+    During a run the database is free between stages: status waits for such a moment (up to
+    --wait seconds), so it can be called at any time.
+
     Example:
-        ethnoflow status --json
+        ethnoflow status --json --wait 120
     """
     from flows.store.status import status as run_status
 
-    with store(db, read_only=True) as con:
+    with store(db, read_only=True, wait=wait) as con:
         result = run_status(con)
     if json_:
         typer.echo(json.dumps(result, indent=2))

@@ -38,11 +38,11 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
-from flows.privacy.pseudonym import keyed_hash, secret_for
+from flows.privacy.pseudonym import keyed_hash, remember_key, secret_for
 from flows.privacy.redact import Target, distinctive, redact_payload
 from flows.store.db import sql_text
 
-SKIP_TABLES = {"_migrations", "withdrawal_blocklist", "withdrawal_audit"}
+SKIP_TABLES = {"_migrations", "withdrawal_blocklist", "withdrawal_audit", "study_key"}
 RAW_COLUMNS = {"payload", "raw"}  # whole records as collected: redacted, not just masked
 TEXT_TYPES = ("VARCHAR", "VARCHAR[]", "JSON")
 MASK_FUNCTION = "ef_forget_mask"
@@ -305,6 +305,7 @@ def _register_mask(con, target: Target) -> None:
 def _record(con, secret: bytes, accounts: list[Account], counts: dict, trigger: str, reason: str | None,
             target_mask) -> str:
     h = account_hash(secret, accounts)
+    remember_key(con, secret)
     for a in accounts:
         for kind, key in a.keys():  # noqa: SIM118 (an Account, not a dict)
             con.execute("INSERT OR IGNORE INTO withdrawal_blocklist VALUES (?, ?, ?)",
@@ -351,6 +352,7 @@ def honour_blocklist(con: duckdb.DuckDBPyConnection, secret: bytes | None = None
     if not con.execute("SELECT count(*) FROM withdrawal_blocklist").fetchone()[0]:
         return []
     secret = secret if secret is not None else secret_for(con)
+    remember_key(con, secret)  # a store whose withdrawals predate the study_key table
     blocked = {r[0] for r in con.execute("SELECT key_hash FROM withdrawal_blocklist").fetchall()}
     found: list[Account] = []
     for platform, author_id in con.execute("""

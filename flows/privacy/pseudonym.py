@@ -11,8 +11,12 @@ store knows both (``Pseudonymizer.for_store``), so ``@DrMaya`` in a text, the au
 cannot tie to an id is pseudonymised as a handle (case-insensitively); its pseudonym changes once
 the store learns the account's id (a later ingest with its profile), and then stays.
 
-The secret (``ETHNOFLOW_SECRET``, else the file ``<data>/.ethnoflow_secret``, created 0600 on
-first use) never appears in any output, log or message: it is only ever passed to ``hmac``.
+The secret (``ETHNOFLOW_SECRET``, else the file ``<data>/.ethnoflow_secret``, created 0600 by
+``ethnoflow init`` or on a store's first use) never appears in any output, log or message: it is
+only ever passed to ``hmac``. A store that has withdrawn anyone records which secret it used
+(:func:`key_fingerprint`, table ``study_key``); from then on a missing secret is an error rather
+than a new one, and a different secret is refused, since under it the blocklist would match no
+one and a withdrawn account would come back with the next ingest.
 """
 
 from __future__ import annotations
@@ -53,24 +57,35 @@ DID_RE = re.compile(r"\bdid:[a-z]+:[A-Za-z0-9._%-]*[A-Za-z0-9_]")
 AT_URI_RE = re.compile(r"\bat://(?P<who>[A-Za-z0-9._:%-]*[A-Za-z0-9_])(?P<rest>/[A-Za-z0-9._~:/-]*)?")
 
 
+KEY_CHECK = "ethnoflow:key-check"
+
+
 class SecretError(Exception):
     """The study secret cannot be read or created; the message never contains the secret."""
 
 
-def load_secret(data_dir: Path) -> bytes:
+def load_secret(data_dir: Path, *, create: bool = True) -> bytes:
     """The study secret: ``$ETHNOFLOW_SECRET``, else ``data_dir/.ethnoflow_secret`` (made on first use).
 
     The file holds 32 random bytes as hex, readable by its owner only (0600). Keep it (and back
     it up) with the study: pseudonyms and the withdrawal blocklist depend on it.
 
+    Args:
+        create: make the file when it is missing (a new study); otherwise that is an error.
+
     Raises:
-        SecretError: the file exists but cannot be read, is empty, or is readable by others.
+        SecretError: the file is missing (and not ``create``), cannot be read, is empty, or is
+            readable by others.
     """
     env = os.environ.get(ENV_SECRET)
     if env:
         return env.encode("utf-8")
     path = Path(data_dir) / SECRET_FILE
     if not path.exists():
+        if not create:
+            raise SecretError(f"{path}: the study secret is missing, and this store's withdrawals are keyed by it; "
+                              f"restore the file from the study's backup (or set ${ENV_SECRET} to it). A new secret "
+                              "would bring withdrawn accounts back")
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as handle:
@@ -236,10 +251,43 @@ def store_folder(con) -> Path:
     return Path(row[0]).resolve().parent if row and row[0] else Path("data")
 
 
+def key_fingerprint(secret: bytes) -> str:
+    """Which secret this is, without revealing it: a keyed hash of a fixed text, 16 hex digits."""
+    return keyed_hash(secret, KEY_CHECK)[:DIGITS]
+
+
+def _recorded(con) -> tuple[str | None, bool]:
+    """(the secret's fingerprint this store recorded, whether it has withdrawn anyone)."""
+    try:
+        row = con.execute("SELECT (SELECT min(fingerprint) FROM study_key), "
+                          "(SELECT count(*) > 0 FROM withdrawal_blocklist)").fetchone()
+    except Exception:  # a store opened read-only before its migrations ran: nothing recorded yet
+        return None, False
+    return row[0], bool(row[1])
+
+
+def remember_key(con, secret: bytes) -> None:
+    """Record which secret the store's withdrawals are keyed by (call inside the writing transaction)."""
+    con.execute("INSERT OR IGNORE INTO study_key VALUES (?)", [key_fingerprint(secret)])
+
+
 def secret_for(con) -> bytes:
     """The study secret of the store ``con``: in the study's ``data/`` folder when the store is the
-    study's (where reports look too), else beside the database file (see :func:`load_secret`)."""
+    study's (where reports look too), else beside the database file (see :func:`load_secret`).
+
+    Raises:
+        SecretError: the store has withdrawn accounts and its secret is missing, or the secret in
+            effect is not the one the store recorded (see the module docstring).
+    """
     from flows.study.resolve import study_of_store
 
     study = study_of_store(con)
-    return load_secret(study.path("data") if study is not None else store_folder(con))
+    folder = study.path("data") if study is not None else store_folder(con)
+    recorded, withdrawn = _recorded(con)
+    secret = load_secret(folder, create=recorded is None and not withdrawn)
+    if recorded is not None and key_fingerprint(secret) != recorded:
+        where = f"${ENV_SECRET}" if os.environ.get(ENV_SECRET) else str(Path(folder) / SECRET_FILE)
+        raise SecretError(f"{where}: not the study secret this store was made with (its withdrawals and "
+                          "pseudonyms are keyed by that one); restore the study's secret file from its backup, "
+                          f"or unset ${ENV_SECRET} if it points at another study's")
+    return secret

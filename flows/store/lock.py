@@ -25,8 +25,9 @@ class LockedError(Exception):
 
 
 def lock_path(db_path: Path | str) -> Path:
-    """The lock file of a database: `<db>.lock`."""
-    return Path(str(db_path) + ".lock")
+    """The lock file of a database: `<db>.lock` beside the file itself, so that a symlink to the
+    database (or a path through a symlinked folder) takes the same lock as the real path."""
+    return Path(str(Path(db_path).resolve()) + ".lock")
 
 
 @contextmanager
@@ -39,7 +40,7 @@ def study_lock(db_path: Path | str, *, wait: float = 0.0) -> Iterator[None]:
     if str(db_path) == ":memory:":
         yield
         return
-    key = str(lock_path(db_path).resolve())
+    key = str(lock_path(db_path))
     with _guard:
         if key in _held:
             fd, depth = _held[key]

@@ -45,4 +45,7 @@ def create_study(folder: Path, *, title: str | None = None, sample: bool = False
         (folder / "data" / "sample" / "corpus" / "medtwitter_sample.jsonl").replace(
             folder / "data" / "inbox" / "medtwitter_sample.jsonl")
     study_file.write_text(text, encoding="utf-8")
+    from flows.privacy.pseudonym import load_secret
+
+    load_secret(folder / "data")  # the study's secret is made now: later, a missing one is an error
     return study_file

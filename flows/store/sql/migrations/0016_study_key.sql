@@ -1,0 +1,8 @@
+-- 0016 study key: which study secret this store's withdrawals are keyed by, so that a changed
+-- or lost secret is refused instead of silently bringing a withdrawn account back (the
+-- blocklist holds keyed hashes: under another secret none of them would match). The row is a
+-- keyed hash of a fixed text under the secret (flows.privacy.pseudonym.key_fingerprint): it
+-- tells one secret from another and reveals nothing of it.
+CREATE TABLE study_key (
+    fingerprint   VARCHAR PRIMARY KEY   -- HMAC-SHA256('ethnoflow:key-check') under the secret, 16 hex digits
+);
