@@ -201,3 +201,104 @@ def test_status_waits_for_a_writer_between_stages(cli, tmp_path):
         assert '"posts": 6' in cli("status", "--json", "--wait", 60).output
     finally:
         writer.wait(timeout=60)
+
+
+# -- 4. no silent row loss in a CSV ----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["unterminated_quote.csv", "unterminated_quote_midfile.csv"])
+def test_an_unterminated_quote_rejects_its_line_and_keeps_the_rows_after_it(ingest_files, con, name):
+    from conftest import counts
+
+    assert counts(ingest_files(ATTACKS / name)[name]) == (4, 3, 0, 1)
+    reason, = con.execute("SELECT reason FROM rejects").fetchone()
+    assert "line 3 of the CSV" in reason and "quote" in reason
+    assert sorted(r[0] for r in con.execute("SELECT text FROM posts").fetchall()) == sorted([
+        "a quoted, fine cell" if "midfile" in name else "third row fine", "first row fine", "fourth row fine"])
+
+
+def test_reingest_after_forget_counts_the_withdrawn_posts_apart(con, monkeypatch):
+    from flows.ingest.files import ingest
+    from flows.privacy.forget import forget
+
+    monkeypatch.setenv("ETHNOFLOW_SECRET", "reingest-secret")
+    ingest(con, [ATTACKS / "withdrawal.jsonl"])
+    forget(con, "DrMayaW")
+    report, = ingest(con, [ATTACKS / "withdrawal_again.jsonl"])
+    assert (report.read, report.ingested, report.duplicates, report.rejected, report.withdrawn) == (7, 0, 3, 0, 4)
+    assert con.execute("SELECT ingested, withdrawn FROM sources WHERE sha256 = ?", [report.sha256]).fetchone() == (0, 4)
+
+
+def test_the_withdrawal_audit_keeps_no_display_name(cli, withdrawn):
+    con = connect(withdrawn, read_only=True)
+    try:
+        reason, = con.execute("SELECT reason FROM withdrawal_audit").fetchone()
+    finally:
+        con.close()
+    assert "Maya" not in reason and "Withdrawn" not in reason and reason.startswith("asked by ") and "DM" in reason
+
+
+# -- 5. input that crashed a reader or was refused whole ----------------------------------------------
+
+def test_json_nested_ten_thousand_deep_is_a_one_line_refusal(cli):
+    result = cli("ingest", ATTACKS / "deep.json", ok=False)
+    assert result.exit_code != 0 and "nested more than" in result.output and "Traceback" not in result.output
+
+
+def test_a_jsonl_line_nested_ten_thousand_deep_is_rejected_alone(ingest_files):
+    from conftest import counts
+
+    assert counts(ingest_files(ATTACKS / "deep_line.jsonl")["deep_line.jsonl"]) == (3, 2, 0, 1)
+
+
+def test_an_inbox_file_that_is_no_corpus_is_left_out_and_the_run_goes_on(tmp_path):
+    import shutil
+
+    from flows.run.stages import Context, ingest_stage
+    from flows.study.model import load_study
+    from flows.study.scaffold import create_study
+
+    study = load_study(create_study(tmp_path / "s"))
+    for name in ("deep.json", "withdrawal.jsonl"):
+        shutil.copy(ATTACKS / name, tmp_path / "s" / "data" / "inbox" / name)
+    result = ingest_stage(Context(study))
+    assert result["ingested"] == 6 and len(result["refused"]) == 1 and "deep.json" in result["refused"][0]
+
+
+def test_a_jsonl_whose_first_line_is_over_a_megabyte_is_read(ingest_files):
+    from conftest import counts
+
+    assert (ATTACKS / "long_first_line.jsonl").stat().st_size > 1 << 20
+    assert counts(ingest_files(ATTACKS / "long_first_line.jsonl")["long_first_line.jsonl"]) == (3, 3, 0, 0)
+
+
+def test_a_utf16_file_with_its_byte_order_mark_is_read(ingest_files, con):
+    from conftest import counts
+
+    report = ingest_files(ATTACKS / "utf16.jsonl")["utf16.jsonl"]
+    assert counts(report) == (3, 3, 0, 0)
+    assert con.execute("SELECT sha256, name FROM sources").fetchone() == (report.sha256, "utf16.jsonl")
+    from flows.ingest.readers import file_sha256
+
+    assert report.sha256 == file_sha256(ATTACKS / "utf16.jsonl")  # the file as collected, not its copy
+
+
+def test_a_nul_byte_rejects_its_line_not_the_file(ingest_files, con):
+    from conftest import counts
+
+    assert counts(ingest_files(ATTACKS / "nul_line.jsonl")["nul_line.jsonl"]) == (3, 2, 0, 1)
+    assert "NUL byte" in con.execute("SELECT reason FROM rejects").fetchone()[0]
+
+
+def test_a_lone_surrogate_is_called_what_it_is(ingest_files, con):
+    from conftest import counts
+
+    assert counts(ingest_files(ATTACKS / "lone_surrogate.jsonl")["lone_surrogate.jsonl"]) == (3, 2, 0, 1)
+    reason = con.execute("SELECT reason FROM rejects").fetchone()[0]
+    assert "lone UTF-16 surrogate (\\ud83d)" in reason and "truncated" not in reason
+
+
+def test_binary_files_are_still_refused_whole(tmp_path, ingest_files):
+    from flows.ingest.formats import NotACorpus
+
+    with pytest.raises(NotACorpus, match="binary file"):
+        ingest_files(FIXTURES / "ingest" / "image.png")

@@ -28,16 +28,18 @@ def byte_progress(console: Console) -> Iterator[Callable[[str, int, int], None]]
 
 
 def ingest_table(reports) -> Table:
-    """The per-file summary: read = ingested + duplicates + rejected."""
+    """The per-file summary: read = ingested + duplicates + rejected (+ withdrawn, when any were)."""
     table = Table(title="ingest", show_footer=True)
     table.add_column("file", footer="total")
     table.add_column("format")
-    sums = {k: sum(getattr(r, k) for r in reports) for k in ("read", "ingested", "duplicates", "rejected")}
+    keys = ("read", "ingested", "duplicates", "rejected")
+    keys += ("withdrawn",) if any(r.withdrawn for r in reports) else ()
+    sums = {k: sum(getattr(r, k) for r in reports) for k in keys}
     for key in sums:
         table.add_column(key, justify="right", footer=f"{sums[key]:,}")
     for r in reports:
         if r.skipped:
-            table.add_row(r.path, r.format, "already ingested", "", "", "")
+            table.add_row(r.path, r.format, "already ingested", *[""] * (len(sums) - 1))
         else:
             table.add_row(r.path, r.format, *(f"{getattr(r, k):,}" for k in sums))
     other = sum(r.other_facets for r in reports)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 
 from flows.ingest.formats import ARCHIVE_PREFIX, NotACorpus, Sniff
 
 SNIFF_BYTES = 1 << 20
+MAX_LINE = 256 << 20  # a first JSONL line longer than a megabyte is read whole up to this
 
 
 def sniff(path: Path, fmt: str = "auto", mapping: Path | None = None) -> Sniff:
@@ -55,10 +57,11 @@ def sniff(path: Path, fmt: str = "auto", mapping: Path | None = None) -> Sniff:
 
 
 def _read_head(path: Path) -> tuple[str, bool]:
-    """The first megabyte as text, and whether it decoded as UTF-8 without error."""
+    """The first megabyte as text, and whether it decoded as UTF-8 without error (a UTF-16 file
+    comes here as its UTF-8 copy, :func:`flows.ingest.readers.utf8_copy`)."""
     with open(path, "rb") as fh:
         raw = fh.read(SNIFF_BYTES)
-    if b"\x00" in raw[:8192]:
+    if b"\x00" in raw[:8192] and _binary(raw):
         raise NotACorpus(f"{path}: binary file ({_magic(raw)}), not a corpus of posts")
     try:
         text, clean = raw.decode("utf-8"), True
@@ -74,6 +77,13 @@ def _read_head(path: Path) -> tuple[str, bool]:
     return text.lstrip("\ufeff").lstrip(), clean
 
 
+def _binary(raw: bytes) -> bool:
+    """Whether a head with NUL bytes is binary data rather than text with a damaged line or two
+    (those lines are rejected one by one): a known magic number, or NULs past 1 byte in 100."""
+    head = raw[:8192]
+    return _magic(raw) != "unknown binary data" or head.count(b"\x00") > max(2, len(head) // 100)
+
+
 def _magic(raw: bytes) -> str:
     kinds = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"%PDF": "a PDF",
              b"PK\x03\x04": "a zip archive (unzip it and ingest data/tweets.js)", b"GIF8": "a GIF image"}
@@ -86,11 +96,18 @@ def _json_sample(path: Path, head: str) -> tuple[str, list[dict]]:
     first = _loads(lines[0]) if lines else None
     if isinstance(first, (dict, list)) and (len(lines) > 1 or len(head) < SNIFF_BYTES):
         return "jsonl", _objects(_loads(ln) for ln in lines[:200])
+    if first is None and len(lines) == 1:  # one line filled the head: read it (and the next) whole
+        full = _whole_lines(path, 3)
+        if len(full) > 1 and all(isinstance(_loads(ln), (dict, list)) for ln in full[:2]):
+            return "jsonl", _objects(_loads(ln) for ln in full)
     item = _first_array_item(head)
     if item is not None:  # a large array document: judge by its first item, do not parse it all
         return "document", _objects([item])
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except RecursionError:
+        raise NotACorpus(f"{path}: JSON nested more than {sys.getrecursionlimit():,} levels deep; no tweet or "
+                         "post export is, so the file is damaged or hostile. Export it again") from None
     except json.JSONDecodeError as exc:
         if len(lines) > 1 and isinstance(_loads(lines[1]), (dict, list)):  # JSONL, first line broken
             return "jsonl", _objects(_loads(ln) for ln in lines[1:200])
@@ -98,10 +115,23 @@ def _json_sample(path: Path, head: str) -> tuple[str, list[dict]]:
     return "document", _objects([doc])
 
 
+def _whole_lines(path: Path, n: int) -> list[str]:
+    """The first ``n`` non-blank lines of a JSONL file, each whole up to MAX_LINE bytes."""
+    out = []
+    with open(path, "rb") as fh:
+        while len(out) < n:
+            raw = fh.readline(MAX_LINE)
+            if not raw:
+                break
+            if raw.strip():
+                out.append(raw.decode("utf-8", errors="replace").lstrip("\ufeff"))
+    return out
+
+
 def _loads(text: str):
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep, never a post
         return None
 
 
@@ -112,7 +142,7 @@ def _first_array_item(head: str):
     start = len(head) - len(head[1:].lstrip())
     try:
         return json.JSONDecoder().raw_decode(head, start)[0]
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

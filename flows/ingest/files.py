@@ -9,6 +9,7 @@ counted as a duplicate, or in `rejects` with its reason.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ import duckdb
 from flows.ingest.detect import sniff
 from flows.ingest.formats import FORMATS, NotACorpus, Sniff
 from flows.ingest.normalize import PARSER_VERSION, BatchCounts, Normalizer, Parse, honour_withdrawals
-from flows.ingest.readers import archive_json, archive_kind, batches, file_sha256
+from flows.ingest.readers import archive_json, archive_kind, batches, file_sha256, utf8_copy, wide_encoding
 from flows.store.db import transaction
 
 __all__ = ["FORMATS", "FileReport", "NotACorpus", "ingest", "expand_paths"]
@@ -34,7 +35,7 @@ ARCHIVE_REFUSALS = {
 
 @dataclass
 class FileReport:
-    """The outcome for one file: read = ingested + duplicates + rejected."""
+    """The outcome for one file: read = ingested + duplicates + rejected + withdrawn."""
 
     path: str
     sha256: str
@@ -43,7 +44,9 @@ class FileReport:
     ingested: int = 0
     duplicates: int = 0
     rejected: int = 0
+    withdrawn: int = 0  # posts of a withdrawn account, removed again as they came in
     skipped: bool = False  # already ingested (same sha256): nothing changed
+    refused: str | None = None  # why the file was left out (only with ``skip_refused``)
     other_facets: int = 0  # Bluesky facet features kept as written in `other_facets`, not read as entities
     parse: Parse | None = field(default=None, repr=False)
 
@@ -64,7 +67,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 def ingest(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, fmt: str = "auto",
            mapping: Path | None = None, progress: Callable[[str, int, int], None] | None = None,
-           ) -> list[FileReport]:
+           skip_refused: bool = False) -> list[FileReport]:
     """Ingest files (or folders of files) into the store.
 
     Args:
@@ -73,26 +76,51 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, fmt: 
         fmt: "auto" or one of FORMATS, applied to every file.
         mapping: a column mapping (YAML) for generic CSV files.
         progress: called as progress(file name, bytes done, bytes total).
+        skip_refused: leave out (and report, with ``refused``) files that cannot be a corpus
+            instead of refusing the whole call: an inbox with one bad file still ingests the rest.
 
     Returns:
         One report per file, in the order given.
 
     Raises:
-        NotACorpus: some file cannot be a corpus; nothing was written.
+        NotACorpus: some file cannot be a corpus (and not ``skip_refused``); nothing was written.
     """
     if fmt != "auto" and fmt not in FORMATS:
         raise NotACorpus(f"unknown --format {fmt!r}; use auto or one of {', '.join(FORMATS)}")
-    plans = [(p, sniff(p, fmt, mapping), file_sha256(p)) for p in expand_paths(paths)]
+    with tempfile.TemporaryDirectory(prefix="ethnoflow-") as copies:
+        return _ingest(con, expand_paths(paths), fmt, mapping, progress, skip_refused, Path(copies))
+
+
+def _plans(files: list[Path], fmt: str, mapping, skip_refused: bool, copies: Path):
+    """(file, the file to read, how, sha256) for every file; refusals as reports (when skipped)."""
+    plans, refused = [], []
+    for p in files:
+        try:
+            encoding = wide_encoding(p)
+            read = utf8_copy(p, encoding, copies) if encoding else p
+            plans.append((p, read, sniff(read, fmt, mapping), file_sha256(p)))
+        except NotACorpus as exc:
+            if not skip_refused:
+                raise
+            refused.append(FileReport(str(p), "", "refused", skipped=True, refused=str(exc)))
+    return plans, refused
+
+
+def _ingest(con, files: list[Path], fmt: str, mapping, progress, skip_refused: bool, copies: Path) -> list[FileReport]:
+    plans, refused = _plans(files, fmt, mapping, skip_refused, copies)
     normalizer = Normalizer(con)
     try:
         normalizer.discard()  # whatever a killed run left behind
-        reports = _parse_all(normalizer, plans, progress)
+        reports = _parse_all(normalizer, plans, progress) + refused
         new = [r for r in reports if not r.skipped]
         with transaction(con):
             counts = normalizer.merge([r.sha256 for r in new])
-            for report in new:
-                _record_source(con, report, counts[report.sha256])
+            kept = _kept(con, new)
             honour_withdrawals(con)  # accounts withdrawn from the study never come back
+            after = _kept(con, new) if kept else kept
+            for report in new:
+                _record_source(con, report, counts[report.sha256],
+                               kept.get(report.sha256, 0) - after.get(report.sha256, 0))
     finally:
         normalizer.discard()
         normalizer.close()
@@ -103,7 +131,7 @@ def _parse_all(normalizer: Normalizer, plans, progress) -> list[FileReport]:
     """Phase one: parse every new file into the staging tables (nothing visible yet)."""
     done = {r[0] for r in normalizer.con.execute("SELECT sha256 FROM sources").fetchall()}
     reports = []
-    for path, how, sha in plans:
+    for path, read, how, sha in plans:
         parse = parse_for(path, how)
         report = FileReport(str(path), sha, _format_label(parse), skipped=sha in done, parse=parse)
         reports.append(report)
@@ -118,21 +146,32 @@ def _parse_all(normalizer: Normalizer, plans, progress) -> list[FileReport]:
             if progress:
                 progress(name, seen, total)
 
-        normalizer.parse(sha, parse, _records(path, how, tick))
+        normalizer.parse(sha, parse, _records(read, how, tick))
     return reports
 
 
-def _record_source(con, report: FileReport, counts: BatchCounts) -> None:
+def _kept(con, reports: list[FileReport]) -> dict[str, int]:
+    """Posts per new file in the store (only counted when the study has withdrawn anyone)."""
+    if not reports or not con.execute("SELECT count(*) FROM withdrawal_blocklist").fetchone()[0]:
+        return {}
+    return dict(con.execute("SELECT source_sha256, count(*) FROM posts WHERE list_contains(?, source_sha256) "
+                            "GROUP BY ALL", [[r.sha256 for r in reports]]).fetchall())
+
+
+def _record_source(con, report: FileReport, counts: BatchCounts, withdrawn: int = 0) -> None:
     report.read = counts.posts + counts.rejected
-    report.ingested, report.duplicates, report.rejected = counts.new, counts.posts - counts.new, counts.rejected
+    withdrawn = min(withdrawn, counts.new)
+    report.ingested, report.duplicates = counts.new - withdrawn, counts.posts - counts.new
+    report.rejected = counts.rejected
+    report.withdrawn = withdrawn
     report.other_facets = counts.other_facets
     path, parse = Path(report.path), report.parse
     con.execute("INSERT INTO sources BY NAME SELECT ? AS sha256, ? AS path, ? AS name, ? AS size_bytes, "
                 "? AS format, ? AS preset, ? AS context, ? AS parser_version, ? AS records_read, "
-                "? AS ingested, ? AS duplicates, ? AS rejected",
+                "? AS ingested, ? AS duplicates, ? AS rejected, ? AS withdrawn",
                 [report.sha256, report.path, path.name, path.stat().st_size, parse.format, parse.preset,
                  parse.context, PARSER_VERSION, report.read, report.ingested, report.duplicates,
-                 report.rejected])
+                 report.rejected, report.withdrawn])
 
 
 def parse_for(path: Path, how: Sniff) -> Parse:

@@ -7,15 +7,20 @@ Batches are bounded by bytes, so a file of any size is read in constant memory.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from flows.ingest.formats import ARCHIVE_PREFIX, Sniff
 
 BATCH_BYTES = 16 << 20  # 3 batches in flight; 32 MB took a 1M-tweet ingest to 1.96 GB peak, 16 MB to 1.56 GB
+# A \uD800-\uDBFF escape not followed by a \uDC00-\uDFFF one, or the second without the first.
+LONE_SURROGATE = re.compile(r"(?<!\\)(?:\\\\)*\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+                            r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})(?<!\\)\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 Record = tuple[int, str, str | None]  # (record number, payload, problem that rejects it outright)
 csv.field_size_limit(1 << 30)
 
@@ -27,6 +32,33 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 22), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def wide_encoding(path: Path) -> str | None:
+    """``utf-16``/``utf-32`` when the file starts with that encoding's byte-order mark, else None."""
+    with open(path, "rb") as fh:
+        raw = fh.read(4)
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return None
+
+
+def utf8_copy(path: Path, encoding: str, folder: Path) -> Path:
+    """A UTF-8 copy of a UTF-16/32 file in ``folder``, made in bounded memory (the source's
+    sha256 stays the original file's; records are text, the same in either encoding)."""
+    out = Path(folder) / f"{file_sha256(path)}{path.suffix}"
+    try:
+        with open(path, encoding=encoding, newline="") as src, open(out, "w", encoding="utf-8", newline="") as dst:
+            for block in iter(lambda: src.read(1 << 20), ""):
+                dst.write(block)
+    except UnicodeError as exc:
+        from flows.ingest.formats import NotACorpus
+
+        raise NotACorpus(f"{path}: starts as {encoding.upper()} (byte-order mark) but is not valid {encoding.upper()} "
+                         f"({exc.reason}); export it again as UTF-8") from None
+    return out
 
 
 def batches(path: Path, how: Sniff, progress: Callable[[int], None] = lambda n: None) -> Iterator[list[Record]]:
@@ -88,6 +120,13 @@ def _line_record(number: int, raw: bytes) -> Record | None:
         problem = f"not UTF-8 (byte {exc.start} of the line); re-export the file as UTF-8"
     if number == 1:
         line = line.lstrip("\ufeff")
+    if problem is None and "\x00" in line:
+        problem = (f"a NUL byte (\\x00) at character {line.index(chr(0)) + 1} of the line: the line was damaged "
+                   "after it was collected (JSON never holds one); collect the post again")
+    if problem is None and "\\u" in line and LONE_SURROGATE.search(line):
+        found = LONE_SURROGATE.search(line).group()
+        problem = (f"a lone UTF-16 surrogate ({found}): half of a character such as an emoji, cut apart by the "
+                   "tool that wrote the line, so the text cannot be stored as Unicode; collect the post again")
     return (number, line, problem) if line else None
 
 
@@ -103,11 +142,74 @@ def _csv(path: Path, progress: Callable[[int], None]) -> Iterator[list[Record]]:
 
 def _csv_rows(path: Path, progress: Callable[[int], None]) -> Iterator[list[Record]]:
     with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh, delimiter=csv_delimiter(fh.readline()))
+        delimiter = csv_delimiter(fh.readline())
         fh.seek(0)
-        header = next(reader)
-        payloads = ((n, json.dumps(_row_object(header, row), ensure_ascii=False)) for n, row in enumerate(reader, 1))
-        yield from _batched((((n, p, None), len(p)) for n, p in payloads), progress)
+        yield from _batched(((r, len(r[1])) for r in csv_records(fh, delimiter, path)), progress)
+
+
+class _Lines:
+    """The physical lines of a file as a csv reader takes them: numbered, the current record's
+    kept, and lines given back to be read again."""
+
+    def __init__(self, fh) -> None:
+        self._fh, self.number, self.taken, self._again = fh, 0, [], []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self._again:
+            number, line = self._again.pop()
+        else:
+            line = next(self._fh)
+            self.number += 1
+            number = self.number
+        self.taken.append((number, line))
+        return line
+
+    def again(self, lines: list[tuple[int, str]]) -> None:
+        self._again.extend(reversed(lines))
+
+
+def csv_records(fh, delimiter: str, path: Path) -> Iterator[Record]:
+    """(row number, the row as a JSON object, None) for every row after the header.
+
+    Quoting is read strictly: a quote that is never closed would otherwise swallow every line
+    after it into one cell. Such a line is rejected, naming its line and the lines it would have
+    taken, and the lines after it are read as rows of their own, so no row is lost.
+    """
+    lines, header, n = _Lines(fh), None, 0
+    while True:
+        reader = csv.reader(lines, delimiter=delimiter, strict=True)
+        try:
+            for row in reader:
+                lines.taken.clear()
+                if header is None:
+                    header = row
+                    continue
+                n += 1
+                yield n, json.dumps(_row_object(header, row), ensure_ascii=False), None
+            return
+        except csv.Error as exc:
+            (first, text), rest = lines.taken[0], lines.taken[1:]
+            lines.taken = []
+            if header is None:
+                from flows.ingest.formats import NotACorpus
+
+                raise NotACorpus(f"{path}: the header row (line {first}) has a quote that is not closed ({exc}); "
+                                 "fix it and ingest again") from None
+            lines.again(rest)
+            n += 1
+            span = f"lines {first}-{rest[-1][0]}" if rest else f"line {first}"
+            line = json.dumps({"_line": text.rstrip("\r\n")}, ensure_ascii=False)
+            if "NUL" in str(exc):
+                yield n, line, (f"line {first} of the CSV holds a NUL byte (\\x00): it was damaged after it was "
+                                "collected; the lines after it are read as rows of their own")
+                continue
+            yield n, line, (
+                f"line {first} of the CSV: a quote that is not closed ({exc}) would have read {span} as one row; "
+                "this line is rejected and the lines after it are read as rows of their own. Close the quote "
+                "(a quote inside a cell is written twice: \"\") and ingest again")
 
 
 def csv_delimiter(header: str) -> str:

@@ -33,6 +33,7 @@ for the researcher to delete or write again.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 import duckdb
@@ -331,10 +332,11 @@ def forget(con: duckdb.DuckDBPyConnection, who: str, *, reason: str | None = Non
     con.execute("BEGIN TRANSACTION")
     try:
         accounts = find_accounts(con, who)
+        names = _display_names(con, accounts)  # read before they go: the reason may use them
         posts, counts = remove(con, accounts)
-        mask = Target({a.author_id for a in accounts if a.author_id},
-                      {h for a in accounts for h in a.handles}, bare={h for a in accounts for h in a.handles}).mask
-        h = _record(con, secret, accounts, counts, "forget", reason, mask)
+        target = Target({a.author_id for a in accounts if a.author_id},
+                        {h for a in accounts for h in a.handles}, bare={h for a in accounts for h in a.handles})
+        h = _record(con, secret, accounts, counts, "forget", reason, lambda text: _mask_words(target.mask(text), names))
     except BaseException:
         con.execute("ROLLBACK")
         raise
@@ -342,6 +344,21 @@ def forget(con: duckdb.DuckDBPyConnection, who: str, *, reason: str | None = Non
     from flows.privacy.outputs import written
 
     return ForgetReport(h, len(accounts), posts, counts, dry_run, written(con))
+
+
+def _display_names(con, accounts: list[Account]) -> set[str]:
+    """The words of the accounts' display names (``Maya Patel`` -> Maya, Patel)."""
+    ids = [[a.platform, a.author_id] for a in accounts if a.author_id]
+    rows = con.execute("SELECT display_name FROM authors WHERE display_name IS NOT NULL "
+                       "AND list_contains(?, [platform, author_id])", [ids]).fetchall() if ids else []
+    return {w for (name,) in rows for w in re.findall(r"\w+", name) if len(w) > 1}
+
+
+def _mask_words(text: str, words: set[str]) -> str:
+    """``text`` with each of ``words`` (whole words, any case) overwritten, length kept."""
+    for word in sorted(words, key=len, reverse=True):
+        text = re.sub(rf"(?i)(?<!\w){re.escape(word)}(?!\w)", lambda m: "•" * len(m.group()), text)
+    return text
 
 
 def honour_blocklist(con: duckdb.DuckDBPyConnection, secret: bytes | None = None) -> list[ForgetReport]:

@@ -100,10 +100,12 @@ def ingest_stage(ctx: Context) -> dict:
     files = source_files(study)
     mapping = study.path(study.sources.mapping) if study.sources.mapping else None
     with ctx.store() as con:
-        reports = ingest(con, files, fmt=study.sources.format, mapping=mapping) if files else []
+        reports = ingest(con, files, fmt=study.sources.format, mapping=mapping, skip_refused=True) if files else []
     new = [r for r in reports if not r.skipped]
-    return {"files": len(reports), "new_files": len(new), "ingested": sum(r.ingested for r in new),
-            "duplicates": sum(r.duplicates for r in new), "rejected": sum(r.rejected for r in new)}
+    out = {"files": len(reports), "new_files": len(new), "ingested": sum(r.ingested for r in new),
+           "duplicates": sum(r.duplicates for r in new), "rejected": sum(r.rejected for r in new)}
+    refused = [r.refused for r in reports if r.refused]
+    return out | {"refused": refused} if refused else out  # the run goes on; the file stays in the inbox
 
 
 def embed_stage(ctx: Context) -> dict:

@@ -6,3 +6,7 @@
 CREATE TABLE study_key (
     fingerprint   VARCHAR PRIMARY KEY   -- HMAC-SHA256('ethnoflow:key-check') under the secret, 16 hex digits
 );
+
+-- Posts of a file that were withdrawn as they came in (a blocklisted account's), so that
+-- records_read = ingested + duplicates + rejected + withdrawn and "ingested" counts only posts kept.
+ALTER TABLE sources ADD COLUMN withdrawn BIGINT NOT NULL DEFAULT 0;
