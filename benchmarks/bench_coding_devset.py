@@ -1,0 +1,175 @@
+"""Machine coding measured on the hand-coded dev set (../shared/devset), authors held out.
+
+    .venv/bin/python benchmarks/bench_coding_devset.py [--fake] [--folds 5] [--boot 1000]
+        [--methods rules,semantic,...] [--sizes 30,60,120,240]
+
+300 invented #MedTwitter posts by 50 accounts, each coded by hand under the ``chretien2015``
+codes (the dev set's README states the coding rules). Machine coding is judged on a different
+hand-coded set, so these figures guide; they are not the judgement.
+
+Design, so the figures do not flatter:
+
+- The 50 authors are dealt (seeded) into ``--folds`` folds. Every method is scored on the same
+  folds: a post's machine code comes from a method that saw none of its author's posts.
+- Zero-shot methods learn nothing from the dev set; they are scored on all 300 posts.
+- Trained methods, for each size n in ``--sizes``: per fold, n posts drawn (seeded) from the
+  other folds' authors are the "human-coded" training posts; 240 means all of them (about 240).
+- Per code, Cohen's kappa over the 300 out-of-fold codes, with a 95% interval from a bootstrap
+  that resamples authors (``flows.coding.evaluate.kappa_ci``); macro = mean over the 7 codes.
+- The baseline, taken in the same run, is ``rules`` (the codebook's keyword rules alone).
+
+Ends with one JSON line of the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEVSET = ROOT.parent / "shared" / "devset"
+SIZES = (30, 60, 120, 240)
+
+
+def load_devset(embed, devset: Path = DEVSET):
+    """The dev set as :class:`flows.coding.evaluate.Posts` (sorted by id), with its codes."""
+    from flows.coding.codebook import assignable_codes, resolve_codebook
+    from flows.coding.evaluate import Posts, doc_text
+
+    rows = sorted((json.loads(line) for line in (devset / "dev_tweets.jsonl").read_text().splitlines()
+                   if line.strip()), key=lambda r: r["id"])
+    codes = [c.id for c in assignable_codes(resolve_codebook("chretien2015"))]
+    docs = [doc_text(r["text"]) for r in rows]
+    labels = {c: np.array([int(c in r["codes"]) for r in rows]) for c in codes}
+    return Posts([r["text"] for r in rows], docs, embed(docs),
+                 np.array([r["author_handle"] for r in rows], dtype=object), labels), rows
+
+
+def methods(codebook, embed, model_id: str, seed: int) -> dict[str, tuple[bool, object]]:
+    """Every method: name -> (trained?, factory)."""
+    from flows.coding.methods import AutoMethod, ExamplesMethod, LogregMethod, RulesMethod, SemanticMethod
+
+    return {
+        "rules": (False, lambda: RulesMethod(codebook)),
+        "semantic": (False, lambda: SemanticMethod(codebook, embed, model_id)),
+        "auto": (False, lambda: AutoMethod(codebook, embed, model_id, seed=seed)),
+        "semantic+calibrated": (True, lambda: SemanticMethod(codebook, embed, model_id, calibrate=True)),
+        "supervised": (True, lambda: AutoMethod(codebook, embed, model_id, seed=seed, source="supervised")),
+        "auto+trained": (True, lambda: AutoMethod(codebook, embed, model_id, seed=seed)),
+        "examples-knn": (False, lambda: ExamplesMethod(codebook, embed, model_id)),
+        "examples-logreg": (False, lambda: ExamplesMethod(codebook, embed, model_id, kind="logreg")),
+        "logreg": (True, lambda: LogregMethod(codebook, embed, model_id, seed=seed)),
+        "logreg-noexamples": (True, lambda: LogregMethod(codebook, embed, model_id, seed=seed,
+                                                         example_weight=0.0)),
+    }
+
+
+def _sampler(n: int, seed: int):
+    def rows(pool: np.ndarray, fold: int) -> np.ndarray:
+        if n >= len(pool):
+            return pool
+        rng = np.random.default_rng([seed, fold, n])
+        return np.sort(rng.choice(pool, size=n, replace=False))
+    return rows
+
+
+def evaluate(posts, folds, registry, sizes, n_boot: int, seed: int, log=print) -> dict:
+    from flows.coding.evaluate import cross_validate, macro, per_code
+
+    results = {}
+    for name, (trained, make) in registry.items():
+        started = time.perf_counter()
+        if not trained:
+            method = make()
+            method.fit(posts.take([]))
+            runs = {"zero": method.predict(posts)}
+        else:
+            runs = {str(n): cross_validate(make, posts, folds, train_rows=_sampler(n, seed)) for n in sizes}
+        seconds = round(time.perf_counter() - started, 1)
+        results[name] = {}
+        for key, outputs in runs.items():
+            figures = per_code(outputs, posts, n_boot=n_boot, seed=seed)
+            results[name][key] = {"macro": macro(figures), "per_code": figures}
+        results[name]["seconds"] = seconds
+        log(f"  {name:<24}" + "  ".join(f"{k}: {v['macro']:.3f}" for k, v in results[name].items()
+                                        if k != "seconds") + f"   ({seconds} s)")
+    return results
+
+
+def report(results: dict, codes: list[str], positives: dict[str, int]) -> None:
+    print("\nPer code: kappa [95% author-bootstrap interval]; n = training posts (zero = no training)")
+    print(f"  {'method':<24}{'n':>5}  " + "".join(f"{c[:13]:>20}" for c in codes) + f"{'MACRO':>8}")
+    print(f"  {'(positives)':<24}{'':>5}  " + "".join(f"{positives[c]:>20}" for c in codes))
+    for name, runs in results.items():
+        for key, r in runs.items():
+            if key == "seconds":
+                continue
+            cells = []
+            for c in codes:
+                f = r["per_code"][c]
+                ci = "" if f["ci"] is None else f" [{f['ci'][0]:.2f},{f['ci'][1]:.2f}]"
+                cells.append(f"{(f['kappa'] or 0):.2f}{ci}")
+            print(f"  {name:<24}{key:>5}  " + "".join(f"{c:>20}" for c in cells) + f"{r['macro']:>8.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fake", action="store_true", help="FakeEmbedder instead of the bundled MiniLM")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--boot", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=2015)
+    parser.add_argument("--methods", default="", help="comma-separated subset of the methods")
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    args = parser.parse_args()
+    if not (DEVSET / "dev_tweets.jsonl").is_file():
+        print(f"skipped: the dev set is not at {DEVSET} (../shared/devset beside the repository)")
+        print(json.dumps({"skipped": "no dev set"}))
+        return
+    from flows.coding.codebook import resolve_codebook
+    from flows.coding.evaluate import author_folds
+    from flows.embed.models import FakeEmbedder, load_embedder
+
+    embedder = FakeEmbedder() if args.fake else load_embedder("minilm")
+    cache: dict[str, np.ndarray] = {}
+
+    def embed(texts):
+        missing = [t for t in dict.fromkeys(texts) if t not in cache]
+        if missing:
+            cache.update(zip(missing, embedder.encode(missing)))
+        return np.stack([cache[t] for t in texts]) if texts else np.zeros((0, embedder.dim), np.float32)
+
+    started = time.perf_counter()
+    codebook = resolve_codebook("chretien2015")
+    posts, _ = load_devset(embed)
+    folds = author_folds(posts.authors, args.folds, args.seed)
+    registry = methods(codebook, embed, embedder.model_id, args.seed)
+    if args.methods:
+        registry = {k: v for k, v in registry.items() if k in args.methods.split(",")}
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    print(f"dev set: {len(posts)} posts, {len(set(posts.authors))} authors, {args.folds} author folds; "
+          f"model {embedder.model_id}; codebook chretien2015 {codebook.version}\nmacro kappa:")
+    results = evaluate(posts, folds, registry, sizes, args.boot, args.seed)
+    codes = list(posts.labels)
+    positives = {c: int(y.sum()) for c, y in posts.labels.items()}
+    report(results, codes, positives)
+    base = results.get("rules", {}).get("zero", {}).get("macro")
+    best = {name: max(v["macro"] for k, v in r.items() if k != "seconds") for name, r in results.items()}
+    if base:
+        print("\nbest macro kappa / rules' macro kappa: " +
+              ", ".join(f"{n} {b / base:.2f}x" for n, b in best.items()))
+    seconds = round(time.perf_counter() - started, 1)
+    print(f"wall time {seconds} s")
+    print(json.dumps({"model": embedder.model_id, "codebook_version": codebook.version,
+                      "folds": args.folds, "sizes": sizes, "positives": positives,
+                      "seconds": seconds, "methods": results}, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

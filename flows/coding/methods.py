@@ -1,0 +1,195 @@
+"""The machine coders as in-memory methods (``fit``/``predict`` over :class:`~flows.coding.evaluate.Posts`).
+
+These are the same coders :func:`flows.coding.machine.code_corpus` runs, without a store, so
+the dev-set benchmark and the validation gate cross-validate exactly what the pipeline does.
+``embed(texts)`` is the embedding function (cached by the caller) used for codebook texts;
+posts carry their vectors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flows.coding.codebook import Codebook, assignable_codes
+from flows.coding.evaluate import Outputs, Posts
+from flows.coding.rules import RulesCoder
+from flows.coding.semantic import SemanticCoder
+
+
+def _arrays(outputs: dict[str, tuple]) -> Outputs:
+    return {c: (np.asarray(v, dtype=int), np.asarray(s, dtype=float)) for c, (v, s) in outputs.items()}
+
+
+class RulesMethod:
+    """``auto:rules``: a code is present when one of its rules matches."""
+
+    def __init__(self, codebook: Codebook) -> None:
+        self.coder = RulesCoder(codebook, assignable_codes(codebook))
+
+    def fit(self, train: Posts) -> None:  # rules learn nothing
+        pass
+
+    def predict(self, posts: Posts) -> Outputs:
+        return _arrays(self.coder.score(posts.texts))
+
+
+class SemanticMethod:
+    """``auto:semantic``; ``calibrate`` sets its thresholds from the training posts' codes."""
+
+    def __init__(self, codebook: Codebook, embed: Any, model_id: str, *, calibrate: bool = False) -> None:
+        self.coder = SemanticCoder(codebook, assignable_codes(codebook), embed, model_id)
+        self.calibrate = calibrate
+
+    def fit(self, train: Posts) -> None:
+        if self.calibrate and train.labels:
+            self.coder.calibrate(train.vectors, train.labels, ["train"])
+
+    def predict(self, posts: Posts) -> Outputs:
+        return _arrays(self.coder.decide(posts.vectors))
+
+
+class AutoMethod:
+    """``auto`` as :func:`~flows.coding.machine.code_corpus` builds it; ``source`` forces one
+    source for every code (``"supervised"`` gives the supervised coder alone, absent where it has
+    no model)."""
+
+    def __init__(self, codebook: Codebook, embed: Any, model_id: str, *, seed: int = 0,
+                 source: str | None = None) -> None:
+        self.codebook, self.embed, self.model_id, self.seed = codebook, embed, model_id, seed
+        self.codes = assignable_codes(codebook)
+        self.source = source
+        self.rules = RulesCoder(codebook, self.codes)
+        self.semantic = SemanticCoder(codebook, self.codes, embed, model_id)
+        self.supervised, self.on_labels, self.y = None, None, None
+
+    def fit(self, train: Posts) -> None:
+        from flows.coding.machine import _labelled_outputs, _train
+        from flows.coding.supervised import SupervisedCoder
+
+        if not train.labels:
+            return
+        self.semantic.calibrate(train.vectors, train.labels, ["train"])
+        frame = pd.DataFrame({"author_id": train.authors, "text": train.texts, "doc": train.docs,
+                              **train.labels})
+        self.on_labels = _labelled_outputs(self.rules, self.semantic, frame, lambda _: train.vectors)
+        self.y = dict(train.labels)
+        self.supervised = SupervisedCoder({"seed": self.seed, "trained_on": ["train"]})
+        _train(self.supervised, self.on_labels, frame, self.codes, self.seed)
+
+    def predict(self, posts: Posts) -> Outputs:
+        from flows.coding.machine import _supervised_outputs, choose, combine
+
+        outputs = {"auto:rules": self.rules.score(posts.texts),
+                   "auto:semantic": self.semantic.decide(posts.vectors)}
+        counts = {k: np.asarray(v) for k, v in self.rules.hit_counts(posts.texts).items()}
+        if self.supervised is not None:
+            outputs["auto:supervised"] = _supervised_outputs(self.supervised, self.codes, posts.vectors,
+                                                             counts, outputs["auto:semantic"])
+        choice = choose(self.codes, self.on_labels, self.y, self.supervised, True)
+        if self.source is not None:
+            choice = {c: {"source": self.source} for c in choice}
+            if self.source == "supervised":
+                zero = (np.zeros(len(posts), dtype=int), np.zeros(len(posts)))
+                return _arrays({c.id: outputs.get("auto:supervised", {}).get(c.id, zero)
+                                for c in self.codes})
+        return _arrays(combine(self.codes, outputs, choice))
+
+
+def contrast_texts(codebook: Codebook) -> dict[str, tuple[list[str], list[str]]]:
+    """Per code, the texts it applies to and the texts it does not.
+
+    Positive side: the definition, inclusion criteria and positive examples. Negative side: the
+    exclusion criteria and negative examples (near misses), and the other codes' positive
+    examples (contrast: what a neighbouring code looks like).
+    """
+    codes = assignable_codes(codebook)
+    examples = {c.id: list(c.examples.positive) if c.examples else [] for c in codes}
+    out = {}
+    for c in codes:
+        positive = [c.definition or "", *c.inclusion, *examples[c.id]]
+        others = [t for o in codes if o.id != c.id for t in examples[o.id] if t not in examples[c.id]]
+        negative = [*c.exclusion, *(c.examples.negative if c.examples else []), *others]
+        out[c.id] = (positive, negative)
+    return out
+
+
+def _topk(sims: np.ndarray, k: int) -> np.ndarray:
+    k = min(k, sims.shape[1])
+    return np.sort(sims, axis=1)[:, -k:].mean(axis=1)
+
+
+class ExamplesMethod:
+    """Zero-shot from the codebook: closer to a code's own texts than to its contrasts."""
+
+    def __init__(self, codebook: Codebook, embed: Any, model_id: str, *, kind: str = "knn",
+                 k: int = 3, margin: float = 0.0, seed: int = 0) -> None:
+        self.kind, self.k, self.margin, self.seed = kind, k, margin, seed
+        self.sets = {c: (embed(p), embed(n)) for c, (p, n) in contrast_texts(codebook).items()}
+        self.models = {}
+        if kind == "logreg":
+            from sklearn.linear_model import LogisticRegression
+
+            for c, (p, n) in self.sets.items():
+                x, y = np.vstack([p, n]), np.r_[np.ones(len(p)), np.zeros(len(n))]
+                self.models[c] = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000,
+                                                    random_state=seed).fit(x, y)
+
+    def fit(self, train: Posts) -> None:
+        pass
+
+    def scores(self, vectors: np.ndarray) -> dict[str, np.ndarray]:
+        if self.kind == "logreg":
+            return {c: m.predict_proba(vectors)[:, 1] - 0.5 for c, m in self.models.items()}
+        return {c: _topk(vectors @ p.T, self.k) - _topk(vectors @ n.T, self.k)
+                for c, (p, n) in self.sets.items()}
+
+    def predict(self, posts: Posts) -> Outputs:
+        return {c: ((s > self.margin).astype(int), s) for c, s in self.scores(posts.vectors).items()}
+
+
+class LogregMethod:
+    """Logistic regression per code on frozen embeddings of the human-coded posts, with the
+    codebook's texts as extra, down-weighted rows; threshold by author-grouped cross-validation."""
+
+    def __init__(self, codebook: Codebook, embed: Any, model_id: str, *, seed: int = 0,
+                 example_weight: float = 0.5, c: float = 1.0) -> None:
+        self.seed, self.example_weight, self.c = seed, example_weight, c
+        self.sets = {k: (embed(p), embed(n)) for k, (p, n) in contrast_texts(codebook).items()}
+        self.models, self.thresholds = {}, {}
+
+    def _fit_one(self, code_id: str, x: np.ndarray, y: np.ndarray):
+        from sklearn.linear_model import LogisticRegression
+
+        p, n = self.sets[code_id]
+        xs = np.vstack([x, p, n])
+        ys = np.r_[y, np.ones(len(p)), np.zeros(len(n))]
+        w = np.r_[np.ones(len(y)), np.full(len(p) + len(n), self.example_weight)]
+        model = LogisticRegression(C=self.c, class_weight="balanced", max_iter=2000, random_state=self.seed)
+        return model.fit(xs, ys, sample_weight=w)
+
+    def fit(self, train: Posts) -> None:
+        from flows.coding.semantic import best_threshold
+        from flows.coding.supervised import _folds
+
+        for code_id in self.sets:
+            y = train.labels.get(code_id, np.zeros(0, dtype=int)).astype(int)
+            x = train.vectors
+            threshold = 0.5
+            if len(y) and min(y.sum(), (1 - y).sum()) >= 3 and len(set(train.authors)) >= 3:
+                oof = np.zeros(len(y))
+                for fit_idx, test_idx in _folds(y, train.authors, self.seed):
+                    oof[test_idx] = self._fit_one(code_id, x[fit_idx], y[fit_idx]).predict_proba(x[test_idx])[:, 1]
+                cut = best_threshold(oof, y)
+                threshold = 0.5 if cut is None else cut
+            self.models[code_id] = self._fit_one(code_id, x, y)
+            self.thresholds[code_id] = threshold
+
+    def predict(self, posts: Posts) -> Outputs:
+        out = {}
+        for code_id, model in self.models.items():
+            prob = model.predict_proba(posts.vectors)[:, 1]
+            out[code_id] = ((prob >= self.thresholds[code_id]).astype(int), prob)
+        return out
