@@ -64,8 +64,6 @@ def methods(codebook, embed, model_id: str, seed: int) -> dict[str, tuple[bool, 
         "supervised": (True, lambda: AutoMethod(codebook, embed, model_id, seed=seed, source="supervised")),
         "auto+trained": (True, lambda: AutoMethod(codebook, embed, model_id, seed=seed)),
         "examples-knn": (False, lambda: ExamplesMethod(codebook, embed, model_id)),
-        "examples-logreg": (False, lambda: ExamplesMethod(codebook, embed, model_id, kind="logreg")),
-        "logreg": (True, lambda: LogregMethod(codebook, embed, model_id, seed=seed)),
         "logreg-noexamples": (True, lambda: LogregMethod(codebook, embed, model_id, seed=seed,
                                                          example_weight=0.0)),
     }

@@ -15,6 +15,7 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED = ROOT.parent / "shared" / "fixtures"
+DEVSET = ROOT.parent / "shared" / "devset"
 
 
 @pytest.fixture
@@ -23,6 +24,14 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"shared third-party fixtures not present at {SHARED} (only in the project workspace)")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def devset() -> Path:
+    """`../shared/devset` (300 hand-coded posts); tests using it skip in a user's own clone."""
+    if not (DEVSET / "dev_tweets.jsonl").is_file():
+        pytest.skip(f"the hand-coded dev set is not present at {DEVSET} (only in the project workspace)")
+    return DEVSET
 
 
 @pytest.fixture

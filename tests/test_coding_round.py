@@ -93,7 +93,7 @@ def test_whole_coding_round_on_the_sample_study(cli, study, tmp_path):
 
     cli("export", "codes", "--out", tmp_path / "codes.csv")
     rows = list(csv.DictReader((tmp_path / "codes.csv").read_text(encoding="utf-8").splitlines()))
-    assert list(rows[0]) == ["post_id", "codebook", "code", "coder", "value", "score"]
+    assert list(rows[0]) == ["post_id", "codebook", "code", "coder", "value", "score", "validation"]
     people = [r for r in rows if r["coder"] in {"ana", "ben", "consensus"}]
     assert len(people) == 3 * 840 and all(r["score"] == "" for r in people)
     assert {r["coder"] for r in rows} >= {"auto", "auto:rules", "consensus"}

@@ -123,7 +123,8 @@ def code(
     with _explained(), store(db) as con:
         coder_model = load_model(settings.coding_embedder(embedder),
                                  hint="(or pass --embedder none to code with the rules alone)")
-        results = [code_corpus(con, _codebook(ref, schemes), embedder=coder_model, train_from=trainers, seed=seed)
+        results = [code_corpus(con, _codebook(ref, schemes), embedder=coder_model, train_from=trainers, seed=seed,
+                               threshold=settings.validation_threshold())
                    for ref in refs]
     if json_:
         typer.echo(json.dumps(results[0] if codebook else results, indent=2, sort_keys=True))
@@ -132,8 +133,12 @@ def code(
         typer.echo(f"{result['codebook']}: coded {result['coded']} of {result['posts']} posts "
                    f"with {', '.join(result['coders'])}"
                    + (f"; trained on {', '.join(result['trained_on'])}" if result["trained_on"] else ""))
+        gate = result.get("validation", {})
         for code_id, source in sorted(result.get("auto", {}).items()):
-            typer.echo(f"  auto {code_id}: {source}")
+            verdict = gate.get(code_id)
+            typer.echo(f"  auto {code_id}: {source}; "
+                       + (f"{'validated' if verdict['validated'] else 'NOT VALIDATED'}: {verdict['reason']}"
+                          if verdict else "not validated: no human codes to check it against"))
 
 
 def _seed(seed: Optional[int]) -> int:

@@ -37,6 +37,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from flows.coding import gate
 from flows.coding.codebook import Code, Codebook, assignable_codes
 from flows.coding.rules import RulesCoder
 from flows.coding.semantic import MIN_EACH, SemanticCoder
@@ -56,6 +57,7 @@ from flows.coding.supervised import SupervisedCoder, features
 from flows.store.db import transaction
 
 COMBINED_VERSION = "combined/1"
+GATE_VERSION = "gate/1"
 METHODS = {"auto:rules": "rules", "auto:semantic": "semantic", "auto:supervised": "supervised",
            "auto": "combined"}
 
@@ -93,7 +95,8 @@ def labels(con: duckdb.DuckDBPyConnection, content_hash: str, coders: list[str],
 
 
 def code_corpus(con: duckdb.DuckDBPyConnection, codebook: Codebook, *, embedder: Any = None,
-                train_from: list[str] | None = None, seed: int = 0) -> dict[str, Any]:
+                train_from: list[str] | None = None, seed: int = 0,
+                threshold: float = 0.6) -> dict[str, Any]:
     """Code every post with the machine coders, re-coding only what is new or changed.
 
     Args:
@@ -103,11 +106,14 @@ def code_corpus(con: duckdb.DuckDBPyConnection, codebook: Codebook, *, embedder:
             rules alone (then ``auto`` is ``auto:rules``).
         train_from: Human coders whose codes calibrate and train the coders.
         seed: Seed of the cross-validation folds and models.
+        threshold: The validation gate's threshold on the lower bound of each code's held-out
+            kappa against the human codes (:mod:`flows.coding.gate`).
 
     Returns:
         ``{"codebook", "version", "posts", "coded", "trained_on", "coders", "models", "auto",
         "auto_choice"}``: posts (re-)coded now, out-of-fold metrics per trained code, and the
-        source ``auto`` follows per code with the kappas behind the choice (when anything was coded).
+        source ``auto`` follows per code with the kappas behind the choice (when anything was coded),
+        and ``validation``: the gate's verdict per code (see :mod:`flows.coding.gate`).
     """
     if codebook.status == "draft":
         raise CodingError(f"codebook '{codebook.id}' is a draft: machine coders need every code's definition, "
@@ -127,9 +133,12 @@ def code_corpus(con: duckdb.DuckDBPyConnection, codebook: Codebook, *, embedder:
             supervised = SupervisedCoder({"model": embedder.model_id, "codebook": h, "seed": seed,
                                           "trained_on": trained_on, "labels": _label_digest(labelled),
                                           "semantic": semantic.config})
+    if trained_on and labelled is None:
+        labelled = labels(con, h, trained_on, codes)
     coders = [c for c in (rules, semantic, supervised) if c is not None]
     batches = {c.name: _batch(c.name, h, c.config) for c in coders}
-    auto_config = {"method": COMBINED_VERSION, "components": dict(batches)}
+    auto_config = {"method": COMBINED_VERSION, "components": dict(batches), "gate": {
+        "version": GATE_VERSION, "threshold": threshold, "reference": trained_on}}
     batches["auto"] = _batch("auto", h, auto_config)
     todo = _todo(con, h, batches, embed is not None)
     summary = {"codebook": codebook.id, "version": h, "coded": len(todo), "trained_on": trained_on,
@@ -138,6 +147,7 @@ def code_corpus(con: duckdb.DuckDBPyConnection, codebook: Codebook, *, embedder:
     if todo.empty:
         with transaction(con):
             register_codebook(con, codebook)  # still makes this version the current one
+        summary["validation"] = _stored_verdicts(con, h, codes, trained_on)
         return summary
     texts = todo["text"].tolist()
     counts = {k: np.asarray(v) for k, v in rules.hit_counts(texts).items()}
@@ -150,14 +160,16 @@ def code_corpus(con: duckdb.DuckDBPyConnection, codebook: Codebook, *, embedder:
         vectors = embed(todo["doc"].tolist())
         outputs["auto:semantic"] = semantic.decide(vectors)
         if supervised is not None:
-            _train(supervised, on_labels, labelled, codes, seed)
-            outputs["auto:supervised"] = _supervised_outputs(supervised, codes, vectors, counts,
-                                                             outputs["auto:semantic"])
+            _train(supervised, on_labels, labelled, codes, seed, codebook_rows(rules, codes, embed))
+            outputs["auto:supervised"] = _supervised_outputs(supervised, codes, vectors, counts)
             summary["models"] = {r["code_id"]: r["metrics"] for r in supervised.models()}
     choice = choose(codes, on_labels, y, supervised, semantic is not None)
     summary["auto"] = {code_id: c["source"] for code_id, c in choice.items()}
     summary["auto_choice"] = choice
     outputs["auto"] = combine(codes, outputs, choice)
+    validation = None
+    if labelled is not None:
+        validation = _validate(codebook, codes, labelled, embed, embedder, seed, threshold)
     frame = _rows(todo, codebook, outputs, batches)
     with transaction(con):
         register_codebook(con, codebook)
@@ -171,7 +183,36 @@ def code_corpus(con: duckdb.DuckDBPyConnection, codebook: Codebook, *, embedder:
         con.execute("DELETE FROM code_assignments WHERE content_hash = ? AND list_contains(?, coder)",
                     [h, stale])
         replace_assignments(con, frame)
+        con.execute("DELETE FROM code_validation WHERE content_hash = ? AND coder = 'auto'", [h])
+        if validation is not None:
+            gate.write(con, codebook.id, h, "auto", trained_on, validation)
+    summary["validation"] = _stored_verdicts(con, h, codes, trained_on)
     return summary
+
+
+def _stored_verdicts(con: duckdb.DuckDBPyConnection, content_hash: str, codes: list[Code],
+                     trained_on: list[str]) -> dict[str, dict[str, Any]]:
+    if not trained_on:
+        return {}
+    found = gate.verdicts(con, content_hash, [c.id for c in codes])
+    return {k: {"validated": bool(v["validated"]), "kappa": v["kappa"], "ci": [v["ci_low"], v["ci_high"]],
+                "reason": v["reason"]} for k, v in found.items()}
+
+
+def _validate(codebook: Codebook, codes: list[Code], labelled: pd.DataFrame, embed, embedder: Any,
+              seed: int, threshold: float) -> dict[str, dict[str, Any]]:
+    """The gate: ``auto`` as built here, cross-validated by author over the human-coded posts."""
+    from flows.coding.evaluate import Posts
+    from flows.coding.methods import AutoMethod, RulesMethod
+
+    docs = labelled["doc"].tolist()
+    vectors = embed(docs) if embed is not None else np.zeros((len(docs), 1), dtype=np.float32)
+    posts = Posts(labelled["text"].tolist(), docs, vectors, labelled["author_id"].fillna("").to_numpy(dtype=object),
+                  {c.id: labelled[c.id].to_numpy().astype(int) for c in codes})
+    if embed is None:
+        return gate.validate(lambda: RulesMethod(codebook), posts, threshold=threshold, seed=seed)
+    return gate.validate(lambda: AutoMethod(codebook, embed, embedder.model_id, seed=seed), posts,
+                         threshold=threshold, seed=seed)
 
 
 def _docs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -222,20 +263,31 @@ def _labelled_outputs(rules: RulesCoder, semantic: SemanticCoder | None, labelle
     return out
 
 
+def codebook_rows(rules: RulesCoder, codes: list[Code], embed) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per code, the codebook's texts as supervised training rows (features, 0/1)."""
+    from flows.coding.semantic import contrast_texts
+
+    out = {}
+    for code_id, (positive, negative) in contrast_texts(codes).items():
+        texts = [*positive, *negative]
+        x = features(embed(texts), np.asarray(rules.hit_counts(texts)[code_id]))
+        out[code_id] = (x, np.r_[np.ones(len(positive)), np.zeros(len(negative))])
+    return out
+
+
 def _train(supervised: SupervisedCoder, on_labels: dict[str, Any], labelled: pd.DataFrame,
-           codes: list[Code], seed: int) -> None:
+           codes: list[Code], seed: int, extra: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
     groups = labelled["author_id"].fillna("").to_numpy()
     for code in codes:
-        x = features(on_labels["vectors"], np.asarray(on_labels["counts"][code.id]),
-                     on_labels["auto:semantic"][code.id][1])
-        supervised.fit(code.id, x, labelled[code.id].to_numpy(), groups, seed)
+        x = features(on_labels["vectors"], np.asarray(on_labels["counts"][code.id]))
+        supervised.fit(code.id, x, labelled[code.id].to_numpy(), groups, seed, extra.get(code.id))
 
 
 def _supervised_outputs(supervised: SupervisedCoder, codes: list[Code], vectors: np.ndarray,
-                        counts: dict[str, np.ndarray], sem: dict[str, tuple]) -> dict[str, tuple]:
+                        counts: dict[str, np.ndarray]) -> dict[str, tuple]:
     out = {}
     for code in codes:
-        decided = supervised.decide(code.id, features(vectors, counts[code.id], sem[code.id][1]))
+        decided = supervised.decide(code.id, features(vectors, counts[code.id]))
         if decided is not None:
             out[code.id] = decided
     return out

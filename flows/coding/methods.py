@@ -16,7 +16,7 @@ import pandas as pd
 from flows.coding.codebook import Codebook, assignable_codes
 from flows.coding.evaluate import Outputs, Posts
 from flows.coding.rules import RulesCoder
-from flows.coding.semantic import SemanticCoder
+from flows.coding.semantic import SemanticCoder, contrast_texts, fit_contrast
 
 
 def _arrays(outputs: dict[str, tuple]) -> Outputs:
@@ -66,7 +66,7 @@ class AutoMethod:
         self.supervised, self.on_labels, self.y = None, None, None
 
     def fit(self, train: Posts) -> None:
-        from flows.coding.machine import _labelled_outputs, _train
+        from flows.coding.machine import _labelled_outputs, _train, codebook_rows
         from flows.coding.supervised import SupervisedCoder
 
         if not train.labels:
@@ -77,7 +77,8 @@ class AutoMethod:
         self.on_labels = _labelled_outputs(self.rules, self.semantic, frame, lambda _: train.vectors)
         self.y = dict(train.labels)
         self.supervised = SupervisedCoder({"seed": self.seed, "trained_on": ["train"]})
-        _train(self.supervised, self.on_labels, frame, self.codes, self.seed)
+        _train(self.supervised, self.on_labels, frame, self.codes, self.seed,
+               codebook_rows(self.rules, self.codes, self.embed))
 
     def predict(self, posts: Posts) -> Outputs:
         from flows.coding.machine import _supervised_outputs, choose, combine
@@ -86,8 +87,7 @@ class AutoMethod:
                    "auto:semantic": self.semantic.decide(posts.vectors)}
         counts = {k: np.asarray(v) for k, v in self.rules.hit_counts(posts.texts).items()}
         if self.supervised is not None:
-            outputs["auto:supervised"] = _supervised_outputs(self.supervised, self.codes, posts.vectors,
-                                                             counts, outputs["auto:semantic"])
+            outputs["auto:supervised"] = _supervised_outputs(self.supervised, self.codes, posts.vectors, counts)
         choice = choose(self.codes, self.on_labels, self.y, self.supervised, True)
         if self.source is not None:
             choice = {c: {"source": self.source} for c in choice}
@@ -98,44 +98,24 @@ class AutoMethod:
         return _arrays(combine(self.codes, outputs, choice))
 
 
-def contrast_texts(codebook: Codebook) -> dict[str, tuple[list[str], list[str]]]:
-    """Per code, the texts it applies to and the texts it does not.
-
-    Positive side: the definition, inclusion criteria and positive examples. Negative side: the
-    exclusion criteria and negative examples (near misses), and the other codes' positive
-    examples (contrast: what a neighbouring code looks like).
-    """
-    codes = assignable_codes(codebook)
-    examples = {c.id: list(c.examples.positive) if c.examples else [] for c in codes}
-    out = {}
-    for c in codes:
-        positive = [c.definition or "", *c.inclusion, *examples[c.id]]
-        others = [t for o in codes if o.id != c.id for t in examples[o.id] if t not in examples[c.id]]
-        negative = [*c.exclusion, *(c.examples.negative if c.examples else []), *others]
-        out[c.id] = (positive, negative)
-    return out
-
-
 def _topk(sims: np.ndarray, k: int) -> np.ndarray:
     k = min(k, sims.shape[1])
     return np.sort(sims, axis=1)[:, -k:].mean(axis=1)
 
 
 class ExamplesMethod:
-    """Zero-shot from the codebook: closer to a code's own texts than to its contrasts."""
+    """Zero-shot from the codebook: closer to a code's own texts than to its contrasts.
+
+    ``kind="knn"``: the mean similarity to the ``k`` nearest own texts minus that to the ``k``
+    nearest contrasts (kept for the benchmark: it did worse than the contrast model that
+    ``auto:semantic`` uses, ``kind="logreg"``)."""
 
     def __init__(self, codebook: Codebook, embed: Any, model_id: str, *, kind: str = "knn",
                  k: int = 3, margin: float = 0.0, seed: int = 0) -> None:
         self.kind, self.k, self.margin, self.seed = kind, k, margin, seed
-        self.sets = {c: (embed(p), embed(n)) for c, (p, n) in contrast_texts(codebook).items()}
-        self.models = {}
-        if kind == "logreg":
-            from sklearn.linear_model import LogisticRegression
-
-            for c, (p, n) in self.sets.items():
-                x, y = np.vstack([p, n]), np.r_[np.ones(len(p)), np.zeros(len(n))]
-                self.models[c] = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000,
-                                                    random_state=seed).fit(x, y)
+        texts = contrast_texts(assignable_codes(codebook))
+        self.sets = {c: (embed(p), embed(n)) for c, (p, n) in texts.items()}
+        self.models = {c: fit_contrast(p, n, seed) for c, (p, n) in self.sets.items()} if kind == "logreg" else {}
 
     def fit(self, train: Posts) -> None:
         pass
@@ -157,7 +137,8 @@ class LogregMethod:
     def __init__(self, codebook: Codebook, embed: Any, model_id: str, *, seed: int = 0,
                  example_weight: float = 0.5, c: float = 1.0) -> None:
         self.seed, self.example_weight, self.c = seed, example_weight, c
-        self.sets = {k: (embed(p), embed(n)) for k, (p, n) in contrast_texts(codebook).items()}
+        texts = contrast_texts(assignable_codes(codebook))
+        self.sets = {k: (embed(p), embed(n)) for k, (p, n) in texts.items()}
         self.models, self.thresholds = {}, {}
 
     def _fit_one(self, code_id: str, x: np.ndarray, y: np.ndarray):

@@ -129,7 +129,10 @@ def wide(frame: pd.DataFrame, code_id: str, coders: list[str]) -> pd.DataFrame:
 
 def export_codes(con: duckdb.DuckDBPyConnection, out: Path, codebooks: list[str] | None = None,
                  coders: list[str] | None = None, *, force: bool = False) -> int:
-    """Write ``post_id,codebook,code,coder,value,score`` for current codebook versions.
+    """Write ``post_id,codebook,code,coder,value,score,validation`` for current codebook versions.
+
+    ``validation`` is the gate's verdict (:mod:`flows.coding.gate`) for machine codes:
+    ``validated`` or ``not validated`` (machine values that are not findings); ``human`` for people.
 
     An existing ``out`` is refused unless ``force``; the file is written whole or not at all.
 
@@ -137,17 +140,22 @@ def export_codes(con: duckdb.DuckDBPyConnection, out: Path, codebooks: list[str]
         The number of rows written (score is empty for people).
     """
     rows = con.execute("""
-        SELECT post_id, codebook, code, coder, value, score FROM code_values
-        WHERE (? IS NULL OR list_contains(?, codebook)) AND (? IS NULL OR list_contains(?, coder))
-        ORDER BY codebook, platform, post_id, code, coder""",
+        SELECT v.post_id, v.codebook, v.code, v.coder, v.value, v.score,
+               CASE WHEN v.coder NOT LIKE 'auto%' THEN 'human'
+                    WHEN coalesce(g.validated, false) THEN 'validated' ELSE 'not validated' END
+        FROM code_values AS v
+        LEFT JOIN code_validation AS g
+          ON g.content_hash = v.content_hash AND g.code_id = v.code AND g.coder = v.coder
+        WHERE (? IS NULL OR list_contains(?, v.codebook)) AND (? IS NULL OR list_contains(?, v.coder))
+        ORDER BY v.codebook, v.platform, v.post_id, v.code, v.coder""",
                        [codebooks, codebooks, coders, coders]).fetchall()
     from flows.export.paths import ExportError, atomic_outputs
 
     try:
         with atomic_outputs([Path(out)], force=force) as (tmp,), open(tmp, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["post_id", "codebook", "code", "coder", "value", "score"])
-            writer.writerows([*row[:5], "" if row[5] is None else repr(round(row[5], 6))]
+            writer.writerow(["post_id", "codebook", "code", "coder", "value", "score", "validation"])
+            writer.writerows([*row[:5], "" if row[5] is None else repr(round(row[5], 6)), row[6]]
                              for row in rows)
     except ExportError as exc:
         raise CodingError(str(exc)) from None

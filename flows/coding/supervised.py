@@ -1,9 +1,13 @@
 """The ``auto:supervised`` coder: one logistic regression per code, learned from human codes.
 
-Features per post: its embedding, ``log1p`` of the number of the code's rules that match, and
-its ``auto:semantic`` score for the code. Model: scikit-learn ``LogisticRegression`` (L2,
-``C=1``, balanced class weights, lbfgs). A code gets a model only with at least
-:data:`MIN_EACH` human-coded posts present and absent.
+Features per post: its (frozen) embedding and ``log1p`` of the number of the code's rules that
+match. Training rows: the human-coded posts, plus the codebook's own texts
+(:func:`flows.coding.semantic.contrast_texts`: the code's definition, criteria and examples on
+one side, its near misses and the other codes' examples on the other) at weight
+:data:`EXAMPLE_WEIGHT`, so a few human codes refine what the codebook already says instead of
+starting from nothing. Model: scikit-learn ``LogisticRegression`` (L2, ``C=1``, balanced class
+weights, lbfgs). A code gets a model only with at least :data:`MIN_EACH` human-coded posts
+present and absent.
 
 Honest metrics: folds are grouped by author (``StratifiedGroupKFold``), so a post is never
 scored by a model that saw the same author's posts; the decision threshold is the one that
@@ -20,15 +24,16 @@ import numpy as np
 from flows.coding.semantic import best_threshold
 from flows.coding.stats import classification_metrics
 
-SUPERVISED_VERSION = "supervised/1"
+SUPERVISED_VERSION = "supervised/2"
+EXAMPLE_WEIGHT = 0.5
 MIN_EACH = 5
 MAX_FOLDS = 5
 PARAMS = {"C": 1.0, "class_weight": "balanced", "max_iter": 2000}
 
 
-def features(vectors: np.ndarray, rule_counts: np.ndarray, semantic: np.ndarray) -> np.ndarray:
-    """The design matrix of one code: embedding, log1p(rule hits), semantic score."""
-    return np.hstack([vectors, np.log1p(rule_counts)[:, None], semantic[:, None]])
+def features(vectors: np.ndarray, rule_counts: np.ndarray) -> np.ndarray:
+    """The design matrix of one code: embedding, log1p(rule hits)."""
+    return np.hstack([vectors, np.log1p(np.asarray(rule_counts, dtype=float))[:, None]])
 
 
 def _folds(y: np.ndarray, groups: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -50,8 +55,19 @@ def _model(seed: int) -> Any:
     return LogisticRegression(random_state=seed, **PARAMS)
 
 
-def train(x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int) -> dict[str, Any] | None:
+def _fit(x: np.ndarray, y: np.ndarray, extra: tuple[np.ndarray, np.ndarray] | None, seed: int) -> Any:
+    weights = np.ones(len(y))
+    if extra is not None and len(extra[1]):
+        x, y = np.vstack([x, extra[0]]), np.r_[y, extra[1]]
+        weights = np.r_[weights, np.full(len(extra[1]), EXAMPLE_WEIGHT)]
+    return _model(seed).fit(x, y, sample_weight=weights)
+
+
+def train(x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int,
+          extra: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any] | None:
     """Cross-validate, pick the threshold, then fit on every labelled post.
+
+    ``extra``: the codebook's rows (features, 0/1), added to every fit, never scored.
 
     Returns:
         ``{"model", "threshold", "metrics"}``, or ``None`` with too few positives or negatives.
@@ -65,12 +81,12 @@ def train(x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int) -> dict[s
         if len(np.unique(y[fit_idx])) < 2:  # a fold without one class cannot be fitted
             oof[test_idx] = y[fit_idx].mean()
             continue
-        oof[test_idx] = _model(seed).fit(x[fit_idx], y[fit_idx]).predict_proba(x[test_idx])[:, 1]
+        oof[test_idx] = _fit(x[fit_idx], y[fit_idx], extra, seed).predict_proba(x[test_idx])[:, 1]
     threshold = best_threshold(oof, y)
     threshold = 0.5 if threshold is None else threshold
     metrics = classification_metrics(y.tolist(), (oof >= threshold).astype(int).tolist())
     metrics |= {"folds": len(folds), "grouped_by": "author", "threshold": round(threshold, 6)}
-    return {"model": _model(seed).fit(x, y), "threshold": threshold, "metrics": metrics}
+    return {"model": _fit(x, y, extra, seed), "threshold": threshold, "metrics": metrics}
 
 
 class SupervisedCoder:
@@ -83,10 +99,11 @@ class SupervisedCoder:
         self.trained: dict[str, dict[str, Any]] = {}
         self.counts: dict[str, tuple[int, int]] = {}
 
-    def fit(self, code_id: str, x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int) -> None:
+    def fit(self, code_id: str, x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int,
+            extra: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """Train one code's model (skipped, and remembered as such, with too few codes)."""
         self.counts[code_id] = (int(len(y)), int(np.sum(y)))
-        result = train(x, y, groups, seed)
+        result = train(x, y, groups, seed, extra)
         if result is not None:
             self.trained[code_id] = result
 
@@ -100,7 +117,8 @@ class SupervisedCoder:
 
     @property
     def config(self) -> dict[str, Any]:
-        return {**self.base_config, "method": SUPERVISED_VERSION, "params": PARAMS}
+        return {**self.base_config, "method": SUPERVISED_VERSION, "params": PARAMS,
+                "example_weight": EXAMPLE_WEIGHT}
 
     def models(self) -> list[dict[str, Any]]:
         """Rows for ``coder_models``: per code, threshold and out-of-fold metrics (or none)."""

@@ -75,11 +75,12 @@ def build(con: duckdb.DuckDBPyConnection, out: Path, columns: list[tuple[str, st
           selection: Selection, options: ExportOptions, excel: dict | None = None) -> dict:
     """The dictionary as a JSON-ready document."""
     codes = {c["column"]: c for c in describe_codes(selection)} if selection.codebook else {}
+    _mark_validation(con, selection, codes)
     described = []
     for name, dtype in columns:
         if name in codes:
             text = f"1 if coded '{codes[name]['label']}', 0 if not; empty where not coded. " \
-                   f"{codes[name]['definition']}"
+                   f"{codes[name]['definition']} Validation: {codes[name]['validation']}."
         elif PART.match(name) and PART.match(name)["column"] in COLUMNS:
             text = f"Part {PART.match(name)['n']} of `{PART.match(name)['column']}` where it is longer than an " \
                    "Excel cell holds; empty otherwise."
@@ -105,6 +106,23 @@ def build(con: duckdb.DuckDBPyConnection, out: Path, columns: list[tuple[str, st
         "columns": described,
         "codes": list(codes.values()),
     }
+
+
+def _mark_validation(con: duckdb.DuckDBPyConnection, selection: Selection, codes: dict[str, dict]) -> None:
+    """Each code's validation-gate verdict (flows.coding.gate) for the exported coder, in words."""
+    from flows.coding import gate
+
+    coder = selection.coders[0] if selection.coders else None
+    verdicts = gate.verdicts(con, selection.content_hash, [c["code"] for c in codes.values()], coder or "")
+    for entry in codes.values():
+        verdict = verdicts[entry["code"]]
+        if coder is None or not coder.startswith("auto"):
+            entry["validation"] = "human coding"
+        elif verdict["validated"]:
+            entry["validation"] = f"validated ({verdict['reason']})"
+        else:
+            entry["validation"] = (f"NOT VALIDATED: machine values that are not findings "
+                                   f"({verdict['reason']})")
 
 
 def write_dictionary(con: duckdb.DuckDBPyConnection, md_path: Path, json_path: Path, out: Path,

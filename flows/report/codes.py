@@ -90,25 +90,67 @@ def _codebook_blocks(ctx: Context, book: Codebook) -> list:
                      f"coders with codes: {', '.join(coders) or 'none'}. Run `ethnoflow code --codebook {book.id}` "
                      "or choose another coder in the report settings.", "empty"), _definitions(book)]
     counts = {r["code"]: r for r in query(ctx.con, "codes_results", book.params)}
-    blocks = [_results(book, totals, counts), _definitions(book)]
+    verdicts = ctx.facts.setdefault("validation", {})[book.id] = validation(ctx, book)
+    blocks = [_results(book, totals, counts, verdicts), _counted(ctx, book, verdicts), _definitions(book)]
     blocks += _over_time(ctx, book, counts)
     blocks += code_profiles.build(ctx, book, counts)
     return blocks
 
 
-def _results(book: Codebook, totals: dict, counts: dict) -> Table:
+def validation(ctx: Context, book: Codebook) -> dict[str, dict]:
+    """Per code (domains too), the gate's verdict on the report's coder; see :mod:`flows.coding.gate`.
+
+    People's codes need no gate. A machine coder's code is validated only with a stored verdict
+    that says so (only ``auto`` is gated); a domain only when every code under it is.
+    """
+    from flows.coding import gate
+
+    coder = ctx.settings.coder
+    machine = coder.startswith("auto")
+    stored = {r["code_id"]: r for r in rows(ctx.con, """SELECT * FROM report_code_validation
+        WHERE codebook_id = ? AND coder = ?""", [book.id, coder])}
+    out = {}
+    for c in book.leaves:
+        verdict = stored.get(c["code_id"]) or {"validated": False, "reason": gate.NO_HUMAN_CODES, "reference": None}
+        out[c["code_id"]] = {"status": gate.status(verdict) if machine else "human coding",
+                             "counted": gate.counted(coder, verdict, machine), **verdict}
+    for c in book.codes:
+        if c["code_id"] not in out:
+            kids = [k for k in book.codes if k["parent_id"] == c["code_id"] and k["code_id"] in out]
+            ok = not machine or (kids and all(out[k["code_id"]]["status"] == gate.VALIDATED for k in kids))
+            status = "human coding" if not machine else gate.VALIDATED if ok else gate.NOT_VALIDATED
+            out[c["code_id"]] = {"status": status, "validated": bool(ok),
+                                 "counted": f"present when any code under it is ({status})"}
+    return out
+
+
+def _results(book: Codebook, totals: dict, counts: dict, verdicts: dict) -> Table:
     columns = [Column("level", "Level"), Column("code", "Code"), Column("label", "Label"),
                Column("posts", "Posts", "int"), Column("posts_pct", "% of posts", "pct"),
-               Column("accounts", "Accounts", "int"), Column("accounts_pct", "% of accounts", "pct")]
+               Column("accounts", "Accounts", "int"), Column("accounts_pct", "% of accounts", "pct"),
+               Column("validation", "Validation")]
     data, classes = [], []
     for c in book.codes:
         found = counts.get(c["code_id"], {"posts": 0, "accounts": 0})
         data.append([c["level"], c["code_id"], c["label"], found["posts"], pct(found["posts"], totals["posts"]),
-                     found["accounts"], pct(found["accounts"], totals["accounts"])])
+                     found["accounts"], pct(found["accounts"], totals["accounts"]),
+                     verdicts[c["code_id"]]["status"]])
         classes.append("domain" if c["level"] == "domain" else c["level"].replace("-", ""))
     caption = (f"Posts and accounts showing each code, of {totals['posts']:,} coded posts by "
                f"{totals['accounts']:,} accounts")
+    if any(v["status"] == "not validated" for v in verdicts.values()):
+        caption += ("; rows marked 'not validated' are machine codes that did not pass the validation gate: "
+                    "their counts are not findings")
     return Table(f"codes_{book.id}_results", caption, columns, data, row_classes=classes, limit=500)
+
+
+def _counted(ctx: Context, book: Codebook, verdicts: dict) -> Table:
+    columns = [Column("code", "Code"), Column("label", "Label"), Column("validation", "Validation"),
+               Column("counted", "Values counted, and why")]
+    data = [[c["code_id"], c["label"], verdicts[c["code_id"]]["status"], verdicts[c["code_id"]]["counted"]]
+            for c in book.leaves]
+    return Table(f"codes_{book.id}_validation", f"Whose values each code counts (coder '{ctx.settings.coder}'), "
+                 "and the validation gate's verdict", columns, data, limit=500)
 
 
 def _definitions(book: Codebook) -> Table:

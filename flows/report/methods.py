@@ -17,9 +17,11 @@ PLATFORMS = {"twitter": "Twitter/X", "bluesky": "Bluesky"}
 KINDS = (("original", "originals"), ("reply", "replies"), ("quote", "quotes"), ("repost", "reposts"))
 CODER_TEXT = {
     "rules": "keyword, hashtag and pattern rules written into the codebook",
-    "semantic": "similarity of each post's embedding ({model}) to the embeddings of each code's definition and "
-                "examples, with a threshold per code",
-    "supervised": "a classifier trained on the human codes over embeddings ({model}), cross-validated by author",
+    "semantic": "a logistic regression per code on embeddings ({model}) of the codebook's definition, criteria and "
+                "examples against its near misses and the other codes' examples, with a threshold per code",
+    "supervised": "a logistic regression per code trained on the human codes (with the codebook's texts as extra, "
+                  "down-weighted rows) over embeddings ({model}) and rule hits, its threshold chosen by "
+                  "cross-validation by author",
 }
 
 
@@ -102,6 +104,7 @@ def _coding(ctx: Context) -> str | None:
         sources = sorted({json.loads(c["metrics"])["source"] for c in choice if c["metrics"]})
         text += (f"The combined decision ('auto') followed, per code, one of {', '.join(sources)}: the source agreeing "
                  "best with human codes where there were enough of them, else the codebook's stated rule coverage. ")
+    text += _gate(ctx)
     people = sorted({b["coder"] for b in batches if b["method"] == "human" and b["coder"] != "consensus"})
     rounds = rows(ctx.con, "SELECT codebook_id, n, seed, strata, eligible FROM report_rounds ORDER BY codebook_id, "
                            "round_id")
@@ -112,6 +115,28 @@ def _coding(ctx: Context) -> str | None:
         text += (f"A coding round drew {r['n']:,} of {r['eligible']:,} eligible posts for {r['codebook_id']} "
                  f"(seed {r['seed']}, strata: {r['strata'] or 'none'}). ")
     return text.strip()
+
+
+def _gate(ctx: Context) -> str:
+    """The validation gate in words: which codes' values are findings, which are not, and why."""
+    found = ctx.facts.get("validation") or {}
+    coder = ctx.settings.coder
+    if not found or not coder.startswith("auto"):
+        return f"The results count the codes of {coder} (human coding). " if found else ""
+    text = (f"The results count the machine codes of '{coder}'. Before a machine code counts as a finding it must "
+            "pass a validation gate: its Cohen's kappa against the human reference on held-out authors (the whole "
+            "coding procedure cross-validated by author folds), whose 95% author-bootstrap interval's lower bound "
+            "must reach the study's threshold. ")
+    for book_id, verdicts in sorted(found.items()):
+        leaves = {k: v for k, v in verdicts.items() if "reason" in v}
+        good = [f"{k} ({v['reason']})" for k, v in leaves.items() if v["status"] == "validated"]
+        bad = [f"{k} ({v['reason']})" for k, v in leaves.items() if v["status"] != "validated"]
+        if good:
+            text += f"{book_id}: validated: {'; '.join(good)}. "
+        if bad:
+            text += (f"{book_id}: NOT VALIDATED, so their machine values are not findings and only human-coded "
+                     f"posts are evidence for them: {'; '.join(bad)}. ")
+    return text
 
 
 def _topics(ctx: Context) -> str | None:

@@ -150,7 +150,7 @@ def code_stage(ctx: Context) -> dict:
         for ref in study.coding.codebooks:
             codebook = resolve_codebook(ref, schemes=study.path("coding_schemes"))
             result = code_corpus(con, codebook, embedder=embedder, train_from=study.coding.train_from or None,
-                                 seed=study.seed)
+                                 seed=study.seed, threshold=study.coding.validation_threshold)
             out[codebook.id] = {"posts": result["posts"], "coded": result["coded"]}
     return out
 

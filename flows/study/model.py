@@ -69,6 +69,8 @@ class Coding(BaseModel):
     embedder: str = Field("minilm", description="minilm, static, a model folder, or none (rules only)")
     train_from: list[str] = Field(default_factory=list, description="human coders to train on; "
                                   "empty: 'consensus' when it exists")
+    validation_threshold: float = Field(0.6, ge=0, le=1, description="a machine code is validated when the "
+                                        "lower bound of its held-out kappa against people reaches this")
 
 
 class Exports(BaseModel):

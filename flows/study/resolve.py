@@ -72,6 +72,9 @@ class Defaults:
     def train_from(self, given: list[str]) -> list[str] | None:
         return given or (list(self.study.coding.train_from) if self.study else None) or None
 
+    def validation_threshold(self) -> float:
+        return self.study.coding.validation_threshold if self.study else 0.6
+
     def topic_model(self, given: str | None) -> str:
         return given or (self.study.topics.model if self.study else "minilm")
 

@@ -162,3 +162,10 @@ CREATE OR REPLACE TEMP VIEW report_rounds AS
 SELECT r.round_id, r.codebook_id, r.content_hash, r.n, r.seed, r.strata, r.eligible
 FROM coding_rounds r
 JOIN codebook_current c ON c.codebook_id = r.codebook_id AND c.content_hash = r.content_hash;
+
+-- The validation gate's verdicts (flows.coding.gate) on the current codebook versions.
+CREATE OR REPLACE TEMP VIEW report_code_validation AS
+SELECT v.codebook_id, v.code_id, v.coder, v.reference, v.n, v.positives, v.authors, v.folds, v.kappa,
+       v.ci_low, v.ci_high, v.threshold, v.validated, v.reason
+FROM code_validation v
+JOIN codebook_current c ON c.codebook_id = v.codebook_id AND c.content_hash = v.content_hash;
