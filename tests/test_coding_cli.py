@@ -54,8 +54,8 @@ def test_export_codes_long_table(cli, tmp_path):
     rows = list(csv.reader((tmp_path / "codes.csv").read_text(encoding="utf-8").splitlines()))
     assert rows[0] == ["post_id", "codebook", "code", "coder", "value", "score", "validation"]
     assert len(rows) == 1 + 2 * 3 * 2
-    assert ["1300000000000000001", "tiny", "greeting", "ana", "1", ""] in rows
-    assert ["1300000000000000001", "tiny", "greeting", "auto", "0", "0.0"] in rows
+    assert ["1300000000000000001", "tiny", "greeting", "ana", "1", "", "human"] in rows
+    assert ["1300000000000000001", "tiny", "greeting", "auto", "0", "0.0", "not validated"] in rows
 
 
 @pytest.mark.slow

@@ -39,8 +39,9 @@ import pandas as pd
 
 from flows.coding import gate
 from flows.coding.codebook import Code, Codebook, assignable_codes
+from flows.coding.methods import _labelled_outputs, _supervised_outputs, _train, choose, codebook_rows, combine
 from flows.coding.rules import RulesCoder
-from flows.coding.semantic import MIN_EACH, SemanticCoder
+from flows.coding.semantic import SemanticCoder
 from flows.coding.store import (
     CONSENSUS,
     MACHINE_CODERS,
@@ -53,7 +54,7 @@ from flows.coding.store import (
     values,
     write_batch,
 )
-from flows.coding.supervised import SupervisedCoder, features
+from flows.coding.supervised import SupervisedCoder
 from flows.store.db import transaction
 
 COMBINED_VERSION = "combined/1"
@@ -250,106 +251,6 @@ def _todo(con: duckdb.DuckDBPyConnection, content_hash: str, batches: dict[str, 
         todo = todo.merge(_docs(con), on=["platform", "post_id"], how="left")
         todo["doc"] = todo["doc"].fillna("")
     return todo.sort_values(["platform", "post_id"]).reset_index(drop=True)
-
-
-def _labelled_outputs(rules: RulesCoder, semantic: SemanticCoder | None, labelled: pd.DataFrame,
-                      embed) -> dict[str, Any]:
-    """The rules' and semantic coder's output on the human-coded posts (with their vectors)."""
-    texts = labelled["text"].tolist()
-    out: dict[str, Any] = {"auto:rules": rules.score(texts), "counts": rules.hit_counts(texts)}
-    if semantic is not None:
-        out["vectors"] = embed(labelled["doc"].tolist())
-        out["auto:semantic"] = semantic.decide(out["vectors"])
-    return out
-
-
-def codebook_rows(rules: RulesCoder, codes: list[Code], embed) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per code, the codebook's texts as supervised training rows (features, 0/1)."""
-    from flows.coding.semantic import contrast_texts
-
-    out = {}
-    for code_id, (positive, negative) in contrast_texts(codes).items():
-        texts = [*positive, *negative]
-        x = features(embed(texts), np.asarray(rules.hit_counts(texts)[code_id]))
-        out[code_id] = (x, np.r_[np.ones(len(positive)), np.zeros(len(negative))])
-    return out
-
-
-def _train(supervised: SupervisedCoder, on_labels: dict[str, Any], labelled: pd.DataFrame,
-           codes: list[Code], seed: int, extra: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
-    groups = labelled["author_id"].fillna("").to_numpy()
-    for code in codes:
-        x = features(on_labels["vectors"], np.asarray(on_labels["counts"][code.id]))
-        supervised.fit(code.id, x, labelled[code.id].to_numpy(), groups, seed, extra.get(code.id))
-
-
-def _supervised_outputs(supervised: SupervisedCoder, codes: list[Code], vectors: np.ndarray,
-                        counts: dict[str, np.ndarray]) -> dict[str, tuple]:
-    out = {}
-    for code in codes:
-        decided = supervised.decide(code.id, features(vectors, counts[code.id]))
-        if decided is not None:
-            out[code.id] = decided
-    return out
-
-
-SOURCES = ("rules", "semantic", "rules+semantic", "supervised")
-
-
-def choose(codes: list[Code], labelled: dict[str, dict[str, tuple]] | None,
-           y: dict[str, np.ndarray] | None, supervised: SupervisedCoder | None,
-           has_semantic: bool) -> dict[str, dict[str, Any]]:
-    """Per code, the source ``auto`` follows and the kappas behind the choice."""
-    from flows.coding.stats import cohen_kappa
-
-    choice = {}
-    for code in codes:
-        positives = None if y is None else int(np.sum(y[code.id]))
-        if labelled is None or y is None or min(positives, len(y[code.id]) - positives) < MIN_EACH:
-            source = "rules+semantic" if has_semantic and code.rule_coverage != "rules" else "rules"
-            basis = "rule_coverage" if y is None else f"rule_coverage ({positives} human positives)"
-            choice[code.id] = {"source": source, "kappas": None, "basis": basis}
-            continue
-        candidates = {}
-        for source in SOURCES[:3] if has_semantic else SOURCES[:1]:
-            kappa = cohen_kappa([y[code.id], _source_values(labelled, code.id, source)])
-            candidates[source] = kappa
-        if supervised is not None and code.id in supervised.trained:
-            candidates["supervised"] = supervised.trained[code.id]["metrics"]["kappa"]
-        ranked = sorted(candidates, key=lambda s: (-(candidates[s] if candidates[s] is not None
-                                                     else -np.inf), SOURCES.index(s)))
-        choice[code.id] = {"source": ranked[0], "basis": "human codes",
-                           "kappas": {k: None if v is None else round(v, 6)
-                                      for k, v in candidates.items()}}
-    return choice
-
-
-def _source_values(outputs: dict[str, dict[str, tuple]], code_id: str, source: str) -> np.ndarray:
-    rules = np.asarray(outputs["auto:rules"][code_id][0])
-    if source == "rules":
-        return rules
-    semantic = np.asarray(outputs["auto:semantic"][code_id][0])
-    return semantic if source == "semantic" else np.maximum(rules, semantic)
-
-
-def combine(codes: list[Code], outputs: dict[str, dict[str, tuple]],
-            choice: dict[str, dict[str, Any]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The ``auto`` values and scores per code, following ``choice``."""
-    combined = {}
-    for code in codes:
-        source = choice[code.id]["source"]
-        if source == "supervised":
-            combined[code.id] = outputs["auto:supervised"][code.id]
-        elif source == "rules":
-            combined[code.id] = outputs["auto:rules"][code.id]
-        elif source == "semantic":
-            combined[code.id] = outputs["auto:semantic"][code.id]
-        else:
-            rule_values = np.asarray(outputs["auto:rules"][code.id][0])
-            sem_scores = np.asarray(outputs["auto:semantic"][code.id][1])
-            combined[code.id] = (_source_values(outputs, code.id, source),
-                                 np.where(rule_values > 0, 1.0, sem_scores))
-    return combined
 
 
 def _rows(todo: pd.DataFrame, codebook: Codebook, outputs: dict[str, dict[str, tuple]],
