@@ -98,8 +98,8 @@ def code(
         "--train-from", help="Human coders to calibrate and train on, e.g. ana,ben (default: the study's, else "
                              "consensus if it exists).")] = None,
     embedder: Annotated[Optional[str], option(
-        "--embedder", help="minilm (bundled), static, a model folder, or none (rules only); default: the study's, "
-                           "else minilm.")] = None,
+        "--embedder", help="minilm (bundled), minilm-int8, static, a model folder, or none (rules only); default: "
+                           "the study's, else minilm.")] = None,
     seed: SeedOption = None,
     schemes: SchemesOption = None,
     db: DbOption = None,

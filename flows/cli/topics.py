@@ -51,8 +51,9 @@ def _errors(writes: bool = False) -> Iterator[None]:
 @app.command()
 def embed(
     db: DbOption = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="minilm (bundled), static (distilled from it, "
-                                                 "~100x faster) or a sentence-transformers folder or cached name "
+    model: Annotated[Optional[str], typer.Option("--model", help="minilm (bundled), minilm-int8 (it as int8 ONNX, "
+                                                 "2-4x faster), static (distilled from it, ~100x faster) or a "
+                                                 "sentence-transformers folder or cached name "
                                                  "(default: the study's topic model, else minilm).",
                                                  show_default=False)] = None,
     where: Annotated[Optional[str], typer.Option("--where", help="SQL condition on posts (platform, post_id, "

@@ -1,5 +1,6 @@
 """Embedding models behind one small interface: the bundled MiniLM (weights verified before
-loading), a static model distilled from it, any local sentence-transformers model, or a fake.
+loading), an int8 ONNX build of it (:mod:`flows.embed.quantized`), a static model distilled
+from it, any local sentence-transformers model, or a fake.
 
 An :class:`Embedder` turns texts into float32, L2-normalised rows; its ``model_id`` names the
 weights (``all-MiniLM-L6-v2@53aa5117``), so new weights get a new id and never a mixed cache
@@ -215,6 +216,22 @@ def _static(models_dir: Path) -> StaticEmbedder:
     return StaticEmbedder(target, f"static-{MINILM_NAME}-pca{meta['pca_dims']}@{actual[:8]}")
 
 
+def _int8(models_dir: Path):
+    """The bundled MiniLM as int8 ONNX (see :mod:`flows.embed.quantized`), built on first use."""
+    from flows.embed.quantized import INT8_DIR, OnnxEmbedder, build_int8, built_int8
+
+    target = Path(models_dir) / INT8_DIR
+    if not (target / "ethnoflow.json").is_file():
+        source = _minilm()  # verifies the weights first
+        _quiet_transformers()
+        build_int8(source.path, source.model_id, target)
+    meta, changed = built_int8(target)
+    if changed:
+        raise EmbedError(f"{changed}; the int8 model was altered or damaged, so it was not loaded. Delete "
+                         f"{target} and run `ethnoflow embed --model minilm-int8` to rebuild it")
+    return OnnxEmbedder(target, f"{MINILM_NAME}-onnx-int8@{meta['sha256'][:8]}", meta["max_seq_length"])
+
+
 def _local_model_dir(name: str) -> Path:
     """A model folder given as a path, or a Hugging Face model already in the local cache."""
     path = Path(name).expanduser()
@@ -222,7 +239,7 @@ def _local_model_dir(name: str) -> Path:
         return path
     if path.exists() or name.startswith((".", "/", "~")):
         raise EmbedError(f"{name}: not a model folder; give a sentence-transformers model folder, "
-                         "'minilm' or 'static'")
+                         "'minilm', 'minilm-int8' or 'static'")
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 
@@ -251,16 +268,20 @@ def load_embedder(name: str = "minilm", *, models_dir: Path = Path("data/models"
 
     Args:
         name: ``minilm`` (the bundled all-MiniLM-L6-v2, weights verified by sha256 before
-            loading), ``static`` (a model2vec model distilled from it once and cached under
-            ``models_dir``), a sentence-transformers model folder or cached model name, or
+            loading), ``minilm-int8`` (the same model exported to ONNX and quantised to int8 once,
+            cached under ``models_dir``: 2-4x faster on CPU, cosine ~0.99 to ``minilm``'s vectors,
+            which it never shares a cache row with), ``static`` (a model2vec model distilled from
+            it once and cached under ``models_dir``), a sentence-transformers model folder or cached model name, or
             ``fake`` (character n-gram hashes: for dry runs and tests, not for research).
-        models_dir: where built models (the static one) are kept.
+        models_dir: where built models (int8, static) are kept.
 
     Raises:
         EmbedError: the weights fail their check, or the model is not on this machine.
     """
     if name == "minilm":
         return _minilm()
+    if name == "minilm-int8":
+        return _int8(Path(models_dir))
     if name == "static":
         return _static(Path(models_dir))
     if name == "fake":  # dry runs and tests: hashed character n-grams, no model (not for research)

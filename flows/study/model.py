@@ -66,7 +66,7 @@ class Coding(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     codebooks: list[str] = Field(default_factory=lambda: ["chretien2015"])
-    embedder: str = Field("minilm", description="minilm, static, a model folder, or none (rules only)")
+    embedder: str = Field("minilm", description="minilm, minilm-int8, static, a model folder, or none (rules only)")
     train_from: list[str] = Field(default_factory=list, description="human coders to train on; "
                                   "empty: 'consensus' when it exists")
     validation_threshold: float = Field(0.6, ge=0, le=1, description="a machine code is validated when the "

@@ -26,7 +26,8 @@ class TopicSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str = Field("minilm", description="embedding model: minilm, static, or a model folder/name")
+    model: str = Field("minilm", description="embedding model: minilm, minilm-int8 (faster, int8 ONNX), static, "
+                                            "or a model folder/name")
     backend: Literal["bertopic", "kmeans"] = Field(
         "bertopic", description="the topic model: bertopic, or kmeans (a fast stand-in for dry runs and tests, "
                                 "not for research)")
