@@ -6,7 +6,11 @@ Prints, with ratios to baselines measured in this run:
     corpus repeats many texts and ethnoflow embeds each distinct text once, so the like-for-like
     overhead figure compares texts/s against raw encode of the distinct texts only;
   * a cached re-run (target < 2% of the first run's time);
-  * the static (model2vec) model's posts/s (target >= 50 x MiniLM), raw and through ethnoflow.
+  * the static (model2vec) model's posts/s (target >= 50 x MiniLM), raw and through ethnoflow;
+  * the int8 ONNX MiniLM (``minilm-int8``) against raw encode on the same distinct texts, runs
+    alternated (target >= 2 x), its mean cosine to fp32 MiniLM's vectors (target >= 0.99), and
+    how far topics (BERTopic, same seed) and machine codes (chretien2015, semantic coder) made
+    from its vectors agree with those made from fp32's (reported, no target).
 Ends with one JSON line of figures. Run: .venv/bin/python benchmarks/bench_embed.py [--posts N]
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -23,6 +28,8 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
 
 from flows.embed.cache import embed_posts, post_docs
 from flows.embed.models import load_embedder
@@ -94,8 +101,67 @@ def main(posts: int, models_dir: Path, root: Path) -> dict:
         "static_vs_minilm_raw": raw_posts / raw_static, "static_vs_minilm_ethnoflow": ours / ours_static,
         "static_embedded": static_counts.embedded,
     }
+    figures |= int8_figures(db, distinct, minilm, raw, models_dir, root)
     report(figures)
     return figures
+
+
+def int8_figures(db: Path, distinct: list[str], minilm, raw, models_dir: Path, root: Path) -> dict:
+    """minilm-int8 against raw fp32 encode (alternated), its cosine, and topic and code agreement."""
+    int8, build = timed(lambda: load_embedder("minilm-int8", models_dir=models_dir))
+    int8.encode(distinct[:64])
+    raw_runs, int8_runs = [], []
+    for _ in range(2):
+        raw_runs.append(raw(distinct))
+        vectors, seconds = timed(lambda: int8.encode(distinct))
+        int8_runs.append(seconds)
+    con = connect(db)
+    _, through = timed(lambda: embed_posts(con, int8))
+    con.close()
+    reference = minilm.encode(distinct)
+    cosine = (vectors * reference).sum(axis=1)
+    raw_s, int8_s = sum(raw_runs) / len(raw_runs), sum(int8_runs) / len(int8_runs)
+    return {"int8_build_s": build, "int8_texts_per_s": len(distinct) / int8_s, "int8_vs_raw": raw_s / int8_s,
+            "int8_ethnoflow_texts_per_s": len(distinct) / through,
+            "int8_cosine_mean": float(cosine.mean()), "int8_cosine_min": float(cosine.min())} | \
+        agreement(db, minilm, int8, root)
+
+
+def _downstream(db: Path, embedder, work: Path) -> tuple[dict, dict]:
+    """Topic assignments and machine codes made from one model's vectors, on a copy of the store."""
+    from flows.coding.codebook import resolve_codebook
+    from flows.coding.machine import code_corpus
+    from flows.topics.pipeline import run_topics
+    from flows.topics.settings import TopicSettings
+
+    copy = work / f"{embedder.model_id.split('@')[0]}.duckdb"
+    shutil.copy(db, copy)
+    con = connect(copy)
+    run_topics(con, TopicSettings(seed=7), embedder=embedder, backend="bertopic")
+    code_corpus(con, resolve_codebook("chretien2015"), embedder=embedder, seed=7)
+    topics = dict(((p, i), t) for p, i, t in con.execute(
+        "SELECT platform, post_id, topic FROM topic_assignments").fetchall())
+    codes = dict(((p, i, c), v) for p, i, c, v in con.execute(
+        "SELECT platform, post_id, code_id, value FROM code_assignments WHERE coder = 'auto'").fetchall())
+    con.close()
+    return topics, codes
+
+
+def agreement(db: Path, fp32, int8, root: Path) -> dict:
+    """How far topics and codes from int8 vectors agree with those from fp32 vectors."""
+    from sklearn.metrics import adjusted_rand_score, cohen_kappa_score
+
+    (t32, c32), (t8, c8) = (_downstream(db, model, root) for model in (fp32, int8))
+    posts = sorted(t32.keys() & t8.keys())
+    a, b = [t32[k] for k in posts], [t8[k] for k in posts]
+    keys = sorted(c32.keys() & c8.keys())
+    kappas = [cohen_kappa_score([c32[k] for k in keys if k[2] == code], [c8[k] for k in keys if k[2] == code])
+              for code in sorted({k[2] for k in keys})]
+    return {"topic_posts": len(posts), "topic_ari": adjusted_rand_score(a, b),
+            "topic_outlier_agreement": float(np.mean([(x == -1) == (y == -1) for x, y in zip(a, b)])),
+            "topics_fp32": len(set(a)), "topics_int8": len(set(b)),
+            "code_decisions": len(keys), "code_agreement": float(np.mean([c32[k] == c8[k] for k in keys])),
+            "code_kappa_mean": float(np.nanmean(kappas)) if kappas else float("nan")}
 
 
 def report(f: dict) -> None:
@@ -114,6 +180,16 @@ def report(f: dict) -> None:
           f"posts/s = {f['static_vs_minilm_raw']:.0f} x MiniLM raw (target >= 50: "
           f"{verdict(f['static_vs_minilm_raw'] >= 50)}); through ethnoflow "
           f"{f['static_ethnoflow_posts_per_s']:,.0f} posts/s = {f['static_vs_minilm_ethnoflow']:.0f} x")
+    print(f"int8 ONNX MiniLM (built/loaded in {f['int8_build_s']:.1f} s): {f['int8_texts_per_s']:.1f} texts/s = "
+          f"{f['int8_vs_raw']:.2f} x raw encode of the same texts (target >= 2: {verdict(f['int8_vs_raw'] >= 2)}); "
+          f"through ethnoflow {f['int8_ethnoflow_texts_per_s']:.1f} texts/s")
+    print(f"  cosine to fp32 vectors: mean {f['int8_cosine_mean']:.4f} (target >= 0.99: "
+          f"{verdict(f['int8_cosine_mean'] >= 0.99)}), min {f['int8_cosine_min']:.4f}")
+    print(f"  topics (BERTopic, seed 7) from int8 vs fp32 vectors over {f['topic_posts']:,} posts: adjusted Rand "
+          f"{f['topic_ari']:.3f}, outlier status agrees {f['topic_outlier_agreement']:.1%}, "
+          f"{f['topics_fp32']} vs {f['topics_int8']} topics")
+    print(f"  machine codes (chretien2015, auto) over {f['code_decisions']:,} decisions: {f['code_agreement']:.1%} "
+          f"equal, mean Cohen's kappa per code {f['code_kappa_mean']:.3f}")
     print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in f.items()}))
 
 

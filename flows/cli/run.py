@@ -58,7 +58,10 @@ def run(
 
     Only new work is done: new inbox files, uncached texts, posts not yet coded or assigned
     to topics. The run and what produced it are recorded (see `ethnoflow runs`). Each run is
-    a Prefect flow whose stages are tasks; --no-prefect runs the same stages directly.
+    a Prefect flow whose stages are tasks; --no-prefect runs the same stages directly. When
+    nothing is new since the last run (no new inbox file, the same study.yaml, codebooks and
+    code) and no Prefect server is configured (PREFECT_API_URL), the stages run directly too,
+    in seconds rather than the temporary server's start-up, and are recorded the same way.
 
     Example:
         ethnoflow run --study my-study/study.yaml
@@ -71,6 +74,10 @@ def run(
             from flows.run.runner import run_study
 
             result = run_study(loaded, wait=wait)
+        elif not os.environ.get("PREFECT_API_URL") and _unchanged(loaded):
+            from flows.run.runner import run_study
+
+            result = run_study(loaded, wait=wait, flow_name="ethnoflow-pipeline")
         else:
             if not os.environ.get("PREFECT_API_URL") and not os.environ.get("PREFECT_HOME"):
                 # the temporary server's database under the study, beside serve's: the study's records
@@ -86,6 +93,16 @@ def run(
         return
     for step in result["stages"]:
         typer.echo(f"{step['stage']:>8}: {json.dumps(step['counts'], default=str)} ({step['seconds']:.1f} s)")
+
+
+def _unchanged(loaded) -> bool:
+    """Nothing new since the last run (said on stderr, so --json output stays clean)."""
+    from flows.run.runner import nothing_new
+
+    if nothing_new(loaded) is not None:
+        return False
+    typer.echo("nothing new since the last run: the stages run without Prefect's temporary server", err=True)
+    return True
 
 
 @app.command()

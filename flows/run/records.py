@@ -40,6 +40,12 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, stages: list[dict], 
                      json.dumps(sources), error, run_id])
 
 
+def last_run(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The most recently started run, with its JSON fields decoded, or None."""
+    runs = list_runs(con)
+    return runs[0] if runs else None
+
+
 def list_runs(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """Every run, newest first, with its JSON fields decoded."""
     cols = [d[0] for d in con.execute("SELECT * FROM runs LIMIT 0").description]

@@ -5,6 +5,12 @@
 `run_stages`, each stage a task, so both record a run the same way: its id, times, status,
 each stage's counts and seconds, the study hash, codebook and source hashes, package versions
 and the code version.
+
+An unchanged study (`nothing_new`: no new inbox file, the same study.yaml, codebooks, code and
+packages as its last run, which completed) is run by `ethnoflow run` through this plain runner
+instead of Prefect's temporary API server, whose start-up (12-25 s) is most of such a run.
+The stages and the record are the same ones: each stage still looks for new work (a human
+coder's import, a withdrawal) and does it.
 """
 
 from __future__ import annotations
@@ -13,9 +19,12 @@ import time
 import uuid
 from collections.abc import Callable
 
-from flows.run.records import finish_run, start_run
-from flows.run.stages import READER_WAIT, STAGES, Context, Models, Stage
-from flows.store.db import connect
+import duckdb
+
+from flows.provenance import PACKAGES, code_version, package_versions
+from flows.run.records import finish_run, last_run, start_run
+from flows.run.stages import READER_WAIT, STAGES, Context, Models, Stage, source_files
+from flows.store.db import StoreError, connect
 from flows.store.lock import study_lock
 from flows.study.model import Study
 
@@ -51,7 +60,7 @@ def run_stages(ctx: Context, run_id: str, flow_name: str, call: StageCall = _dir
 
 
 def run_study(study: Study, *, embedder=None, topic_backend=None, wait: float = 0.0,
-              run_id: str | None = None) -> dict:
+              run_id: str | None = None, flow_name: str = "ethnoflow-run") -> dict:
     """Run every stage of the study in order, without Prefect; only new work is done.
 
     Args:
@@ -60,6 +69,8 @@ def run_study(study: Study, *, embedder=None, topic_backend=None, wait: float = 
         topic_backend: "bertopic" (default), "kmeans" or a backend object.
         wait: seconds to wait for another run of this study to finish.
         run_id: the run's id in `runs` (default: a new UUID).
+        flow_name: what `runs` says ran it (`ethnoflow run` gives an unchanged study the
+            pipeline flow's name: the same stages, recorded the same way).
 
     Returns:
         ``{"run_id", "stages": [{"stage", "counts", "seconds"}]}``.
@@ -69,4 +80,45 @@ def run_study(study: Study, *, embedder=None, topic_backend=None, wait: float = 
     """
     ctx = Context(study, Models(embedder=embedder, topic_backend=topic_backend))
     with study_lock(study.path(study.database), wait=wait):
-        return run_stages(ctx, run_id or str(uuid.uuid4()), "ethnoflow-run")
+        return run_stages(ctx, run_id or str(uuid.uuid4()), flow_name)
+
+
+def _codebook_hashes(study: Study) -> dict[str, str]:
+    from flows.coding.codebook import resolve_codebook
+
+    books = (resolve_codebook(ref, schemes=study.path("coding_schemes")) for ref in study.coding.codebooks)
+    return {book.id: book.content_hash for book in books}
+
+
+def nothing_new(study: Study) -> str | None:
+    """Why the study may have new work since its last run, or None when nothing is new.
+
+    Nothing is new when the last run completed with this study.yaml (its hash), these codebooks
+    (their content hashes), this code and these packages, and every inbox or source file is one
+    it had already stored (by sha256). Cheap: it hashes the files and reads `runs`, nothing more.
+    """
+    from flows.ingest.readers import file_sha256
+
+    db = study.path(study.database)
+    if not db.is_file():
+        return "no store yet"
+    try:
+        with connect(db, read_only=True) as con:
+            last = last_run(con)
+    except (StoreError, duckdb.Error) as exc:
+        return f"the store cannot be read now ({type(exc).__name__})"
+    if last is None or last["status"] != "completed":
+        return "the last run did not complete" if last else "no run yet"
+    if last["study_sha256"] != study.sha256:
+        return "study.yaml changed"
+    if last["code_version"] != code_version() or last["versions"] != package_versions(*PACKAGES):
+        return "ethnoflow or its packages changed"
+    if not {file_sha256(f) for f in source_files(study)} <= set(last["sources"] or []):
+        return "new or changed source files"
+    try:
+        books = _codebook_hashes(study)
+    except Exception:  # the full run reports a broken codebook properly
+        return "a codebook cannot be read"
+    if any((last["codebooks"] or {}).get(cid) != sha for cid, sha in books.items()):
+        return "a codebook changed"
+    return None
