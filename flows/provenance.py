@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Packages whose versions can change a result: the store, statistics, models, the pipeline.
 PACKAGES = ("ethnoflow", "duckdb", "numpy", "pandas", "pyarrow", "scikit-learn", "scipy", "statsmodels",
             "krippendorff", "sentence-transformers", "torch", "bertopic", "umap-learn", "hdbscan", "model2vec",
-            "networkx", "pydantic", "prefect")
+            "onnxruntime", "tokenizers", "networkx", "pydantic", "prefect")
 
 
 def canonical(value: Any) -> str:
