@@ -10,7 +10,10 @@ Prints, with ratios to baselines measured in this run:
   * the int8 ONNX MiniLM (``minilm-int8``) against raw encode on the same distinct texts, runs
     alternated (target >= 2 x), its mean cosine to fp32 MiniLM's vectors (target >= 0.99), and
     how far topics (BERTopic, same seed) and machine codes (chretien2015, semantic coder) made
-    from its vectors agree with those made from fp32's (reported, no target).
+    from its vectors agree with those made from fp32's (reported, no target);
+  * ``executor: dask``'s batches (`flows.embed.distributed`) on a local cluster of 1, then 2
+    worker processes, int8 model: texts/s, the scaling from 1 to 2 workers, and whether the
+    vectors are identical to the local path's.
 Ends with one JSON line of figures. Run: .venv/bin/python benchmarks/bench_embed.py [--posts N]
 """
 
@@ -23,6 +26,7 @@ import shutil
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -109,6 +113,7 @@ def main(posts: int, models_dir: Path, root: Path) -> dict:
 def int8_figures(db: Path, distinct: list[str], minilm, raw, models_dir: Path, root: Path) -> dict:
     """minilm-int8 against raw fp32 encode (alternated), its cosine, and topic and code agreement."""
     int8, build = timed(lambda: load_embedder("minilm-int8", models_dir=models_dir))
+    figures = {"int8_build_s": build}
     int8.encode(distinct[:64])
     raw_runs, int8_runs = [], []
     for _ in range(2):
@@ -121,10 +126,32 @@ def int8_figures(db: Path, distinct: list[str], minilm, raw, models_dir: Path, r
     reference = minilm.encode(distinct)
     cosine = (vectors * reference).sum(axis=1)
     raw_s, int8_s = sum(raw_runs) / len(raw_runs), sum(int8_runs) / len(int8_runs)
-    return {"int8_build_s": build, "int8_texts_per_s": len(distinct) / int8_s, "int8_vs_raw": raw_s / int8_s,
+    return figures | {"int8_texts_per_s": len(distinct) / int8_s, "int8_vs_raw": raw_s / int8_s,
             "int8_ethnoflow_texts_per_s": len(distinct) / through,
             "int8_cosine_mean": float(cosine.mean()), "int8_cosine_min": float(cosine.min())} | \
-        agreement(db, minilm, int8, root)
+        agreement(db, minilm, int8, root) | dask_scaling(int8, distinct, vectors)
+
+
+def dask_scaling(embedder, texts: list[str], local: np.ndarray) -> dict:
+    """The same texts through `MappedEmbedder` on local Dask clusters of 1 and 2 worker processes."""
+    from distributed import Client, LocalCluster
+
+    from flows.embed.distributed import MappedEmbedder, encode_on_worker
+
+    out = {}
+    for workers in (1, 2):
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            def encode_map(model, chunks):
+                return client.gather(client.map(encode_on_worker, [model] * len(chunks), chunks, pure=False))
+
+            mapped = MappedEmbedder(embedder, encode_map)
+            mapped.encode(texts[:mapped.chunk * workers])  # every worker loads the model first
+            rows, seconds = timed(partial(mapped.encode, texts))
+            out[f"dask_{workers}_texts_per_s"] = len(texts) / seconds
+            out[f"dask_{workers}_identical"] = bool(np.array_equal(rows, local))
+    out["dask_scaling_1_to_2"] = out["dask_2_texts_per_s"] / out["dask_1_texts_per_s"]
+    return out
 
 
 def _downstream(db: Path, embedder, work: Path) -> tuple[dict, dict]:
@@ -190,6 +217,9 @@ def report(f: dict) -> None:
           f"{f['topics_fp32']} vs {f['topics_int8']} topics")
     print(f"  machine codes (chretien2015, auto) over {f['code_decisions']:,} decisions: {f['code_agreement']:.1%} "
           f"equal, mean Cohen's kappa per code {f['code_kappa_mean']:.3f}")
+    print(f"dask (int8, local cluster): 1 worker {f['dask_1_texts_per_s']:.1f} texts/s, 2 workers "
+          f"{f['dask_2_texts_per_s']:.1f} texts/s = {f['dask_scaling_1_to_2']:.2f} x; vectors identical to the "
+          f"local path: {f['dask_1_identical'] and f['dask_2_identical']}")
     print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in f.items()}))
 
 

@@ -229,7 +229,15 @@ def test_dask_executor_gives_the_same_results(prefect_harness, study, tmp_path, 
     monkeypatch.setattr(pipeline, "_task_map", counting_map)
     run_prefect(study, **fakes)
     assert mapped and sum(mapped) >= 1  # the batches went through the Dask task runner
+    assert load_study(study).executor.workers == 2  # a local cluster of two worker processes
     assert results(study) == results(local / "study.yaml")
+    assert vectors(study) == vectors(local / "study.yaml")  # the vectors themselves, not only their keys
+
+
+def vectors(study_path) -> list:
+    s = load_study(study_path)
+    with connect(s.path(s.database), read_only=True) as con:
+        return con.execute("SELECT model_id, text_sha256, vector FROM embeddings ORDER BY 1, 2").fetchall()
 
 
 def list_runs(study_path) -> list[dict]:
