@@ -160,8 +160,15 @@ def sample(
     schemes: SchemesOption = None,
     db: DbOption = None,
     force: ForceOption = False,
+    strategy: Annotated[str, option(
+        "--strategy", help="stratified (seeded random over --stratify), uncertain (where the machine is least "
+                           "sure, kept diverse) or diverse (spread over the embeddings); the last two need "
+                           "`ethnoflow code` first.")] = "stratified",
 ) -> None:
-    """Draw a reproducible (stratified) sample of posts into a coding sheet for human coders.
+    """Draw a reproducible sample of posts into a coding sheet for human coders.
+
+    --strategy uncertain draws the next round where the machine coders are least sure (with
+    diversity), for active learning; every draw is seeded.
 
     The sheet has post_id, author, date, text, in_reply_to (the parent post of a reply), one
     column per code (write 1, x or yes for present; 0 or blank for absent) and memo.
@@ -173,7 +180,8 @@ def sample(
 
     with _explained(), store(db) as con:
         result = run_sample(con, _codebook(codebook, schemes), n, out, strata=_names(stratify),
-                            seed=_seed(seed), coders=_names(coders), force=force)
+                            seed=_seed(seed), coders=_names(coders), force=force,
+                            strategy=strategy)
     typer.echo(f"wrote {result['posts']} posts (of {result['eligible']} eligible) to {out}; "
                f"round {result['round_id'][:12]}")
 

@@ -70,7 +70,8 @@ def draw(frame: pd.DataFrame, n: int, strata: list[str], seed: int) -> pd.DataFr
 
 def sample(con: duckdb.DuckDBPyConnection, codebook: Codebook, n: int, out: Path, *,
            strata: list[str] | None = None, seed: int = 0,
-           coders: list[str] | None = None, force: bool = False) -> dict[str, Any]:
+           coders: list[str] | None = None, force: bool = False,
+           strategy: str = "stratified") -> dict[str, Any]:
     """Draw a coding round and write its sheet (``.csv`` or ``.xlsx``): both or neither.
 
     Args:
@@ -82,11 +83,21 @@ def sample(con: duckdb.DuckDBPyConnection, codebook: Codebook, n: int, out: Path
         seed: Seed of every draw: the same store, arguments and seed give the same sheet.
         coders: Posts these coders already coded under this codebook (any version) are left out.
         force: replace ``out`` if it exists (a filled sheet is refused otherwise).
+        strategy: ``stratified`` (seeded random over ``strata``), ``uncertain`` or ``diverse``
+            (active learning on the stored machine coding; see :mod:`flows.coding.active`).
 
     Returns:
-        ``{"round_id", "sheet", "posts", "eligible", "strata"}``.
+        ``{"round_id", "sheet", "posts", "eligible", "strata", "strategy"}``.
     """
+    from flows.coding.active import STRATEGIES
+
     strata, coders = list(strata or []), list(coders or [])
+    suffix = sheet_suffix(out)
+    _free(out, force)
+    if strategy not in STRATEGIES:
+        raise CodingError(f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
+    if strata and strategy != "stratified":
+        raise CodingError(f"--stratify goes with --strategy stratified, not {strategy}; drop one of them")
     suffix = sheet_suffix(out)
     _free(out, force)
     bad = [s for s in strata if s not in STRATA]
@@ -103,23 +114,43 @@ def sample(con: duckdb.DuckDBPyConnection, codebook: Codebook, n: int, out: Path
     if frame.empty:
         raise CodingError("no posts left to sample: ingest posts first, or every post was "
                           f"already coded by {', '.join(coders)}")
-    drawn = draw(frame, n, strata, seed)
+    drawn = draw(frame, n, strata, seed) if strategy == "stratified" else _active(con, codebook, frame, n,
+                                                                                 strategy, seed)
     header = sheet_header(codebook)
     blanks = [""] * (len(header) - 1 - len(CONTEXT_COLUMNS))
     rows = [[r.post_id, r.author, r.date, r.text, r.in_reply_to, *blanks] for r in drawn.itertuples()]
-    round_id = digest({"codebook": codebook.content_hash, "n": n, "strata": strata, "seed": seed,
+    recorded = strata if strategy == "stratified" else [f"strategy={strategy}"]
+    round_id = digest({"codebook": codebook.content_hash, "n": n, "strata": recorded, "seed": seed,
                        "coders": coders, "posts": [[r.platform, r.post_id] for r in drawn.itertuples()]})
     with _sheet_file(out, force) as tmp, transaction(con):  # the sheet is renamed into place after COMMIT
         register_codebook(con, codebook)
         con.execute("INSERT OR IGNORE INTO coding_rounds VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [round_id, codebook.id, codebook.content_hash, len(drawn), seed,
-                     ",".join(strata), ",".join(coders), len(frame)])
+                     ",".join(recorded), ",".join(coders), len(frame)])
         con.execute("DELETE FROM coding_round_posts WHERE round_id = ?", [round_id])
         con.executemany("INSERT INTO coding_round_posts VALUES (?, ?, ?, ?, ?)", [
             [round_id, r.platform, r.post_id, i, r.stratum] for i, r in enumerate(drawn.itertuples())])
         write_sheet(tmp, header, rows, suffix=suffix)
     return {"round_id": round_id, "sheet": str(out), "posts": len(drawn), "eligible": len(frame),
-            "strata": strata}
+            "strata": strata, "strategy": strategy}
+
+
+def _active(con: duckdb.DuckDBPyConnection, codebook: Codebook, frame: pd.DataFrame, n: int,
+            strategy: str, seed: int) -> pd.DataFrame:
+    """An ``uncertain`` or ``diverse`` round (see :mod:`flows.coding.active`), in a seeded order."""
+    from flows.coding.active import machine_view, pick
+
+    frame = frame.sort_values(["platform", "post_id"]).reset_index(drop=True)
+    try:
+        vectors, unsure = machine_view(con, codebook.content_hash, frame)
+    except LookupError:
+        raise CodingError(f"--strategy {strategy} needs the machine coding of this codebook version with an "
+                          f"embedder: run `ethnoflow code --codebook {codebook.id}` first (or use "
+                          "--strategy stratified)") from None
+    chosen = sorted(pick(strategy, min(n, len(frame)), seed, vectors, unsure))
+    drawn = frame.loc[chosen].assign(stratum=strategy)
+    order = np.random.default_rng(seed).permutation(len(drawn))
+    return drawn.iloc[order].reset_index(drop=True)
 
 
 def _free(out: Path, force: bool) -> None:
