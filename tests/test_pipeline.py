@@ -85,7 +85,7 @@ def test_init_writes_a_commented_study_that_validates(tmp_path):
 
 def test_a_typo_in_the_study_names_file_key_and_fix(tmp_path):
     path = create_study(tmp_path / "s")
-    path.write_text(path.read_text().replace("min_topic_size: 10", "min_topic_sise: 10"))
+    path.write_text(path.read_text().replace("min_topic_size: null", "min_topic_sise: null"))
     with pytest.raises(StudyError) as err:
         load_study(path)
     assert "study.yaml: [topics -> min_topic_sise] unknown key 'min_topic_sise'; did you mean 'min_topic_size'?" \
@@ -291,7 +291,7 @@ def test_standing_exports_are_written_on_every_run(fast_models, study):
 
 def test_edited_topic_settings_keep_the_run_until_an_explicit_refit(fast_models, study):
     first = counts_of(run(study))["topics"]
-    study.write_text(study.read_text().replace("min_topic_size: 10", "min_topic_size: 12"))
+    study.write_text(study.read_text().replace("min_topic_size: null", "min_topic_size: 12"))
     again = counts_of(run(study))["topics"]
     assert again["run"] == first["run"] and again["action"] == "refresh"
     assert "ethnoflow topics --refit" in again["note"]

@@ -179,7 +179,7 @@ def test_refit_is_a_new_run_with_a_mapping_from_the_old(tmp_path, corpus_parts):
 def test_other_settings_need_an_explicit_refit(tmp_path, corpus_parts):
     con = store_with(tmp_path, "a", corpus_parts)
     fit(con, tmp_path)
-    with pytest.raises(TopicError, match="min_topic_size 10 -> 5.*--refit"):
+    with pytest.raises(TopicError, match="min_topic_size None -> 5.*--refit"):
         fit(con, tmp_path, TopicSettings(min_topic_size=5))
 
 
@@ -199,7 +199,7 @@ def test_show_is_the_stable_json_document(tmp_path, corpus_parts):
 
 def test_reduce_outliers_moves_outliers_to_topics(tmp_path, corpus_parts):
     con = store_with(tmp_path, "a", corpus_parts)
-    report = fit(con, tmp_path, TopicSettings(reduce_outliers="embeddings"))
+    report = fit(con, tmp_path, TopicSettings(reduce_outliers="embeddings", outlier_threshold=0.0))
     assert report.fit.cluster_outlier_share > 0 and report.fit.outlier_share == 0
     methods = dict(con.execute("SELECT method, count(*) FROM topic_assignments GROUP BY method").fetchall())
     assert methods["reduced"] == round(report.fit.cluster_outlier_share * report.fit.docs)
@@ -295,7 +295,8 @@ def test_bundled_model_topics_beside_a_codebook_then_refresh_and_refit(tmp_path,
 
     con = store_with(tmp_path, "a", corpus_parts[:2])
     embedder = load_embedder("minilm")
-    zeroshot = TopicSettings(codebook="chretien2015", guidance="zeroshot", reduce_outliers="embeddings")
+    zeroshot = TopicSettings(codebook="chretien2015", guidance="zeroshot", reduce_outliers="embeddings",
+                             outlier_threshold=0.0)
     first = fit(con, tmp_path, zeroshot, embedder=embedder, backend="bertopic")
     topics = con.execute("SELECT origin, label, code_id FROM topics WHERE origin = 'zeroshot'").fetchall()
     labels = {c.id: c.label for c in leaf_codes(topic_codebook("chretien2015"))}

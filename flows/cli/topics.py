@@ -175,10 +175,35 @@ def show_cmd(db: DbOption = None, run: RunOption = None, json_: JsonOption = Fal
                f"fitted, outlier share {shown['outlier_share']:.1%}")
     for t in shown["topics"]:
         code = f"  [code: {t['code']} {t['code_similarity']:.2f}]" if t["code"] else ""
+        code += f"  ({t['moved']:,} moved in from the outliers)" if t.get("moved") else ""
         typer.echo(f"\n{t['topic']:>4}  {t['size']:>6,} posts  {t['label']}{code}\n      "
                    + ", ".join(t["keywords"][:8]))
         for r in t["representatives"]:
             typer.echo(f"      - {' '.join((r.get('text') or '').split())[:110]}")
+
+
+@topics_app.command("label")
+def label_cmd(
+    topic: Annotated[int, typer.Argument(help="The topic's number (as `topics show` lists it).")],
+    name: Annotated[str, typer.Argument(help="Your name for it; \"\" removes the name.")],
+    db: DbOption = None,
+    run: RunOption = None,
+) -> None:
+    """Name a topic in your own words; the report and `topics show` use the name.
+
+    The name is kept when new posts are added to the run, and a refit gives it to the new
+    topic that holds most of the named topic's posts (and is mostly made of them).
+
+    Example:
+        ethnoflow topics label 3 "Gluten-free dining out"
+    """
+    from flows.topics.store import get_run, name_topic
+
+    with store(db) as con, _errors():
+        found = get_run(con, run)
+        name_topic(con, found.run_id, topic, name)
+    typer.echo(f"run {found.run_id}: topic {topic} " + (f"is now named {name.strip()!r}" if name.strip()
+                                                         else "has its keyword label again"))
 
 
 @topics_app.command("runs")

@@ -222,7 +222,11 @@ class Redactor:
         if not self._p:
             return label
         if label == ", ".join(keywords[:3]) or all(p.strip() in keywords for p in label.split(",")):
-            return ", ".join(self.words(keywords)[:3]) or f"topic {topic}"
+            clean = self.words(keywords)
+            kept = [p.strip() for p in label.split(",") if p.strip() in clean]
+            if sum(len(p.split()) for p in kept) >= 2:  # the label's own words, less the names
+                return ", ".join(kept)
+            return ", ".join(clean[:3]) or f"topic {topic}"
         return self.text(label) or ""
 
 

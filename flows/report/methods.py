@@ -143,14 +143,22 @@ def _topics(ctx: Context) -> str | None:
     run = ctx.facts.get("topic_run")
     if not run:
         return None
-    s = json.loads(run["settings"])
+    s = json.loads(run["settings"]) | json.loads(run.get("resolved") or "{}")
     versions = json.loads(run["versions"])
+    vocabulary = (f" Keywords are phrases of 1 to {s['ngram_range'][1]} words found in at least {s['min_df']} posts, "
+                  f"without handles, links, numbers or the stop words (stopwords-iso) of "
+                  f"{', '.join(s['languages'])}; a topic's label is 2 to 4 distinct words of its keywords."
+                  if "languages" in s else "")
+    sample = (f" The model was fitted on a sample of {s['fitted_posts']:,} of the {s['selected_posts']:,} posts "
+              "(stratified by month and language, seeded); the others were assigned to the topic of their "
+              "nearest fitted posts." if s.get("selected_posts", 0) > s.get("fitted_posts", 0) else "")
     return (f"Topics were modelled with {run['backend']} (run {run['run_id']}) on embeddings from {run['model_id']} "
             f"of each post's text ({run['text_rule']}), kinds {', '.join(s.get('kinds', []))}, seed {s.get('seed')}, "
             f"minimum topic size {s.get('min_topic_size')}, UMAP with {s.get('n_neighbors')} neighbours and "
-            f"{s.get('n_components')} components, {s.get('top_n_words')} c-TF-IDF keywords per topic, outlier "
-            f"reduction '{s.get('reduce_outliers')}', guidance '{s.get('guidance')}'. Recorded versions: "
-            + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())) + ".")
+            f"{s.get('n_components')} components, {s.get('top_n_words')} keywords per topic "
+            f"({s.get('representation', 'c-tf-idf')}), outlier reduction '{s.get('reduce_outliers')}' "
+            f"(threshold {s.get('outlier_threshold')}), guidance '{s.get('guidance')}'.{vocabulary}{sample} "
+            "Recorded versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())) + ".")
 
 
 def _statistics(ctx: Context) -> str:

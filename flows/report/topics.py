@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 from flows.report import svg
+from flows.report import topic_axes as axes
+from flows.report import topic_outliers as outliers
 from flows.report.context import CSV_ROWS, MAX_SERIES, Context
 from flows.report.doc import Column, Figure, Heading, KeyValues, Note, Paragraph, Quote, Quotes, Section, Table, pct
 from flows.report.reads import query, rows
@@ -16,6 +18,7 @@ MONTH_TOPICS = 12      # topics given a column in the over-time table
 MATRIX_TOPICS = 25     # topics drawn in the topics x codes heatmap
 MATRIX_CODES = 40
 CSV_TOPICS = 500       # topics given a column in the over-time CSV
+MIN_CODED = 20         # coded posts a topic needs for a row in the topics x codes table
 
 
 def pick_run(ctx: Context) -> dict | None:
@@ -43,15 +46,21 @@ def build(ctx: Context) -> Section:
         section.status = "empty"
         section.blocks.append(Note("No topic model yet: run `ethnoflow topics` to fit one.", "empty"))
         return section
-    topics = rows(ctx.con, "SELECT * FROM report_topics WHERE run_id = ? ORDER BY topic = -1, posts DESC, topic",
+    topics = rows(ctx.con, "SELECT * FROM report_topics WHERE run_id = ? ORDER BY topic <> -1, posts DESC, topic",
                   [run["run_id"]])
+    if not topics or topics[0]["topic"] != -1:  # the outlier row is always shown, empty or not
+        topics.insert(0, {"topic": -1, "label": "outliers", "named": False, "keywords": [], "origin": "outliers",
+                          "code_id": None, "fitted": 0, "posts": 0, "moved": 0})
     assigned = sum(t["posts"] for t in topics)
     for t in topics:  # keywords and labels lose words that name someone (flows.privacy.redactor)
         t["label"] = ctx.privacy.topic_label(t["topic"], t["label"], list(t["keywords"] or []))
         t["keywords"] = ctx.privacy.words(list(t["keywords"] or []))
+    topics[0]["label"] = "outliers: no topic"
     section.blocks += [Paragraph(_summary(run, topics, assigned)), _run_facts(run), _table(topics, assigned)]
+    section.blocks += outliers.blocks(ctx, run, topics)
     section.blocks += _representatives(ctx, run, topics)
     section.blocks += _over_time(ctx, run, topics)
+    section.blocks += axes.blocks(ctx, run, topics)
     for book in ctx.facts.get("codebooks", []):
         section.blocks += _by_codes(ctx, run, topics, book)
     return section
@@ -79,11 +88,13 @@ def _run_facts(run: dict) -> KeyValues:
 def _table(topics: list[dict], assigned: int) -> Table:
     columns = [Column("topic", "Topic", "int"), Column("label", "Label"), Column("keywords", "Keywords"),
                Column("posts", "Posts", "int"), Column("share", "% of posts", "pct"),
-               Column("fitted", "Posts at fit", "int"), Column("origin", "Origin"), Column("code", "Nearest code")]
+               Column("fitted", "Posts at fit", "int"), Column("moved", "Moved in from outliers", "int"),
+               Column("origin", "Origin"), Column("code", "Nearest code")]
     data = [[t["topic"], t["label"], ", ".join(t["keywords"][:8]), t["posts"], pct(t["posts"], assigned),
-             t["fitted"], t["origin"], t["code_id"]] for t in topics[:CSV_ROWS]]
-    note = "Largest topics first; topic -1 (outliers) last." if topics else None
-    return Table("topics", "Topics: label, keywords (c-TF-IDF, best first), size and share", columns, data,
+             t["fitted"], t.get("moved", 0), t["origin"], t["code_id"]] for t in topics[:CSV_ROWS]]
+    note = ("Topic -1 (posts in no topic) first, then the largest topics. A label is 2-4 distinct words of the "
+            "topic's keywords, unless the researcher named the topic (`ethnoflow topics label`).")
+    return Table("topics", "Topics: label, keywords (best first), size and share", columns, data,
                  total=len(topics), note=note)
 
 
@@ -150,14 +161,19 @@ def _by_codes(ctx: Context, run: dict, topics: list[dict], book) -> list:
         return []
     coded = {r["topic"]: r["coded"] for r in found}
     posts = {(r["topic"], r["code"]): r["posts"] for r in found if r["code"] is not None}
-    chosen = [t for t in topics if t["topic"] in coded]
+    chosen = [t for t in topics if coded.get(t["topic"], 0) >= MIN_CODED]
+    small = sum(1 for t in topics if 0 < coded.get(t["topic"], 0) < MIN_CODED)
+    if not chosen:
+        return [Note(f"No topic has {MIN_CODED} posts coded under {book.id} yet, so topics are not shown beside "
+                     "its codes.", "empty")]
     codes = book.leaves
     columns = [Column("topic", "Topic", "int"), Column("label", "Label"), Column("coded", "Coded posts", "int")]
     columns += [Column(c["code_id"], c["label"], "pct") for c in codes]
     data = [[t["topic"], t["label"], coded[t["topic"]]]
             + [pct(posts.get((t["topic"], c["code_id"]), 0), coded[t["topic"]]) for c in codes] for t in chosen]
+    note = (f"Topics with at least {MIN_CODED} coded posts; {small} smaller topics are left out." if small else None)
     table = Table(f"topics_{book.id}_codes", f"Topics × codes ({book.id}): % of each topic's coded posts showing "
-                  "each code", columns, data, max_columns=3 + MATRIX_CODES)
+                  "each code", columns, data, max_columns=3 + MATRIX_CODES, note=note)
     drawn = chosen[:MATRIX_TOPICS]
     drawn_codes = codes[:MATRIX_CODES]
     grid = [[pct(posts.get((t["topic"], c["code_id"]), 0), coded[t["topic"]]) for c in drawn_codes] for t in drawn]

@@ -53,10 +53,11 @@ class Fit:
     labels: np.ndarray                  # topic per post, -1 = outlier (after any reduction)
     probabilities: np.ndarray           # see topic_assignments.probability
     methods: list[str]                  # 'cluster', 'zeroshot' or 'reduced' per post
-    keywords: Keywords                  # topic -> [(word, c-TF-IDF score)], best first
+    keywords: Keywords                  # topic -> [(word, score)], best first (the backend's own;
+                                        # ethnoflow describes topics itself unless keybert is asked)
     cluster_outliers: int               # outliers before reduce_outliers
     zeroshot_codes: dict[int, int] = field(default_factory=dict)  # topic -> index in Guide.code_ids
-    save: Callable[[Path], None] | None = None  # writes the fitted model to a folder
+    save: Callable[[Path, Keywords], None] | None = None  # writes the model, with these keywords, to a folder
 
 
 class TopicBackend(Protocol):
@@ -69,8 +70,12 @@ class TopicBackend(Protocol):
         ...
 
     def fit(self, texts: list[str], embeddings: np.ndarray, settings: TopicSettings,
-            embedder: Embedder, guide: Guide | None) -> Fit:
-        """Fit on texts (in canonical order) and their embeddings."""
+            embedder: Embedder, guide: Guide | None, vectorizer=None) -> Fit:
+        """Fit on texts (in canonical order) and their embeddings.
+
+        ``settings`` have their sizes resolved (:meth:`TopicSettings.resolved`); ``vectorizer``
+        makes the corpus's scikit-learn CountVectorizer
+        (:meth:`flows.topics.vocabulary.Vocabulary.vectorizer`), for backends that need one."""
         ...
 
 
@@ -107,8 +112,8 @@ class KMeansBackend:
     """Seeded spherical k-means with c-TF-IDF keywords: deterministic, fast, for tests and demos.
 
     It picks about one topic per ``2 x min_topic_size`` posts; clusters smaller than
-    ``min_topic_size`` become outliers. It does no guided or zero-shot topics, and its keywords
-    are c-TF-IDF only.
+    ``min_topic_size`` become outliers. It does no guided or zero-shot topics and no KeyBERT
+    keywords.
     """
 
     name = "kmeans"
@@ -116,8 +121,8 @@ class KMeansBackend:
     def versions(self) -> dict[str, str]:
         return package_versions("numpy")
 
-    def fit(self, texts, embeddings, settings, embedder, guide) -> Fit:
-        if guide is not None or settings.representation != "c-tf-idf":
+    def fit(self, texts, embeddings, settings, embedder, guide, vectorizer=None) -> Fit:
+        if guide is not None or settings.representation == "keybert":
             raise TopicError("the kmeans backend does no guided or zero-shot topics and no KeyBERT "
                              "keywords; use bertopic")
         k = max(1, len(texts) // (2 * settings.min_topic_size))

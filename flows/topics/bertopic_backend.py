@@ -47,7 +47,8 @@ class BERTopicBackend:
         return package_versions("bertopic", "umap-learn", "hdbscan", "pynndescent", "numba",
                                 "scikit-learn", "numpy", "pandas")
 
-    def _model(self, n: int, settings: TopicSettings, embedder: Embedder, guide: Guide | None):
+    def _model(self, n: int, settings: TopicSettings, embedder: Embedder, guide: Guide | None,
+               vectorizer=None):
         from bertopic import BERTopic
         from bertopic.representation import KeyBERTInspired
         from hdbscan import HDBSCAN
@@ -55,11 +56,13 @@ class BERTopicBackend:
         from umap import UMAP
 
         logging.getLogger("BERTopic").setLevel(logging.ERROR)  # its notes on saving without a model
+        settings = settings.resolved(n)  # a no-op for resolved settings
         umap = UMAP(n_neighbors=min(settings.n_neighbors, n - 1), n_components=min(settings.n_components, n - 2),
                     min_dist=0.0, metric="cosine", init="pca", random_state=settings.seed, n_jobs=1)
-        hdbscan = HDBSCAN(min_cluster_size=settings.min_topic_size, metric="euclidean",
-                          cluster_selection_method="eom", prediction_data=False)
-        vectorizer = CountVectorizer(stop_words="english", ngram_range=(1, settings.ngram_max))
+        hdbscan = HDBSCAN(min_cluster_size=settings.min_topic_size, min_samples=settings.min_samples,
+                          metric="euclidean", cluster_selection_method="eom", prediction_data=False)
+        vectorizer = vectorizer() if vectorizer else CountVectorizer(stop_words="english",
+                                                                     ngram_range=(1, settings.ngram_max))
         return BERTopic(
             embedding_model=_embedding_adapter(embedder), umap_model=umap, hdbscan_model=hdbscan,
             vectorizer_model=vectorizer, top_n_words=settings.top_n_words, calculate_probabilities=False,
@@ -71,11 +74,11 @@ class BERTopicBackend:
         ), vectorizer
 
     def fit(self, texts: list[str], embeddings: np.ndarray, settings: TopicSettings,
-            embedder: Embedder, guide: Guide | None) -> Fit:
+            embedder: Embedder, guide: Guide | None, vectorizer=None) -> Fit:
         if len(texts) < MIN_DOCS:
             raise TopicError(f"only {len(texts)} posts to model; BERTopic needs at least {MIN_DOCS} "
                              "(widen the date window, languages or kinds)")
-        model, vectorizer = self._model(len(texts), settings, embedder, guide)
+        model, vectorizer = self._model(len(texts), settings, embedder, guide, vectorizer)
         from threadpoolctl import threadpool_limits
 
         x = np.array(embeddings, dtype=np.float32, copy=True)  # guided topics edit it in place
@@ -94,7 +97,7 @@ class BERTopicBackend:
                     for t, words in model.get_topics().items()}
         return Fit(labels, probs, methods, keywords, outliers,
                    zeroshot_codes={int(t): int(i) for t, i in zeroshot.items()},
-                   save=lambda path: _save(model, path))
+                   save=lambda path, keywords: _save(model, path, keywords))
 
     @staticmethod
     def _reduce(model, vectorizer, texts, embeddings, labels, probs, methods, settings):
@@ -117,8 +120,10 @@ class BERTopicBackend:
         return new, probs, methods
 
 
-def _save(model, path: Path) -> None:
-    """BERTopic's own safetensors format (topics, c-TF-IDF, config), loadable with BERTopic.load."""
+def _save(model, path: Path, keywords: dict[int, list[tuple[str, float]]]) -> None:
+    """BERTopic's own safetensors format (topics, c-TF-IDF, config), loadable with BERTopic.load;
+    its topics are described by ethnoflow's keywords (those stored), not BERTopic's c-TF-IDF."""
+    model.topic_representations_ = {int(t): list(words) for t, words in sorted(keywords.items())}
     path.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

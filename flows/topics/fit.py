@@ -24,11 +24,14 @@ from flows.embed.models import Embedder
 from flows.provenance import digest, package_versions
 from flows.store.db import transaction
 from flows.topics.backend import Fit, Guide, TopicBackend
-from flows.topics.corpus import Docs, select_docs
+from flows.topics.corpus import Docs, count_docs, select_docs
 from flows.topics.guide import code_text, make_guide, topic_codebook
+from flows.topics.keywords import Keywords, describe
+from flows.topics.keywords import label as keyword_label
 from flows.topics.refresh import refresh_agreement
 from flows.topics.settings import TopicError, TopicSettings
-from flows.topics.store import delete_run, insert_rows, insert_run, write_mapping
+from flows.topics.store import carry_names, delete_run, insert_rows, insert_run, write_mapping
+from flows.topics.vocabulary import make_vocabulary
 
 
 @dataclass(frozen=True)
@@ -106,16 +109,16 @@ def _label(topic: int, keywords: list[tuple[str, float]], zeroshot_label: str | 
         return "outliers"
     if zeroshot_label:
         return zeroshot_label
-    return ", ".join(w for w, _ in keywords[:3]) or f"topic {topic}"
+    return keyword_label([w for w, _ in keywords]) or f"topic {topic}"
 
 
-def topic_rows(run_id: str, labels: np.ndarray, fit: Fit, matches: dict[int, tuple[str, float]],
+def topic_rows(run_id: str, labels: np.ndarray, fit: Fit, keywords: Keywords, matches: dict[int, tuple[str, float]],
                code_labels: dict[str, str], guide: Guide | None) -> dict:
     """The `topics` rows of a fit, column-wise, in topic order (-1 first)."""
     rows: dict[str, list] = {k: [] for k in ("run_id", "topic", "label", "size", "share", "keywords",
                                              "keyword_scores", "origin", "code_id", "code_similarity")}
     for topic in sorted(set(labels.tolist())):
-        words = fit.keywords.get(topic, [])
+        words = keywords.get(topic, [])
         zeroshot = guide.code_ids[fit.zeroshot_codes[topic]] if guide and topic in fit.zeroshot_codes else None
         code_id, similarity = matches.get(topic, (None, None))
         size = int((labels == topic).sum())
@@ -127,12 +130,12 @@ def topic_rows(run_id: str, labels: np.ndarray, fit: Fit, matches: dict[int, tup
     return rows
 
 
-def _save_model(fit: Fit, models_dir: Path, run_id: str) -> str | None:
+def _save_model(fit: Fit, keywords: Keywords, models_dir: Path, run_id: str) -> str | None:
     if fit.save is None:
         return None
     path = Path(models_dir) / "topics" / run_id
     shutil.rmtree(path, ignore_errors=True)
-    fit.save(path)
+    fit.save(path, keywords)
     return str(path)
 
 
@@ -158,6 +161,19 @@ def _store(con, run: dict, docs: Docs, fit: Fit, reps: dict, topics: dict, previ
             "method": fit.methods, "text_sha256": docs.shas})
         if previous and previous != run_id:
             write_mapping(con, run_id, previous)
+            carry_names(con, run_id, previous)
+
+
+def _resolved(used: TopicSettings, vocabulary, fit: Fit, selected: int) -> str:
+    """What the fit settled itself (sizes, vocabulary, sample, outliers moved), as sorted-key JSON."""
+    import json
+
+    moved = sum(1 for m in fit.methods if m == "reduced")
+    return json.dumps({"min_topic_size": used.min_topic_size, "min_samples": used.min_samples,
+                       **vocabulary.describe(), "selected_posts": selected, "fitted_posts": len(fit.labels),
+                       "outliers_before": fit.cluster_outliers, "outliers_moved": moved,
+                       "reduce_outliers": used.reduce_outliers, "outlier_threshold": used.outlier_threshold},
+                      sort_keys=True)
 
 
 def fit_run(con: duckdb.DuckDBPyConnection, settings: TopicSettings, embedder: Embedder,
@@ -171,7 +187,7 @@ def fit_run(con: duckdb.DuckDBPyConnection, settings: TopicSettings, embedder: E
     started, t0 = datetime.now(UTC), time.perf_counter()
     codebook = topic_codebook(settings.codebook) if settings.codebook else None  # fail before embedding
     guide = make_guide(codebook, settings) if codebook else None
-    docs = select_docs(con, settings)
+    docs = select_docs(con, settings, sample=True)
     if not len(docs):
         raise TopicError("no posts to model: none match the settings' kinds, languages and dates "
                          "(or nothing is ingested yet)")
@@ -179,22 +195,30 @@ def fit_run(con: duckdb.DuckDBPyConnection, settings: TopicSettings, embedder: E
     t_embed = time.perf_counter()
     run = {"backend": backend.name, "model_id": embedder.model_id, "text_rule": TEXT_RULE,
            "settings": settings.canonical(), "input_hash": docs.input_hash(embedder.model_id),
-           "versions": backend.versions() | package_versions("ethnoflow") | {"python": platform.python_version()},
+           "versions": backend.versions() | package_versions("ethnoflow", "stopwordsiso")
+           | {"python": platform.python_version()},
            "codebook_hash": codebook.content_hash if codebook else None}
     run_id = run_identity(run)
-    fit = backend.fit(docs.texts, x, settings, embedder, guide)
+    used = settings.resolved(len(docs))
+    vocabulary, languages = make_vocabulary(docs.texts, docs.langs, settings.ngram_max,
+                                            extra=settings.stop_words, keep=settings.keep_words)
+    fit = backend.fit(docs.texts, x, used, embedder, guide, vocabulary.vectorizer)
     t_fit = time.perf_counter()
     cents = centroids(x, fit.labels)
+    keywords = fit.keywords if settings.representation == "keybert" else describe(
+        docs.texts, languages, fit.labels, vocabulary, top_n=settings.top_n_words,
+        representation=settings.representation, centres=cents, embedder=embedder)
     matches = _code_matches(con, embedder, codebook, guide, fit, cents)
     code_labels = {c.id: c.label for c in leaf_codes(codebook)} if codebook else {}
-    topics = topic_rows(run_id, fit.labels, fit, matches, code_labels, guide)
+    topics = topic_rows(run_id, fit.labels, fit, keywords, matches, code_labels, guide)
     reps = representatives(docs, x, fit.labels, cents, settings.nr_docs)
     run |= {"run_id": run_id, "previous_run_id": previous_run_id, "docs": len(docs), "topics": len(cents),
             "outlier_share": float((fit.labels == -1).mean()),
             "cluster_outlier_share": fit.cluster_outliers / len(docs),
             "refresh_agreement": refresh_agreement(x, fit.labels, settings.n_neighbors, settings.seed),
-            "model_path": _save_model(fit, models_dir, run_id), "started_at": started,
-            "embed_seconds": t_embed - t0, "fit_seconds": t_fit - t_embed}
+            "model_path": _save_model(fit, keywords, models_dir, run_id), "started_at": started,
+            "embed_seconds": t_embed - t0, "fit_seconds": t_fit - t_embed,
+            "resolved": _resolved(used, vocabulary, fit, count_docs(con, settings))}
     run["total_seconds"] = time.perf_counter() - t0
     _store(con, run, docs, fit, reps, topics, previous_run_id)
     return FitOutcome(run_id, len(docs), len(cents), run["outlier_share"], run["cluster_outlier_share"],

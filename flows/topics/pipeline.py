@@ -14,7 +14,7 @@ from flows.topics.backend import KMeansBackend, TopicBackend
 from flows.topics.fit import FitOutcome, fit_run
 from flows.topics.refresh import refresh_run
 from flows.topics.settings import TopicError, TopicSettings
-from flows.topics.store import current_run, mapping
+from flows.topics.store import current_run, get_run, mapping
 
 
 @dataclass
@@ -91,6 +91,7 @@ def run_topics(con: duckdb.DuckDBPyConnection, settings: TopicSettings | None = 
     previous = current.run_id if current else None
     outcome = fit_run(con, settings, embedder, backend, models_dir=models_dir,
                       previous_run_id=previous, progress=progress)
+    rest = refresh_run(con, get_run(con, outcome.run_id), embedder, progress=progress)  # beyond the sample
     changed = previous and previous != outcome.run_id
-    return TopicReport("fit", outcome.run_id, previous, outcome.docs, outcome,
+    return TopicReport("fit", outcome.run_id, previous, outcome.docs + rest, outcome,
                        mapping(con, outcome.run_id) if changed else [])

@@ -13,9 +13,16 @@ reassigns fitted posts when asked about them. This rule needs nothing beyond the
 post the same topic whichever refresh it arrives in, and gives every fitted post its own
 topic back. How faithful it is to the fit is measured at fit time, leaving each sampled post
 out (``topic_runs.refresh_agreement``).
+
+The same rule assigns the posts a fit left out of its sample (a corpus larger than
+``fit_sample``), in batches of :data:`BATCH` posts: memory holds one batch and the reference,
+whatever the corpus's size. The reference is the fitted posts, at most :data:`REFERENCE_MAX`
+of them (those first by a seeded hash of their key, so the choice does not depend on order).
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import duckdb
 import numpy as np
@@ -27,13 +34,21 @@ from flows.topics.corpus import select_docs
 from flows.topics.settings import TopicError
 from flows.topics.store import RunInfo, assignments, insert_rows
 
-CHUNK = 256  # query rows per similarity block: CHUNK x fitted posts floats in memory
+CHUNK = 1024  # query rows per similarity block: CHUNK x reference posts floats in memory
+SLACK = 8     # candidates beyond k kept before rounding
 AGREEMENT_SAMPLE = 2000
+BATCH = 50_000          # posts embedded and assigned at a time
+REFERENCE_MAX = 20_000  # fitted posts new posts are compared with
 
 
 def knn_vote(queries: np.ndarray, reference: np.ndarray, labels: np.ndarray, k: int, *,
              leave_out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Each query's topic by a similarity-weighted vote of its k nearest reference rows.
+
+    Similarities are rounded to 5 decimals before the neighbours are chosen (ties: the smaller
+    reference row): BLAS may sum a row differently in a block of another size, and a post's
+    topic must not depend on which other posts it arrived with. The rounding is applied to the
+    best ``k + SLACK`` candidates only, which is where it can matter.
 
     Args:
         leave_out: per query, a reference row it may not use (itself, for leave-one-out).
@@ -42,19 +57,24 @@ def knn_vote(queries: np.ndarray, reference: np.ndarray, labels: np.ndarray, k: 
         (topics, vote shares); ties go to the smaller topic number.
     """
     k = max(1, min(k, len(reference) - (leave_out is not None)))
+    pool = min(len(reference), k + SLACK)
     topics = np.empty(len(queries), dtype=np.int64)
     shares = np.empty(len(queries), dtype=np.float64)
     for start in range(0, len(queries), CHUNK):
-        # Rounded: BLAS may sum a row differently in a block of another size, and a post's
-        # topic must not depend on which other posts it arrived with.
-        sims = np.round(queries[start:start + CHUNK] @ reference.T, 5)
+        sims = queries[start:start + CHUNK] @ reference.T
         if leave_out is not None:
             sims[np.arange(len(sims)), leave_out[start:start + CHUNK]] = -np.inf
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        for row, idx in enumerate(top):
-            weights = np.maximum(sims[row, idx], 0.0) + 1e-9
+        if pool < sims.shape[1]:
+            cand = np.argpartition(-sims, pool - 1, axis=1)[:, :pool]
+        else:
+            cand = np.broadcast_to(np.arange(sims.shape[1]), sims.shape)
+        near = np.round(np.take_along_axis(sims, cand, axis=1), 5)
+        order = np.lexsort((cand, -near), axis=1)[:, :k]
+        top, top_sims = np.take_along_axis(cand, order, axis=1), np.take_along_axis(near, order, axis=1)
+        for row in range(len(top)):
+            weights = np.maximum(top_sims[row], 0.0) + 1e-9
             votes: dict[int, float] = {}
-            for label, w in zip(labels[idx].tolist(), weights.tolist()):
+            for label, w in zip(labels[top[row]].tolist(), weights.tolist()):
                 votes[label] = votes.get(label, 0.0) + w
             best = min(votes, key=lambda t: (-votes[t], t))
             topics[start + row], shares[start + row] = best, votes[best] / sum(votes.values())
@@ -89,26 +109,42 @@ def refresh_agreement(x: np.ndarray, labels: np.ndarray, k: int, seed: int) -> f
     return round(float((topics == labels[sample]).mean()), 6)
 
 
+def reference(platforms: list[str], post_ids: list[str], seed: int, size: int = REFERENCE_MAX) -> np.ndarray:
+    """Indices (ascending) of the fitted posts a refresh compares with: all, or ``size`` of them
+    first by sha256 of (seed, platform, post id)."""
+    if len(post_ids) <= size:
+        return np.arange(len(post_ids))
+    keys = [hashlib.sha256(f"{seed}:{p}:{i}".encode()).digest() for p, i in zip(platforms, post_ids)]
+    return np.sort(np.array(sorted(range(len(keys)), key=keys.__getitem__)[:size]))
+
+
 def refresh_run(con: duckdb.DuckDBPyConnection, run: RunInfo, embedder: Embedder, *,
-                progress=None) -> int:
+                progress=None, batch: int = BATCH) -> int:
     """Assign the posts the run's settings choose but the run lacks; return how many.
 
-    Embeds only texts the cache lacks (the cache commits as it goes); the assignments are
-    written in one transaction.
+    Works through them in batches of ``batch`` posts in canonical order: each batch embeds
+    only texts the cache lacks (the cache commits as it goes) and writes its assignments in
+    one transaction, so an interrupted refresh resumes where it stopped.
     """
     if embedder.model_id != run.model_id:
         raise TopicError(f"run {run.run_id} was fitted on {run.model_id} embeddings, not "
                          f"{embedder.model_id}; refresh with that model or refit (--refit)")
-    new = select_docs(con, run.settings, unassigned_in=run.run_id)
-    if not len(new):
-        return 0
-    queries = embed_texts(con, embedder, new.texts, progress=progress)
-    _, _, ref_labels, ref_shas = assignments(con, run.run_id, fitted_only=True)
-    reference = vectors_for(con, run.model_id, ref_shas)
-    topics, shares = assign(queries, new.shas, reference, ref_shas, ref_labels, run.settings.n_neighbors)
-    with transaction(con):
-        insert_rows(con, "topic_assignments", {
-            "run_id": [run.run_id] * len(new), "platform": new.platforms, "post_id": new.post_ids,
-            "topic": topics.astype(np.int32), "probability": shares, "method": ["refresh"] * len(new),
-            "text_sha256": new.shas})
-    return len(new)
+    ref = None
+    done = 0
+    while True:
+        new = select_docs(con, run.settings, unassigned_in=run.run_id, limit=batch)
+        if not len(new):
+            return done
+        if ref is None:
+            platforms, post_ids, ref_labels, ref_shas = assignments(con, run.run_id, fitted_only=True)
+            keep = reference(platforms, post_ids, run.settings.seed)
+            ref_labels, ref_shas = ref_labels[keep], [ref_shas[i] for i in keep]
+            ref = vectors_for(con, run.model_id, ref_shas)
+        queries = embed_texts(con, embedder, new.texts, progress=progress)
+        topics, shares = assign(queries, new.shas, ref, ref_shas, ref_labels, run.settings.n_neighbors)
+        with transaction(con):
+            insert_rows(con, "topic_assignments", {
+                "run_id": [run.run_id] * len(new), "platform": new.platforms, "post_id": new.post_ids,
+                "topic": topics.astype(np.int32), "probability": shares, "method": ["refresh"] * len(new),
+                "text_sha256": new.shas})
+        done += len(new)

@@ -13,6 +13,15 @@ Kind = Literal["original", "reply", "quote", "repost"]
 AUTHORED: list[Kind] = ["original", "reply", "quote"]
 
 
+OUTLIER_THRESHOLD = 0.3  # cosine to a topic's centre an outlier needs to be moved there
+
+
+def auto_topic_size(n_docs: int) -> int:
+    """The smallest topic for ``n_docs`` fitted posts: one per 150 posts, at least 10, so that a
+    corpus gives tens of topics rather than hundreds (5,000 posts: 33; 50,000: 333)."""
+    return max(10, round(n_docs / 150))
+
+
 class TopicError(Exception):
     """A topic-model problem explained for the person at the keyboard."""
 
@@ -37,19 +46,28 @@ class TopicSettings(BaseModel):
     languages: list[str] = Field(default_factory=list, description="language codes to keep; empty: all")
     since: date | None = Field(None, description="first day modelled (UTC, inclusive)")
     until: date | None = Field(None, description="last day modelled (UTC, inclusive)")
-    min_topic_size: int = Field(10, ge=2, description="smallest topic (HDBSCAN min_cluster_size)")
+    min_topic_size: int | None = Field(None, ge=2, description="smallest topic (HDBSCAN min_cluster_size); "
+                                       "empty: scaled to the posts fitted (see auto_topic_size)")
+    min_samples: int | None = Field(None, ge=1, description="HDBSCAN min_samples (lower: fewer outliers); "
+                                    "empty: a quarter of the smallest topic")
     nr_docs: int = Field(5, ge=1, le=100, description="representative posts kept per topic")
     top_n_words: int = Field(10, ge=1, le=50, description="c-TF-IDF keywords kept per topic")
-    ngram_max: int = Field(1, ge=1, le=3, description="longest keyword phrase, in words")
-    representation: Literal["c-tf-idf", "keybert"] = Field(
-        "c-tf-idf", description="keywords: c-TF-IDF, or refined KeyBERT-style (re-ranked by embedding "
-                                "similarity to the topic's representative posts)")
+    ngram_max: int = Field(2, ge=1, le=3, description="longest keyword phrase, in words")
+    stop_words: list[str] = Field(default_factory=list, description="more words to keep out of keywords, "
+                                  "beyond the stop words of the corpus's languages (stopwords-iso)")
+    keep_words: list[str] = Field(default_factory=list, description="stop words to keep as keywords all the "
+                                  "same (stopwords-iso's English list has 'research', 'information', 'world')")
+    representation: Literal["mmr", "c-tf-idf", "keybert"] = Field(
+        "mmr", description="keywords: mmr (c-TF-IDF candidates re-ranked for relevance and diversity "
+                           "around the topic's centre), c-tf-idf, or keybert (BERTopic's KeyBERTInspired)")
     n_neighbors: int = Field(15, ge=2, description="UMAP neighbourhood (and the refresh vote's k)")
     n_components: int = Field(5, ge=2, description="UMAP output dimensions")
     reduce_outliers: Literal["off", "embeddings", "c-tf-idf", "distributions"] = Field(
-        "off", description="move outlier posts to their nearest topic by this strategy")
-    outlier_threshold: float = Field(0.0, ge=0.0, le=1.0,
+        "embeddings", description="move outlier posts to their nearest topic by this strategy")
+    outlier_threshold: float = Field(OUTLIER_THRESHOLD, ge=0.0, le=1.0,
                                      description="minimum similarity for reduce_outliers to move a post")
+    fit_sample: int = Field(50_000, ge=100, description="posts the model is fitted on (a seeded sample "
+                            "stratified by month and language); the rest are assigned to its topics")
     codebook: str | None = Field(None, description="codebook id or file, to read topics beside codes")
     guidance: Literal["none", "guided", "zeroshot"] = Field(
         "none", description="guided: seed topics with the codebook's keywords; zeroshot: match "
@@ -64,6 +82,12 @@ class TopicSettings(BaseModel):
         if self.guidance != "none" and not self.codebook:
             raise ValueError(f"guidance '{self.guidance}' needs a codebook; set codebook: ID")
         return self
+
+    def resolved(self, n_docs: int) -> TopicSettings:
+        """These settings with the sizes left empty filled in for ``n_docs`` fitted posts."""
+        size = self.min_topic_size or auto_topic_size(n_docs)
+        return self.model_copy(update={"min_topic_size": size,
+                                       "min_samples": self.min_samples or max(1, size // 4)})
 
     def canonical(self) -> str:
         """Canonical JSON of every setting (defaults included): what run ids digest."""

@@ -121,3 +121,52 @@ def mapping(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict]:
         SELECT previous_topic, topic, posts, posts / total FROM totals WHERE pick = 1
         ORDER BY previous_topic""", [run_id]).fetchall()
     return [{"previous_topic": p, "topic": t, "posts": n, "share": round(s, 4)} for p, t, n, s in rows]
+
+
+def name_topic(con: duckdb.DuckDBPyConnection, run_id: str, topic: int, name: str) -> None:
+    """Give a run's topic the researcher's name ('' removes it); the name outlives refreshes.
+
+    Raises:
+        TopicError: the run has no such topic.
+    """
+    known = [t for (t,) in con.execute("SELECT topic FROM topics WHERE run_id = ? ORDER BY topic", [run_id]).fetchall()]
+    if topic not in known:
+        raise TopicError(f"run {run_id} has no topic {topic}; its topics are {known[0]}..{known[-1]}"
+                         if known else f"run {run_id} has no topics")
+    from flows.store.db import transaction
+
+    with transaction(con):
+        con.execute("DELETE FROM topic_names WHERE run_id = ? AND topic = ?", [run_id, topic])
+        if name.strip():
+            con.execute("INSERT INTO topic_names VALUES (?, ?, ?, 'researcher', NULL, NULL)",
+                        [run_id, topic, " ".join(name.split())])
+
+
+def carry_names(con: duckdb.DuckDBPyConnection, run_id: str, previous_run_id: str | None) -> int:
+    """Names of the previous run's topics given to the refit's matching topics; return how many.
+
+    A named topic's name goes to the new topic holding at least half of its posts, when more
+    than half of that new topic's shared posts came from it. A name already given stays.
+    """
+    if not previous_run_id or previous_run_id == run_id:
+        return 0
+    before = con.execute("SELECT count(*) FROM topic_names WHERE run_id = ?", [run_id]).fetchone()[0]
+    con.execute("""
+        WITH m AS (
+            SELECT previous_topic, topic, posts,
+                   posts / sum(posts) OVER (PARTITION BY previous_topic) AS out_share,
+                   posts / sum(posts) OVER (PARTITION BY topic) AS in_share
+            FROM topic_mappings WHERE run_id = $new AND previous_run_id = $old
+        )
+        INSERT INTO topic_names
+        SELECT $new, m.topic, n.name, 'carried', $old, m.previous_topic
+        FROM m JOIN topic_names AS n ON n.run_id = $old AND n.topic = m.previous_topic
+        WHERE m.topic <> -1 AND m.previous_topic <> -1 AND m.out_share >= 0.5 AND m.in_share > 0.5
+        ON CONFLICT DO NOTHING""", {"new": run_id, "old": previous_run_id})
+    return con.execute("SELECT count(*) FROM topic_names WHERE run_id = ?", [run_id]).fetchone()[0] - before
+
+
+def names(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[int, str]:
+    """The researcher's names of a run's topics (given or carried)."""
+    return dict(con.execute("SELECT topic, name FROM topic_names WHERE run_id = ? ORDER BY topic",
+                            [run_id]).fetchall())

@@ -6,7 +6,7 @@ import json
 
 import duckdb
 
-from flows.topics.store import get_run
+from flows.topics.store import get_run, names
 
 # Where a class of posts can come from, first table present wins: (table, join key, column).
 CLASS_SOURCES = {
@@ -28,11 +28,16 @@ def show(con: duckdb.DuckDBPyConnection, run_id: str | None = None, *, texts: bo
                        [run.run_id]).fetchone()
     sizes = dict(con.execute("SELECT topic, count(*) FROM topic_assignments WHERE run_id = ? GROUP BY topic",
                              [run.run_id]).fetchall())
+    moved = dict(con.execute("SELECT topic, count(*) FROM topic_assignments WHERE run_id = ? AND method = 'reduced' "
+                             "GROUP BY topic", [run.run_id]).fetchall())
+    named = names(con, run.run_id)
     topics = []
     for topic, label, size, share, keywords, origin, code_id, code_sim in con.execute(
             """SELECT topic, label, size, share, keywords, origin, code_id, code_similarity
                FROM topics WHERE run_id = ? ORDER BY topic""", [run.run_id]).fetchall():
-        topics.append({"topic": topic, "label": label, "size": sizes.get(topic, 0), "keywords": keywords,
+        topics.append({"topic": topic, "label": named.get(topic, label), "size": sizes.get(topic, 0),
+                       "keywords": keywords, "named": topic in named,
+                       "moved": moved.get(topic, 0),
                        "fitted_size": size, "share": round(share, 6), "origin": origin, "code": code_id,
                        "code_similarity": None if code_sim is None else round(code_sim, 4),
                        "representatives": _representatives(con, run.run_id, topic, texts)})

@@ -114,18 +114,25 @@ GROUP BY ALL;
 CREATE OR REPLACE TEMP VIEW report_topic_runs AS
 SELECT run_id, previous_run_id, backend, model_id, text_rule, settings, versions, input_hash,
        codebook_hash, docs, topics, outlier_share, cluster_outlier_share, refresh_agreement,
-       started_at, embed_seconds, fit_seconds, total_seconds
+       started_at, embed_seconds, fit_seconds, total_seconds, resolved
 FROM topic_runs;
 
--- Topics of every run with the posts assigned to each now (fitted and refreshed).
+-- Topics of every run with the posts assigned to each now (fitted and refreshed), the
+-- researcher's name where one was given (`topics label`), and the outliers moved into each.
 CREATE OR REPLACE TEMP VIEW report_topics AS
 WITH assigned AS (
-    SELECT run_id, topic, count(*) AS posts FROM topic_assignments GROUP BY ALL
+    SELECT run_id, topic, count(*) AS posts,
+           count(*) FILTER (WHERE method = 'reduced') AS moved,
+           min(probability) FILTER (WHERE method = 'reduced') AS moved_min_similarity,
+           median(probability) FILTER (WHERE method = 'reduced') AS moved_median_similarity
+    FROM topic_assignments GROUP BY ALL
 )
-SELECT t.run_id, t.topic, t.label, t.keywords, t.origin, t.code_id, t.size AS fitted,
-       coalesce(a.posts, 0) AS posts
+SELECT t.run_id, t.topic, coalesce(n.name, t.label) AS label, n.name IS NOT NULL AS named,
+       t.keywords, t.origin, t.code_id, t.size AS fitted, coalesce(a.posts, 0) AS posts,
+       coalesce(a.moved, 0) AS moved, a.moved_min_similarity, a.moved_median_similarity
 FROM topics t
-LEFT JOIN assigned a ON a.run_id = t.run_id AND a.topic = t.topic;
+LEFT JOIN assigned a ON a.run_id = t.run_id AND a.topic = t.topic
+LEFT JOIN topic_names n ON n.run_id = t.run_id AND n.topic = t.topic;
 
 CREATE OR REPLACE TEMP VIEW report_topic_posts AS
 SELECT a.run_id, a.topic, a.platform, a.post_id, p.month

@@ -1,7 +1,8 @@
--- The posts a topic run models, in canonical order. The placeholder in `docs` is replaced by
--- post_docs.sql. Parameters: $kinds, $languages (empty list: all), $since / $until (DATE,
--- inclusive, UTC; NULL: open), $run (a run id whose assigned posts are left out, for a
--- refresh; NULL: none). Posts with no text left to model are left out.
+-- The posts a topic run models. The placeholder in `docs` is replaced by post_docs.sql, and
+-- the query ends with one of the selections below (flows/topics/corpus.py picks it).
+-- Parameters: $kinds, $languages (empty list: all), $since / $until (DATE, inclusive, UTC;
+-- NULL: open), $run (a run id whose assigned posts are left out, for a refresh; NULL: none).
+-- Posts with no text left to model are left out.
 WITH docs AS (
     {post_docs}
 ),
@@ -11,7 +12,8 @@ assigned AS (
 ),
 
 final AS (
-    SELECT d.platform, d.post_id, d.doc, d.text_sha256
+    SELECT d.platform, d.post_id, d.doc, d.text_sha256, coalesce(d.lang, '') AS lang,
+           coalesce(strftime(d.created_at AT TIME ZONE 'UTC', '%Y-%m'), '') AS month
     FROM docs AS d
     ANTI JOIN assigned AS a ON a.platform = d.platform AND a.post_id = d.post_id
     WHERE d.doc <> ''
@@ -20,5 +22,3 @@ final AS (
       AND ($since IS NULL OR CAST(d.created_at AT TIME ZONE 'UTC' AS DATE) >= $since)
       AND ($until IS NULL OR CAST(d.created_at AT TIME ZONE 'UTC' AS DATE) <= $until)
 )
-
-SELECT * FROM final ORDER BY platform, post_id
