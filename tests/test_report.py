@@ -267,7 +267,8 @@ def test_every_table_and_figure_stays_bounded_on_a_large_store(tmp_path):
         header = body.split("</thead>")[0].count("<th ")
         limit = {"codes_synthetic_results": 80, "codes_synthetic_codebook": 80, "codes_synthetic_validation": 80,
                  "corpus_months": 240,
-                 "codes_synthetic_months": 240, "topics_months": 240}.get(name, 25 + 1)
+                 "codes_synthetic_months": 240, "topics_months": 240,
+                 "topics_month_posts": 240}.get(name, 25 + 1)
         assert rows <= limit, (name, rows)
         assert header <= 44, (name, header)
     assert html.count("<blockquote") <= 60 * 3 + 10 * 2
