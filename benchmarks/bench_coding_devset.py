@@ -17,6 +17,9 @@ Design, so the figures do not flatter:
 - Per code, Cohen's kappa over the 300 out-of-fold codes, with a 95% interval from a bootstrap
   that resamples authors (``flows.coding.evaluate.kappa_ci``); macro = mean over the 7 codes.
 - The baseline, taken in the same run, is ``rules`` (the codebook's keyword rules alone).
+- Active learning (``--active``): per fold, the same seeded 30 random posts, then rounds drawn
+  by ``flows.coding.active`` (``uncertain``, ``diverse``) or at random from the fold's training
+  pool; reported: macro kappa after each round and the fewest posts that reach random's at 120.
 
 Ends with one JSON line of the figures.
 """
@@ -101,6 +104,48 @@ def evaluate(posts, folds, registry, sizes, n_boot: int, seed: int, log=print) -
     return results
 
 
+def active_curve(posts, folds, make, strategies, seed: int, sizes, n_boot: int) -> dict:
+    """Macro kappa on the held-out folds after each round of ``sizes`` posts, per strategy.
+
+    Every strategy starts each fold from the same seeded random first round; later rounds are
+    drawn from the fold's training pool by ``flows.coding.active.pick`` on the current model
+    (``random``: a seeded simple random draw, the stratified strategy with no strata).
+    """
+    from flows.coding.active import pick, uncertainty
+    from flows.coding.evaluate import macro, per_code
+
+    n, found = len(posts), {}
+    for strategy in strategies:
+        outs = {size: {} for size in sizes}
+        for f, test in enumerate(folds):
+            pool = np.setdiff1d(np.arange(n), test)
+            rng = np.random.default_rng([seed, f])
+            chosen = sorted(rng.choice(pool, sizes[0], replace=False).tolist())
+            for k, size in enumerate(sizes):
+                method = make()
+                method.fit(posts.take(chosen))
+                for code_id, (values, _) in method.predict(posts.take(test)).items():
+                    outs[size].setdefault(code_id, (np.zeros(n, dtype=int), np.zeros(n)))[0][test] = values
+                if k + 1 == len(sizes):
+                    break
+                step, left = sizes[k + 1] - size, np.setdiff1d(pool, chosen)
+                if strategy == "random":
+                    new = rng.choice(left, step, replace=False)
+                else:
+                    scores = {c: s for c, (_, s) in method.predict(posts.take(left)).items()}
+                    unsure = uncertainty(scores, method.thresholds)
+                    new = left[pick(strategy, step, seed + size, posts.vectors[left], unsure)]
+                chosen = sorted([*chosen, *map(int, new)])
+        found[strategy] = {str(s): macro(per_code(outs[s], posts, n_boot=n_boot, seed=seed)) for s in sizes}
+    return found
+
+
+def posts_to_reach(curves: dict, target_size: int = 120) -> dict:
+    """Per strategy, the fewest coded posts whose macro kappa reaches random's at ``target_size``."""
+    target = curves["random"][str(target_size)]
+    return {s: next((int(k) for k, v in c.items() if v >= target), None) for s, c in curves.items()}
+
+
 def report(results: dict, codes: list[str], positives: dict[str, int]) -> None:
     print("\nPer code: kappa [95% author-bootstrap interval]; n = training posts (zero = no training)")
     print(f"  {'method':<24}{'n':>5}  " + "".join(f"{c[:13]:>20}" for c in codes) + f"{'MACRO':>8}")
@@ -125,6 +170,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2015)
     parser.add_argument("--methods", default="", help="comma-separated subset of the methods")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument("--active", default="30,60,90,120",
+                        help="round sizes of the active-learning comparison ('' to skip it)")
     args = parser.parse_args()
     if not (DEVSET / "dev_tweets.jsonl").is_file():
         print(f"skipped: the dev set is not at {DEVSET} (../shared/devset beside the repository)")
@@ -162,11 +209,27 @@ def main() -> None:
     if base:
         print("\nbest macro kappa / rules' macro kappa: " +
               ", ".join(f"{n} {b / base:.2f}x" for n, b in best.items()))
+    active, reach = {}, {}
+    rounds = [int(s) for s in args.active.split(",") if s]
+    if rounds:
+        from flows.coding.methods import LogregMethod
+
+        # no inner cross-validation here (threshold 0.5 of the class-balanced model): the curve
+        # needs 3 strategies x folds x rounds fits, and the comparison is within one model
+        make = lambda: LogregMethod(codebook, embed, embedder.model_id, seed=args.seed, cv=False)  # noqa: E731
+        active = active_curve(posts, folds, make, ("random", "uncertain", "diverse"), args.seed, rounds, args.boot)
+        reach = posts_to_reach(active, 120) if "120" in active["random"] else {}
+        print("\nactive learning (logistic regression on embeddings + codebook rows, threshold 0.5), macro kappa "
+              "after each round:")
+        for strategy, curve in active.items():
+            print(f"  {strategy:<10}" + "  ".join(f"{k}: {v:.3f}" for k, v in curve.items())
+                  + (f"   reaches random@120 with {reach.get(strategy)} posts" if reach else ""))
     seconds = round(time.perf_counter() - started, 1)
     print(f"wall time {seconds} s")
     print(json.dumps({"model": embedder.model_id, "codebook_version": codebook.version,
                       "folds": args.folds, "sizes": sizes, "positives": positives,
-                      "seconds": seconds, "methods": results}, sort_keys=True))
+                      "seconds": seconds, "methods": results, "active": active,
+                      "posts_to_reach_random120": reach}, sort_keys=True))
 
 
 if __name__ == "__main__":

@@ -131,8 +131,8 @@ class LogregMethod:
     codebook's texts as extra, down-weighted rows; threshold by author-grouped cross-validation."""
 
     def __init__(self, codebook: Codebook, embed: Any, model_id: str, *, seed: int = 0,
-                 example_weight: float = 0.5, c: float = 1.0) -> None:
-        self.seed, self.example_weight, self.c = seed, example_weight, c
+                 example_weight: float = 0.5, c: float = 1.0, cv: bool = True) -> None:
+        self.seed, self.example_weight, self.c, self.cv = seed, example_weight, c, cv
         texts = contrast_texts(assignable_codes(codebook))
         self.sets = {k: (embed(p), embed(n)) for k, (p, n) in texts.items()}
         self.models, self.thresholds = {}, {}
@@ -155,7 +155,7 @@ class LogregMethod:
             y = train.labels.get(code_id, np.zeros(0, dtype=int)).astype(int)
             x = train.vectors
             threshold = 0.5
-            if len(y) and min(y.sum(), (1 - y).sum()) >= 3 and len(set(train.authors)) >= 3:
+            if self.cv and len(y) and min(y.sum(), (1 - y).sum()) >= 3 and len(set(train.authors)) >= 3:
                 oof = np.zeros(len(y))
                 for fit_idx, test_idx in _folds(y, train.authors, self.seed):
                     oof[test_idx] = self._fit_one(code_id, x[fit_idx], y[fit_idx]).predict_proba(x[test_idx])[:, 1]
