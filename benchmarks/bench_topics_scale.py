@@ -58,11 +58,11 @@ def build(db: Path, posts: int, tweets: int) -> int:
     words = "[" + ", ".join(f"'{w}'" for w in WORDS) + "]"
     con.execute(f"""
         INSERT INTO posts
-        SELECT * REPLACE (post_id || '.' || k AS post_id,
-                          text || ' ' || {words}[1 + (k + hash(post_id)) % {len(WORDS)}] || ' ' || k AS text,
+        SELECT p.* REPLACE (post_id || '.' || k AS post_id,
+                          text || ' ' || {words}[1 + CAST((k + hash(post_id) % 1000) % {len(WORDS)} AS INTEGER)] || ' ' || k AS text,
                           created_at + to_months(CAST(k AS INTEGER)) AS created_at,
                           conversation_id || '.' || k AS conversation_id)
-        FROM posts, range(1, {copies + 1}) AS r(k)
+        FROM posts AS p, range(1, {copies + 1}) AS r(k)
         WHERE kind <> 'repost'""")
     modelled = count_docs(con, TopicSettings())
     con.close()
