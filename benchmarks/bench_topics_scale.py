@@ -59,7 +59,8 @@ def build(db: Path, posts: int, tweets: int) -> int:
     con.execute(f"""
         INSERT INTO posts
         SELECT p.* REPLACE (post_id || '.' || k AS post_id,
-                          text || ' ' || {words}[1 + CAST((k + hash(post_id) % 1000) % {len(WORDS)} AS INTEGER)] || ' ' || k AS text,
+                          text || ' ' || {words}[1 + CAST((k + hash(post_id) % 1000) % {len(WORDS)} AS INTEGER)]
+                          || ' ' || k AS text,
                           created_at + to_months(CAST(k AS INTEGER)) AS created_at,
                           conversation_id || '.' || k AS conversation_id)
         FROM posts AS p, range(1, {copies + 1}) AS r(k)
