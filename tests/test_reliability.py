@@ -302,3 +302,118 @@ def test_binary_files_are_still_refused_whole(tmp_path, ingest_files):
 
     with pytest.raises(NotACorpus, match="binary file"):
         ingest_files(FIXTURES / "ingest" / "image.png")
+
+
+# -- 6. bombs: bounded sizes and expansion, with a clear refusal ------------------------------------
+
+def test_a_qdpx_that_inflates_a_thousand_times_is_refused_before_it_is_read():
+    from flows.export.refiqda.reader import RefiError, read_qdpx
+
+    assert (ATTACKS / "bomb.qdpx").stat().st_size < 100_000  # 64 MiB of XML inside
+    with pytest.raises(RefiError, match="zip bomb"):
+        read_qdpx(ATTACKS / "bomb.qdpx")
+
+
+def test_an_xlsx_with_one_huge_cell_is_refused_before_openpyxl_opens_it():
+    from flows.coding.sheets import SheetError, read_sheet
+
+    with pytest.raises(SheetError, match="zip bomb"):
+        read_sheet(ATTACKS / "huge_cell.xlsx")
+
+
+def test_xml_nested_ten_thousand_deep_is_refused_not_a_recursion_error(cli):
+    from flows.export.refiqda.reader import RefiError, read_qdpx
+
+    with pytest.raises(RefiError, match="levels deep"):
+        read_qdpx(ATTACKS / "deep_xml.qdpx")
+    result = cli("import-qdpx", ATTACKS / "deep_xml.qdpx", "--codebook", FIXTURES / "codebooks" / "tiny.yaml", ok=False)
+    assert result.exit_code != 0 and "levels deep" in result.output
+
+
+def test_an_alias_bomb_inside_a_valid_keyword_list_is_refused_everywhere(cli, tmp_path):
+    bomb = ATTACKS / "alias_bomb_codebook.yaml"
+    for args in (("codebook", "validate", bomb), ("code", "--codebook", bomb, "--embedder", "none")):
+        result = cli(*args, ok=False)
+        assert result.exit_code != 0 and "alias bomb" in result.output, args
+    study = tmp_path / "s"
+    cli("init", study)
+    (study / "coding_schemes" / "tiny.yaml").write_text(bomb.read_text())
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(study)
+    try:
+        cli("status", "--db", tmp_path / "cli.duckdb", ok=False)  # status reads no codebook: it may not hang
+        result = cli("code", "--codebook", "tiny", ok=False)
+        assert result.exit_code != 0 and "alias bomb" in result.output
+    finally:
+        os.chdir(cwd)
+
+
+# -- 9. messages: a full disk and a read-only store are one line, and the store stays intact ----------
+
+def _cli_process(args: list, **kwargs):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", "from flows.cli import app; app(prog_name='ethnoflow')",
+                           *map(str, args)], capture_output=True, text=True, timeout=120, **kwargs)
+
+
+def _store_posts(db: Path) -> int:
+    con = connect(db, read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM posts").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_a_full_disk_is_one_line_and_the_store_stays_as_it_was(cli, tmp_path):
+    import resource
+    import signal
+
+    cli("ingest", ATTACKS / "withdrawal.jsonl")
+    db = tmp_path / "cli.duckdb"
+    limit = 256 << 10  # the 1 MiB record cannot be written anywhere
+
+    def small_disk():  # writes past the limit fail as they do on a full disk (EFBIG, not a signal)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    result = _cli_process(["ingest", "--db", db, ATTACKS / "long_first_line.jsonl"], preexec_fn=small_disk)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "database is as it was" in result.stderr
+    assert _store_posts(db) == 6
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder nobody may write to: a read-only tmpfs for root (whom permissions do not stop),
+    a folder without write permission for anyone else."""
+    import os
+    import subprocess
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        yield folder, lambda: folder.chmod(0o555)
+        folder.chmod(0o755)
+        return
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(folder)], capture_output=True).returncode:
+        pytest.skip("running as root without the right to mount a read-only file system to test on")
+    try:
+        yield folder, lambda: subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_read_only_store_is_one_line_and_stays_as_it_was(cli, read_only_folder):
+    folder, make_read_only = read_only_folder
+    db = folder / "study.duckdb"
+    cli("ingest", "--db", db, ATTACKS / "withdrawal.jsonl")
+    make_read_only()
+    for args in (["ingest", "--db", db, ATTACKS / "long_first_line.jsonl"], ["forget", "--db", db, "DrMayaW"]):
+        result = cli(*args, ok=False)
+        assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+        assert "read-only" in result.output or "permission" in result.output
+    assert '"posts": 6' in cli("status", "--db", db, "--json").output

@@ -8,6 +8,7 @@ BERTopic, Prefect) are imported inside the commands that need them, never at sta
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from contextlib import contextmanager, nullcontext
@@ -66,6 +67,37 @@ def store(db: Optional[Path], *, read_only: bool = False, wait: float = 0.0):
                 con.close()
     except (StoreError, LockedError, SecretError) as exc:
         fail(str(exc))
+    except Exception as exc:  # a full disk or a read-only store: one line, not a traceback
+        message = disk_problem(exc, path)
+        if message is None:
+            raise
+        fail(message)
+
+
+# What a failed write says, in any of its forms (errno, DuckDB's message), and what to do about it.
+DISK_PROBLEMS = {
+    errno.ENOSPC: ("no space left on device", "the disk is full: free some space"),
+    errno.EDQUOT: ("disk quota exceeded", "your disk quota is used up: free some space"),
+    errno.EFBIG: ("file too large", "the file outgrew what this file system (or ulimit -f) allows"),
+    errno.EROFS: ("read-only file system", "the study is on a read-only file system: copy it somewhere writable"),
+    errno.EACCES: ("permission denied", "you may not write there: check the file's and its folder's permissions"),
+    errno.EPERM: ("operation not permitted", "you may not write there: check the file's and its folder's permissions"),
+}
+
+
+def disk_problem(exc: BaseException, path: Path) -> Optional[str]:
+    """A one-line explanation of a write that failed for lack of space or permission, else None.
+
+    DuckDB never commits a transaction it could not write, so the store is as it was.
+    """
+    code = getattr(exc, "errno", None)
+    text = str(exc).lower()
+    for number, (words, fix) in DISK_PROBLEMS.items():
+        if code == number or words in text or f'"errno":"{number}"' in text:
+            where = getattr(exc, "filename", None) or path
+            return (f"{where}: {words}; {fix}, then run the command again. "
+                    "Nothing this command did was saved: the database is as it was")
+    return None
 
 
 def current_study(explicit: Optional[Path] = None, *, required: bool = False):

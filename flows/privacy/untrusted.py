@@ -6,9 +6,12 @@ Researchers import what NVivo, ATLAS.ti, MAXQDA, Excel or a colleague wrote (``.
 - **zips** (QDPX, XLSX): a member named ``../../x`` (zip-slip), or a few kilobytes that inflate to
   gigabytes (a zip bomb). Nothing is ever extracted to disk; :func:`open_zip` refuses unsafe names,
   more than :data:`MAX_MEMBERS` members and declared sizes past :data:`MAX_UNZIPPED`, and
-  :func:`read_member` stops reading past its limit, since a zip's declared sizes can lie;
+  members that inflate more than :data:`MAX_RATIO` times (past :data:`RATIO_FLOOR`), and
+  :func:`read_member` stops reading past its limit, since a zip's declared sizes can lie (Python's
+  zipfile, which openpyxl uses too, never returns more than a member declares);
 - **XML** (QDE, QDC): external entities (XXE, which read local files or call out) and entity
-  expansion (billion laughs): :func:`parse_xml` parses with ``defusedxml``, which refuses both;
+  expansion (billion laughs): :func:`parse_xml` parses with ``defusedxml``, which refuses both,
+  and refuses elements nested past :data:`MAX_XML_DEPTH` (readers walk the tree recursively);
 - **YAML** (codebooks, study files, column mappings): ``!!python/...`` tags that run code, and
   alias bombs (``&a [*a, *a, ...]`` nested, small on disk and exponential once expanded):
   :class:`SafeLoader` is PyYAML's safe loader (no tags beyond plain data) that also refuses a
@@ -19,6 +22,7 @@ Every refusal is an :class:`UntrustedFileError` naming the file and what to do.
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -27,6 +31,11 @@ import yaml
 MAX_UNZIPPED = 1 << 30   # 1 GiB: bytes a zip may declare, all members together
 MAX_MEMBER = 512 << 20   # 512 MiB: bytes read from one member
 MAX_MEMBERS = 100_000
+# Past RATIO_FLOOR bytes, a member may inflate to at most MAX_RATIO times its compressed size:
+# XML and text compress 5-30 times; a bomb a thousand times (1 MB of zip, 1 GB of XML).
+MAX_RATIO = 100
+RATIO_FLOOR = 16 << 20
+MAX_XML_DEPTH = 200  # elements inside elements; REFI-QDA codebooks nest a few levels
 MAX_YAML_NODES = 1_000_000  # values a codebook or study file may expand to, aliases expanded
 
 
@@ -53,6 +62,13 @@ def open_zip(path: Path, what: str) -> zipfile.ZipFile:
             archive.close()
             raise UntrustedFileError(f"{path}: holds a file named {info.filename!r}, which points outside "
                                      f"the archive (a zip-slip attack?); a {what} never does. Do not use this file")
+    for info in members:
+        if info.file_size > max(RATIO_FLOOR, MAX_RATIO * info.compress_size):
+            archive.close()
+            times = info.file_size // max(info.compress_size, 1)
+            raise UntrustedFileError(f"{path}: {info.filename} would inflate {times:,} times, to "
+                                     f"{info.file_size / 2**20:,.0f} MiB (a zip bomb?); a {what} never "
+                                     "compresses like that. Do not use this file")
     declared = sum(i.file_size for i in members)
     if declared > MAX_UNZIPPED:
         archive.close()
@@ -65,16 +81,25 @@ def open_zip(path: Path, what: str) -> zipfile.ZipFile:
 def read_member(archive: zipfile.ZipFile, name: str, path: Path, limit: int | None = None) -> bytes:
     """A member's bytes, read in chunks and stopped past ``limit`` (default :data:`MAX_MEMBER`):
     a zip's declared sizes can lie."""
-    limit = MAX_MEMBER if limit is None else limit
-    out, total = [], 0
-    with archive.open(name) as handle:
+    out: list[bytes] = []
+    _inflate(archive, name, path, MAX_MEMBER if limit is None else limit, out.append)
+    return b"".join(out)
+
+
+def _inflate(archive: zipfile.ZipFile, name: str, path: Path, limit: int, keep) -> None:
+    """Pass a member's bytes to ``keep`` in chunks; stop past ``limit`` or past MAX_RATIO times
+    its compressed size (the compressed bytes are really in the file, whatever it declares)."""
+    info = archive.getinfo(name)
+    packed = min(info.compress_size, os.path.getsize(archive.filename)) if archive.filename else info.compress_size
+    limit = min(limit, max(RATIO_FLOOR, MAX_RATIO * packed))
+    total = 0
+    with archive.open(info) as handle:
         while chunk := handle.read(1 << 20):
             total += len(chunk)
             if total > limit:
-                raise UntrustedFileError(f"{path}: {name} inflates past {limit / 2**20:.0f} MiB (a zip bomb?); "
-                                         "refused. Export the project again, or in parts")
-            out.append(chunk)
-    return b"".join(out)
+                raise UntrustedFileError(f"{path}: {name} inflates past {limit / 2**20:,.0f} MiB (a zip bomb?); "
+                                         "refused. Export it again, or in parts")
+            keep(chunk)
 
 
 def parse_xml(data: bytes, path: Path):
@@ -88,11 +113,25 @@ def parse_xml(data: bytes, path: Path):
     from defusedxml.ElementTree import fromstring
 
     try:
-        return fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        root = fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
         raise UntrustedFileError(f"{path}: the XML declares entities or external references ({type(exc).__name__}); "
                                  "REFI-QDA files never need them, and they can read local files or exhaust "
                                  "memory. Export the file again from the program that made it") from None
+    _check_depth(root, path)
+    return root
+
+
+def _check_depth(root, path: Path) -> None:
+    """Refuse elements nested past MAX_XML_DEPTH (walked without recursion: readers recurse)."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_XML_DEPTH:
+            raise UntrustedFileError(f"{path}: the XML nests elements more than {MAX_XML_DEPTH} levels deep "
+                                     "(<{}>); no REFI-QDA file does. Export it again from the program that "
+                                     "made it".format(node.tag.rpartition("}")[2]))
+        stack.extend((c, depth + 1) for c in node)
 
 
 class SafeLoader(yaml.SafeLoader):
