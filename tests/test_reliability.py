@@ -417,3 +417,178 @@ def test_a_read_only_store_is_one_line_and_stays_as_it_was(cli, read_only_folder
         assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
         assert "read-only" in result.output or "permission" in result.output
     assert '"posts": 6' in cli("status", "--db", db, "--json").output
+
+
+# -- 8. process hygiene ------------------------------------------------------------------------------
+
+def _gone(pid: int, seconds: float = 15) -> bool:
+    import time
+
+    import psutil
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+PARENT = """
+import os, subprocess, sys, time
+from flows.run.serve import dies_with
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], preexec_fn=dies_with(os.getpid()))
+print(child.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_server_child_dies_with_its_parent_even_by_sigkill():
+    """How `run` and `serve` start the Prefect server: a kill -9 of ethnoflow takes it along."""
+    import subprocess
+    import sys
+
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait(timeout=10)
+    assert _gone(child), "the child outlived its SIGKILLed parent"
+
+
+SUPERVISOR = """
+import subprocess, sys
+from pathlib import Path
+from flows.run.serve import supervise
+stubborn = [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "print('serving', flush=True); time.sleep(120)"]
+server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"]) if sys.argv[2] == "server" else None
+if server:
+    print(server.pid, flush=True)
+sys.exit(supervise(stubborn, Path(sys.argv[1]), server=server, grace=1))
+"""
+
+
+def test_serve_stops_on_sigterm_even_when_the_deployment_ignores_it(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    log = tmp_path / "serve.log"
+    serving = subprocess.Popen([sys.executable, "-c", SUPERVISOR, str(log), "-"], stderr=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while "serving" not in (log.read_text() if log.exists() else "") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    import psutil
+
+    children = psutil.Process(serving.pid).children(recursive=True)
+    serving.send_signal(signal.SIGTERM)
+    out, err = serving.communicate(timeout=30)
+    assert serving.returncode == 0 and out == "" and err.strip() == "stopped serving: received SIGTERM"
+    assert children and all(_gone(c.pid, 5) for c in children)
+
+
+def test_serve_stops_with_one_line_when_its_server_stops(tmp_path):
+    import subprocess
+    import sys
+
+    serving = subprocess.Popen([sys.executable, "-c", SUPERVISOR, str(tmp_path / "serve.log"), "server"],
+                               stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    server = int(serving.stdout.readline())
+    import os
+    import signal
+
+    os.kill(server, signal.SIGKILL)
+    out, err = serving.communicate(timeout=30)
+    assert serving.returncode == 1 and "Traceback" not in err
+    assert err.strip().startswith("stopped serving: the local Prefect server stopped")
+
+
+def test_a_killed_run_is_not_listed_as_running_forever(cli, tmp_path):
+    import fcntl
+    import json
+    import os
+
+    from flows.run.records import start_run
+    from flows.store.lock import lock_path
+
+    cli("init", tmp_path / "s")
+    study = tmp_path / "s" / "study.yaml"
+    db = tmp_path / "s" / "data" / "ethnoflow.duckdb"
+    con = connect(db)
+    start_run(con, "run-killed-by-sigkill", "pipeline", None)  # ...and then the process was killed
+    con.close()
+    listed = json.loads(cli("runs", "--study", study, "--json").output)
+    assert [(r["status"], r["error"].split(":")[0]) for r in listed] == [("failed", "interrupted")]
+    fd = os.open(lock_path(db), os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # a run that is really going on holds the study lock
+    try:
+        assert [r["status"] for r in json.loads(cli("runs", "--study", study, "--json").output)] == ["running"]
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.slow
+def test_kill_9_of_a_prefect_run_leaves_no_server_and_no_run_running(study, cli):
+    """The real thing (slow: a Prefect server starts): `ethnoflow run`, killed with SIGKILL while
+    its flow holds the study, takes its server along, and `runs` lists the run as interrupted."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from flows.store.lock import held
+
+    study.write_text(study.read_text().replace("  model: minilm", "  model: fake\n  backend: kmeans")
+                     .replace("  embedder: minilm", "  embedder: fake"))
+    db = study.parent / "data" / "ethnoflow.duckdb"
+    ethnoflow = str(Path(sys.executable).with_name("ethnoflow"))
+    env = {k: v for k, v in os.environ.items() if k != "ETHNOFLOW_DB"}  # the study's own database
+    log = study.parent / "run.log"
+    with open(log, "w") as out:
+        run = subprocess.Popen([ethnoflow, "run"], cwd=study.parent, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 240
+        while not held(db) and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert held(db), log.read_text()[-3000:]
+        family = psutil.Process(run.pid).children(recursive=True)
+        assert any("server" in " ".join(p.cmdline()) for p in family)  # its Prefect server
+    finally:
+        run.kill()
+        run.wait(timeout=30)
+    assert all(_gone(p.pid) for p in family), "a child of the killed run is still running"
+    listed = json.loads(cli("runs", "--study", study, "--json").output)
+    assert listed and listed[0]["status"] == "failed" and listed[0]["error"].startswith("interrupted")
+
+
+def test_forget_masks_the_account_in_saved_topic_models(con, tmp_path, monkeypatch):
+    """A saved BERTopic folder keeps its vocabulary (c-TF-IDF config) and topic words as JSON."""
+    import json
+    import shutil
+
+    from flows.ingest.files import ingest
+    from flows.privacy.forget import forget
+
+    monkeypatch.setenv("ETHNOFLOW_SECRET", "saved-model-secret")
+    ingest(con, [ATTACKS / "withdrawal.jsonl"])
+    model = tmp_path / "models" / "topics" / "run1"
+    shutil.copytree(ATTACKS / "saved_topic_model", model)
+    con.execute("INSERT INTO topic_runs (run_id, backend, model_id, text_rule, settings, versions, input_hash, docs, "
+                "topics, outlier_share, cluster_outlier_share, model_path, started_at, embed_seconds, fit_seconds, "
+                "total_seconds) VALUES ('run1', 'bertopic', 'm', 't', '{}', '{}', 'h', 6, 2, 0, 0, ?, now(), 0, 0, 0)",
+                [str(model)])
+    report = forget(con, "DrMayaW")
+    assert report.scrubbed_models == [str(model)]
+    for file in model.glob("*.json"):
+        text = file.read_text().lower()
+        assert "drmayaw" not in text and "4300000001" not in text, file.name
+    vocab = json.loads((model / "ctfidf_config.json").read_text())["vectorizer_model"]["vocab"]
+    assert sorted(vocab.values()) == [0, 1, 2, 3, 4, 5] and vocab["teaching"] == 3 and vocab["rounds"] == 1

@@ -83,9 +83,14 @@ def run(
                 # the temporary server's database under the study, beside serve's: the study's records
                 # stay with the study (and a withdrawal or leak check knows where they are)
                 os.environ["PREFECT_HOME"] = str(loaded.path("data/prefect"))
-            from flows.run.flow import pipeline
+            from flows.run.serve import prefect_server
 
-            result = pipeline(study_path=str(loaded.file), wait=wait)
+            # A temporary server of our own (not Prefect's), so that it dies with this process
+            # however it ends: a `kill -9` of the run leaves no server behind.
+            with prefect_server(Path(os.environ.get("PREFECT_HOME") or loaded.path("data/prefect")), services=False):
+                from flows.run.flow import pipeline  # imported once the API is set
+
+                result = pipeline(study_path=str(loaded.file), wait=wait)
     except LockedError as exc:
         fail(str(exc))
     if json_:
@@ -114,10 +119,12 @@ def runs(study: StudyOption = None, json_: JsonOption = False) -> None:
     """
     from flows.cli.app import store
     from flows.run.records import list_runs
+    from flows.store.lock import held
 
     loaded = _study(study)
-    with store(loaded.path(loaded.database), read_only=True) as con:
-        rows = list_runs(con)
+    database = loaded.path(loaded.database)
+    with store(database, read_only=True) as con:
+        rows = list_runs(con, live=held(database))
     if json_:
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -144,15 +151,15 @@ def serve(
     Example:
         ethnoflow serve --cron "0 3 * * *"
     """
-    from flows.run.serve import prefect_server
+    from flows.run.serve import local_server, prefect_server, serve_command, supervise
 
     loaded = _study(study)
     schedule = {"interval": every} if every else {"cron": cron}
-    with prefect_server(loaded.path("data/prefect")) as api:
+    home = loaded.path("data/prefect")
+    with prefect_server(home) as api:
         when = f"every {every} s" if every else f"at '{cron}' (UTC)"
-        typer.echo(f"serving on the Prefect API at {api}; runs {when}", err=True)
-        from flows.run.flow import pipeline  # imported once the API is set
-
-        # limit=1: a run that is due while another runs waits for it (they would queue on the study lock).
-        pipeline.serve(name=name or loaded.folder.name, parameters={"study_path": str(loaded.file), "wait": 3600.0},
-                       limit=1, **schedule)
+        typer.echo(f"serving on the Prefect API at {api}; runs {when}; log in {home / 'serve.log'}", err=True)
+        code = supervise(serve_command(loaded.file, name or loaded.folder.name, schedule), home / "serve.log",
+                         server=local_server(api), echo=lambda line: typer.echo(line, err=True))
+    if code:
+        raise typer.Exit(code)

@@ -77,10 +77,12 @@ class ForgetReport:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     dry_run: bool = False
     earlier_outputs: list[dict] = field(default_factory=list)  # files written before, that still exist
+    scrubbed_models: list[str] = field(default_factory=list)  # saved topic models the account was masked in
 
     def as_dict(self) -> dict:
         return {"account_hash": self.account_hash, "accounts": self.accounts, "posts": self.posts,
-                "counts": self.counts, "dry_run": self.dry_run, "earlier_outputs": self.earlier_outputs}
+                "counts": self.counts, "dry_run": self.dry_run, "earlier_outputs": self.earlier_outputs,
+                "scrubbed_models": self.scrubbed_models}
 
 
 def _norm(who: str) -> str:
@@ -271,9 +273,13 @@ def _drop_embeddings(con, tables: dict, shas: set[str]) -> dict[str, dict[str, i
     return counts
 
 
-def remove(con: duckdb.DuckDBPyConnection, accounts: list[Account]) -> tuple[int, dict[str, dict[str, int]]]:
-    """Remove the accounts from every table (call inside a transaction); return posts and counts."""
-    target = _target(con, accounts)
+def remove(con: duckdb.DuckDBPyConnection, accounts: list[Account],
+           target: Target | None = None) -> tuple[int, dict[str, dict[str, int]]]:
+    """Remove the accounts from every table (call inside a transaction); return posts and counts.
+
+    ``target``: the accounts' :func:`_target`, when the caller computed it already.
+    """
+    target = target or _target(con, accounts)
     tables = _tables(con)
     shas = _embedding_texts(con, tables, accounts)
     con.execute("CREATE OR REPLACE TEMP TABLE _forget_values AS SELECT unnest(?::VARCHAR[]) AS value",
@@ -333,17 +339,23 @@ def forget(con: duckdb.DuckDBPyConnection, who: str, *, reason: str | None = Non
     try:
         accounts = find_accounts(con, who)
         names = _display_names(con, accounts)  # read before they go: the reason may use them
-        posts, counts = remove(con, accounts)
-        target = Target({a.author_id for a in accounts if a.author_id},
-                        {h for a in accounts for h in a.handles}, bare={h for a in accounts for h in a.handles})
-        h = _record(con, secret, accounts, counts, "forget", reason, lambda text: _mask_words(target.mask(text), names))
+        target = _target(con, accounts)
+        posts, counts = remove(con, accounts, target)
+        everywhere = Target({a.author_id for a in accounts if a.author_id},
+                            {h for a in accounts for h in a.handles}, bare={h for a in accounts for h in a.handles})
+        h = _record(con, secret, accounts, counts, "forget", reason,
+                    lambda text: _mask_words(everywhere.mask(text), names))
     except BaseException:
         con.execute("ROLLBACK")
         raise
     con.execute("ROLLBACK" if dry_run else "COMMIT")
     from flows.privacy.outputs import written
+    from flows.privacy.saved_models import scrub_saved_models
 
-    return ForgetReport(h, len(accounts), posts, counts, dry_run, written(con))
+    report = ForgetReport(h, len(accounts), posts, counts, dry_run, written(con))
+    if not dry_run:  # saved topic models keep words: the account's handle may be one of them
+        report.scrubbed_models = scrub_saved_models(con, target)
+    return report
 
 
 def _display_names(con, accounts: list[Account]) -> set[str]:

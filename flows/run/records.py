@@ -46,8 +46,14 @@ def last_run(con: duckdb.DuckDBPyConnection) -> dict | None:
     return runs[0] if runs else None
 
 
-def list_runs(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Every run, newest first, with its JSON fields decoded."""
+def list_runs(con: duckdb.DuckDBPyConnection, *, live: bool = True) -> list[dict]:
+    """Every run, newest first, with its JSON fields decoded.
+
+    Args:
+        live: whether a run may be going on now (the study lock is held,
+            :func:`flows.store.lock.held`); if not, a run still recorded as running was killed
+            and is listed as failed (interrupted), as the next run will record it.
+    """
     cols = [d[0] for d in con.execute("SELECT * FROM runs LIMIT 0").description]
     rows = con.execute("SELECT * FROM runs ORDER BY started_at DESC, run_id").fetchall()
     out = []
@@ -57,6 +63,8 @@ def list_runs(con: duckdb.DuckDBPyConnection) -> list[dict]:
             item[key] = json.loads(item[key]) if item[key] else None
         for key in ("started_at", "ended_at"):
             item[key] = item[key].isoformat() if item[key] else None
+        if item["status"] == "running" and not live:
+            item["status"], item["error"] = "failed", INTERRUPTED
         out.append(item)
     return out
 

@@ -58,6 +58,29 @@ def study_lock(db_path: Path | str, *, wait: float = 0.0) -> Iterator[None]:
         _release(key)
 
 
+def held(db_path: Path | str) -> bool:
+    """Whether some process (this one included) holds the study's write lock right now.
+
+    A run holds it from start to end, so a run recorded as running while nobody holds the lock
+    was killed (``kill -9``, a crash, the machine stopped).
+    """
+    key = lock_path(db_path)
+    with _guard:
+        if str(key) in _held:
+            return True
+    try:
+        fd = os.open(key, os.O_RDWR)
+    except OSError:  # no lock file: nobody ever wrote here (or it cannot be opened: then say held)
+        return key.exists()
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing releases a lock taken just now
+    return False
+
+
 def _acquire(path: Path, wait: float) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
