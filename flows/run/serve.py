@@ -114,7 +114,9 @@ def prefect_server(home: Path, *, services: bool = True) -> Iterator[str]:
                                   env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=dies_with(os.getpid()))
     _servers[url] = server
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
+        # the same patience as Prefect's own temporary server (ethnoflow sets 120 s; a busy machine needs it)
+        deadline = time.monotonic() + float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS")
+                                            or STARTUP_SECONDS)
         while not _healthy(url):
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the local Prefect server did not start; see {home / 'server.log'}")
