@@ -557,8 +557,8 @@ def test_kill_9_of_a_prefect_run_leaves_no_server_and_no_run_running(study, cli)
         run = subprocess.Popen([ethnoflow, "run"], cwd=study.parent, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 300
-        while not held(db) and run.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.5)
+        while "Task run 'ingest" not in log.read_text() and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.5)  # the run is recorded, its flow holds the study and its first stage ran
         assert held(db), log.read_text()[-3000:]
         family = psutil.Process(run.pid).children(recursive=True)
         assert any("server" in " ".join(p.cmdline()) for p in family)  # its Prefect server

@@ -54,6 +54,8 @@ def list_runs(con: duckdb.DuckDBPyConnection, *, live: bool = True) -> list[dict
             :func:`flows.store.lock.held`); if not, a run still recorded as running was killed
             and is listed as failed (interrupted), as the next run will record it.
     """
+    if not _has(con, "runs"):  # a store whose first run was killed before its migrations ran
+        return []
     cols = [d[0] for d in con.execute("SELECT * FROM runs LIMIT 0").description]
     rows = con.execute("SELECT * FROM runs ORDER BY started_at DESC, run_id").fetchall()
     out = []
