@@ -115,13 +115,24 @@ def sample_corpus(tmp_path_factory) -> Path:
     return generate(tmp_path_factory.mktemp("sample"), tweets=600)["corpus"]
 
 
+def settled_copy(source: Path, target: Path) -> Path:
+    """Copy a file into an inbox as a finished copy: modified an hour ago, so no run waits for it
+    (a file modified within the study's ``settle_seconds`` may still be being written)."""
+    import os
+    import shutil
+    import time
+
+    shutil.copy(source, target)
+    old = time.time() - 3600
+    os.utime(target, (old, old))
+    return target
+
+
 @pytest.fixture
 def study(tmp_path, sample_corpus):
     """A study made by `init`, with the 600-tweet sample corpus in its inbox."""
-    import shutil
-
     from flows.study.scaffold import create_study
 
     path = create_study(tmp_path / "study", title="Pipeline test")
-    shutil.copy(sample_corpus, tmp_path / "study" / "data" / "inbox" / "sample.jsonl")
+    settled_copy(sample_corpus, tmp_path / "study" / "data" / "inbox" / "sample.jsonl")
     return path

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, SHARED
+from conftest import FIXTURES, SHARED, settled_copy
 from leakscan import scan, store_names
 
 from flows.store.db import connect
@@ -53,7 +52,7 @@ def _inbox(folder: Path) -> list[Path]:
     files = [Path(generate(folder.parent / "sample", tweets=600)["corpus"]), *OWN]
     files += [SHARED / r for r in REAL if (SHARED / r).is_file()]
     for n, f in enumerate(files):
-        shutil.copy(f, inbox / f"{n:02d}_{f.name}")
+        settled_copy(f, inbox / f"{n:02d}_{f.name}")
     return files
 
 

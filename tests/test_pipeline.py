@@ -14,7 +14,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, settled_copy
 
 from flows.embed.models import FakeEmbedder
 from flows.run.runner import run_study
@@ -99,10 +99,11 @@ def test_whole_pipeline_then_a_refresh_processes_only_the_new_posts(fast_models,
     assert (study.parent / "reports" / "study" / "report.html").exists()
     before = results(study)
 
-    shutil.copy(FIXTURES / "ingest" / "cross" / "page.jsonl", study.parent / "data" / "inbox" / "new.jsonl")
+    settled_copy(FIXTURES / "ingest" / "cross" / "page.jsonl", study.parent / "data" / "inbox" / "new.jsonl")
     fast_models.encoded = []
     second = counts_of(run(study))
-    assert second["ingest"] == {"files": 2, "new_files": 1, "ingested": 3, "duplicates": 0, "rejected": 0}
+    assert second["ingest"] == {"files": 2, "new_files": 1, "ingested": 3, "duplicates": 0, "rejected": 0,
+                                "superseded": 0, "not_corpus": 0, "settling": 0}
     assert second["topics"] == {"run": first["topics"]["run"], "action": "refresh", "assigned": 2}
     assert second["code"]["chretien2015"]["coded"] == 2  # the original and the reply; reposts are not coded
     assert sum(fast_models.encoded) == second["embed"]["embedded"] == 2
@@ -145,6 +146,18 @@ def test_a_failed_stage_changes_nothing_and_the_next_run_completes_it(fast_model
     monkeypatch.setattr(machine, "replace_assignments", real)
     resumed = counts_of(run(study))
     assert resumed["ingest"]["new_files"] == 0 and resumed["code"]["chretien2015"]["coded"] > 0
+
+
+def test_a_stage_with_a_researchers_problem_is_skipped_and_the_others_run(fast_models, study):
+    study.write_text(study.read_text().replace("codebooks: [chretien2015]", "codebooks: [no_such_codebook]"))
+    result = run(study)
+    assert [s["stage"] for s in result["stages"]] == ["ingest", "embed", "topics", "code", "people", "report",
+                                                       "export"]
+    [problem] = result["problems"]
+    assert problem.startswith("stage code skipped: ") and "no_such_codebook" in problem
+    assert (study.parent / "reports" / "study" / "report.html").exists()
+    recorded = list_runs(study)[0]
+    assert recorded["status"] == "failed" and recorded["error"] == problem
 
 
 def test_a_killed_run_is_marked_interrupted_by_the_next_one(fast_models, study):

@@ -15,7 +15,9 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Optional
 
+import click
 import typer
+from typer.core import TyperGroup
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -24,7 +26,43 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # Prefect's temporary API gets 20 s to start by default, too little on a busy 2-core machine.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
+DEBUG_ENV = "ETHNOFLOW_DEBUG"
+_debug: list[bool] = []  # [True] while a command given --debug runs
+
+
+class Commands(TyperGroup):
+    """The command group: a researcher's problem (`flows.errors.UserError`) from any command is one
+    line on stderr and exit status 2, a bug one line naming it and exit status 1; the traceback
+    only with ``ethnoflow --debug`` (or ``$ETHNOFLOW_DEBUG=1``)."""
+
+    def invoke(self, ctx):
+        _debug.clear()
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as exc:
+            if debugging():
+                raise
+            from flows.errors import is_user_error
+
+            if is_user_error(exc):
+                fail(str(exc))
+            fail(f"internal error ({type(exc).__name__}: {_first_line(exc)}); this is a bug: run again with "
+                 "`ethnoflow --debug ...` for the traceback and report it", code=1)
+
+
+def debugging() -> bool:
+    """Whether tracebacks are shown (``--debug`` or ``$ETHNOFLOW_DEBUG``)."""
+    return bool(_debug) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
+def _first_line(exc: BaseException) -> str:
+    return next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+
+
 app = typer.Typer(
+    cls=Commands,
     name="ethnoflow",
     help="Digital-ethnography pipeline for #MedTwitter and Bluesky superuser studies.",
     no_args_is_help=True,
@@ -38,6 +76,15 @@ export_app = typer.Typer(help="Export datasets, codes and networks.", no_args_is
 codebook_app = typer.Typer(help="Validate, list and import codebooks.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 app.add_typer(codebook_app, name="codebook")
+
+
+@app.callback()
+def _options(
+    debug: bool = typer.Option(False, "--debug", help="Show the traceback of an error (for bug reports)."),
+) -> None:
+    """Digital-ethnography pipeline for #MedTwitter and Bluesky superuser studies."""
+    if debug:
+        _debug.append(True)
 
 def fail(message: str, code: int = 2) -> None:
     """Print a one-line error to stderr and exit."""

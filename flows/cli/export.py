@@ -77,7 +77,8 @@ def export_dataset(
         pseudonymize = Defaults(study).pseudonymize(pseudonymize)
         options = ExportOptions(fmt=fmt, codebook=codebook, coders=_names(coder), pseudonymize=pseudonymize,
                                 remove_urls=remove_urls, no_text=no_text, qdpx_unit=qdpx_unit,
-                                qdpx_for=qdpx_for, study_hash=study.sha256 if study else None, force=force)
+                                qdpx_for=qdpx_for, study_hash=study.sha256 if study else None, force=force,
+                                **_window(study))
         result = run_export(con, out, options)
     result["pseudonymized"] = options.pseudonymize
     result.pop("columns", None)
@@ -86,6 +87,14 @@ def export_dataset(
         return
     what = ", ".join(f"{k} {v}" for k, v in result.items() if k not in ("format", "files", "pseudonymized"))
     typer.echo(f"wrote {', '.join(result['files'])} ({what}{'; pseudonymised' if options.pseudonymize else ''})")
+
+
+def _window(study) -> dict:
+    """The study's inclusion window, which an export honours (no study: every post)."""
+    if study is None:
+        return {}
+    since, until = study.inclusion.since, study.inclusion.until
+    return {"since": since.isoformat() if since else None, "until": until.isoformat() if until else None}
 
 
 @export_app.command("codebook")

@@ -95,9 +95,19 @@ def run(
         fail(str(exc))
     if json_:
         typer.echo(json.dumps(result, indent=2, default=str))
-        return
-    for step in result["stages"]:
-        typer.echo(f"{step['stage']:>8}: {json.dumps(step['counts'], default=str)} ({step['seconds']:.1f} s)")
+    else:
+        for step in result["stages"]:
+            typer.echo(f"{step['stage']:>8}: {json.dumps(step['counts'], default=str)} ({step['seconds']:.1f} s)")
+    for warning in _warnings(result):
+        typer.echo(f"warning: {warning}", err=True)
+    if result.get("problems"):
+        fail("the run completed every stage it could; " + "; ".join(result["problems"]))
+
+
+def _warnings(result: dict) -> list[str]:
+    """What the ingest stage left for later or skipped (files still being written, not corpora)."""
+    ingest = next((s["counts"] for s in result["stages"] if s["stage"] == "ingest"), {})
+    return list(ingest.get("warnings", [])) if isinstance(ingest, dict) else []
 
 
 def _unchanged(loaded) -> bool:

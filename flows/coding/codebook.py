@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from flows.coding.rules import rule_hits
+from flows.errors import UserError
 from flows.provenance import canonical, digest
 from flows.study.config import Loc, describe, describe_value, human_path, read_yaml
 
@@ -48,7 +49,7 @@ _PATTERN_FIXES = {
 }
 
 
-class CodebookError(Exception):
+class CodebookError(UserError):
     """All problems found in a codebook; ``str()`` gives one problem per line."""
 
     def __init__(self, problems: list[str]) -> None:

@@ -12,13 +12,14 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from flows.errors import UserError
 from flows.privacy.spreadsheet import neutralise, restore
 
 SUFFIXES = (".csv", ".xlsx")
 MAX_ROWS = 200_000  # a coding sheet longer than this is not a coding round (and would be read whole)
 
 
-class SheetError(Exception):
+class SheetError(UserError):
     """The sheet cannot be read or written at all (wrong suffix, not a spreadsheet)."""
 
 

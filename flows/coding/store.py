@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from flows.coding.codebook import Codebook, canonical_json, iter_codes
+from flows.errors import UserError
 from flows.provenance import digest
 from flows.store.db import sql_text
 
@@ -25,7 +26,7 @@ CONSENSUS = "consensus"
 HUMAN_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 
 
-class CodingError(Exception):
+class CodingError(UserError):
     """Problems a researcher can fix; ``str()`` gives one per line."""
 
     def __init__(self, problems: list[str] | str) -> None:

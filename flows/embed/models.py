@@ -20,6 +20,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from flows.errors import UserError
 from flows.ingest.readers import file_sha256
 
 MINILM_NAME = "all-MiniLM-L6-v2"
@@ -29,7 +30,7 @@ STATIC_PCA_DIMS = 256
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 
-class EmbedError(Exception):
+class EmbedError(UserError):
     """An embedding model that cannot be used, explained with the fix."""
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -27,7 +30,31 @@ def export_dataset(con: duckdb.DuckDBPyConnection, out: str | Path, options: Exp
         ExportError: a file exists (without ``force``), an unknown coder or codebook, a table too
             big for Excel, or a format that needs what the store lacks.
     """
-    out = Path(out)
+    with inclusion_window(con, options.since, options.until):
+        return _export(con, Path(out), options, secret)
+
+
+@contextmanager
+def inclusion_window(con: duckdb.DuckDBPyConnection, since: str | None, until: str | None) -> Iterator[None]:
+    """While inside, ``posts`` on ``con`` names only the posts dated inside the study's inclusion
+    window (a temporary view over the table, dropped on leaving); no window: the table itself."""
+    if not since and not until:
+        yield
+        return
+    db = con.execute("SELECT current_database()").fetchone()[0].replace('"', '""')
+    bounds = ["true"]  # dates are checked as dates before they enter the SQL (a view takes no parameters)
+    if since:
+        bounds.append(f"created_at >= DATE '{date.fromisoformat(str(since))}'::TIMESTAMPTZ")
+    if until:
+        bounds.append(f"created_at < DATE '{date.fromisoformat(str(until))}'::TIMESTAMPTZ + INTERVAL 1 DAY")
+    con.execute(f'CREATE OR REPLACE TEMP VIEW posts AS SELECT * FROM "{db}".main.posts WHERE {" AND ".join(bounds)}')
+    try:
+        yield
+    finally:
+        con.execute("DROP VIEW IF EXISTS temp.main.posts")
+
+
+def _export(con: duckdb.DuckDBPyConnection, out: Path, options: ExportOptions, secret: bytes | None) -> dict:
     selection = select(con, options)
     redactor = _redactor(con, secret, options) if options.pseudonymize else None
     if options.fmt in ("csv", "parquet", "xlsx"):

@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flows.errors import UserError
 
-class ExportError(Exception):
+
+class ExportError(UserError):
     """An export that cannot be made, explained with the fix."""
 
 

@@ -39,6 +39,8 @@ class ExportOptions:
             files are written (see :mod:`flows.export.refiqda.conventions`).
         study_hash: the study file's hash, recorded in the data dictionary (None when absent).
         force: replace existing files.
+        since, until: the study's inclusion window (ISO dates, inclusive; None: no bound): only
+            posts dated inside it are exported (an undated post is then left out).
     """
 
     fmt: str
@@ -51,6 +53,8 @@ class ExportOptions:
     qdpx_for: str = "standard"
     study_hash: str | None = None
     force: bool = False
+    since: str | None = None
+    until: str | None = None
 
     def __post_init__(self) -> None:
         checks = ((self.fmt, FORMATS, "--format"), (self.qdpx_unit, UNITS, "--qdpx-unit"),

@@ -45,8 +45,10 @@ class FileReport:
     duplicates: int = 0
     rejected: int = 0
     withdrawn: int = 0  # posts of a withdrawn account, removed again as they came in
-    skipped: bool = False  # already ingested (same sha256): nothing changed
+    skipped: bool = False  # already ingested (same sha256), or not a corpus: nothing changed
     refused: str | None = None  # why the file was left out (only with ``skip_refused``)
+    refused_before: bool = False  # refused by an earlier run, and unchanged since
+    supersedes: str | None = None  # sha256 of the shorter, earlier version of this file it replaced
     other_facets: int = 0  # Bluesky facet features kept as written in `other_facets`, not read as entities
     parse: Parse | None = field(default=None, repr=False)
 
@@ -70,6 +72,10 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, fmt: 
            skip_refused: bool = False) -> list[FileReport]:
     """Ingest files (or folders of files) into the store.
 
+    A file that grew since it was ingested (a partial copy completed later: the old bytes are a
+    prefix of the new) supersedes its old version: the posts it brought stay, the new version's
+    provenance replaces the old, and the old version's rejects (its cut-off last line) go.
+
     Args:
         con: a writable connection.
         paths: files or folders.
@@ -78,6 +84,7 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, fmt: 
         progress: called as progress(file name, bytes done, bytes total).
         skip_refused: leave out (and report, with ``refused``) files that cannot be a corpus
             instead of refusing the whole call: an inbox with one bad file still ingests the rest.
+            Such a file is recorded in `skipped_files`, so it is not looked at again until it changes.
 
     Returns:
         One report per file, in the order given.
@@ -91,29 +98,47 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, fmt: 
         return _ingest(con, expand_paths(paths), fmt, mapping, progress, skip_refused, Path(copies))
 
 
-def _plans(files: list[Path], fmt: str, mapping, skip_refused: bool, copies: Path):
-    """(file, the file to read, how, sha256) for every file; refusals as reports (when skipped)."""
-    plans, refused = [], []
+def _plans(con, files: list[Path], fmt: str, mapping, skip_refused: bool, copies: Path):
+    """(file, the file to read, how, sha256) for every new file; known and refused files as reports."""
+    known = _known(con)
+    plans, others = [], []
     for p in files:
+        sha = file_sha256(p)
+        if sha in known:
+            state, what = known[sha]
+            others.append(FileReport(str(p), sha, what if state == "done" else "refused", skipped=True,
+                                     refused=what if state == "refused" else None, refused_before=state == "refused"))
+            continue
         try:
             encoding = wide_encoding(p)
             read = utf8_copy(p, encoding, copies) if encoding else p
-            plans.append((p, read, sniff(read, fmt, mapping), file_sha256(p)))
+            plans.append((p, read, sniff(read, fmt, mapping), sha))
         except NotACorpus as exc:
             if not skip_refused:
                 raise
-            refused.append(FileReport(str(p), "", "refused", skipped=True, refused=str(exc)))
-    return plans, refused
+            others.append(FileReport(str(p), sha, "refused", skipped=True, refused=str(exc)))
+    return plans, others
+
+
+def _known(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
+    """Files seen before, by sha256: ("done", format label) or ("refused", why it is not a corpus)."""
+    known = {sha: ("done", label) for sha, label in con.execute(
+        "SELECT sha256, CASE WHEN format = 'csv' THEN 'csv:' || preset ELSE format END FROM sources").fetchall()}
+    known |= {sha: ("refused", reason) for sha, reason in con.execute(
+        "SELECT sha256, reason FROM skipped_files").fetchall() if sha not in known}
+    return known
 
 
 def _ingest(con, files: list[Path], fmt: str, mapping, progress, skip_refused: bool, copies: Path) -> list[FileReport]:
-    plans, refused = _plans(files, fmt, mapping, skip_refused, copies)
+    plans, others = _plans(con, files, fmt, mapping, skip_refused, copies)
     normalizer = Normalizer(con)
     try:
         normalizer.discard()  # whatever a killed run left behind
-        reports = _parse_all(normalizer, plans, progress) + refused
+        reports = _parse_all(normalizer, plans, progress, skip_refused) + others
         new = [r for r in reports if not r.skipped]
         with transaction(con):
+            for report in new:
+                report.supersedes = _supersede(con, report)
             counts = normalizer.merge([r.sha256 for r in new])
             kept = _kept(con, new)
             honour_withdrawals(con)  # accounts withdrawn from the study never come back
@@ -121,33 +146,73 @@ def _ingest(con, files: list[Path], fmt: str, mapping, progress, skip_refused: b
             for report in new:
                 _record_source(con, report, counts[report.sha256],
                                kept.get(report.sha256, 0) - after.get(report.sha256, 0))
+            _record_refusals(con, [r for r in reports if r.refused and not r.refused_before])
     finally:
         normalizer.discard()
         normalizer.close()
     return reports
 
 
-def _parse_all(normalizer: Normalizer, plans, progress) -> list[FileReport]:
+def _parse_all(normalizer: Normalizer, plans, progress, skip_refused: bool = False) -> list[FileReport]:
     """Phase one: parse every new file into the staging tables (nothing visible yet)."""
-    done = {r[0] for r in normalizer.con.execute("SELECT sha256 FROM sources").fetchall()}
+    done: set[str] = set()
     reports = []
     for path, read, how, sha in plans:
-        parse = parse_for(path, how)
-        report = FileReport(str(path), sha, _format_label(parse), skipped=sha in done, parse=parse)
-        reports.append(report)
-        if sha in done:
+        if sha in done:  # the same bytes twice in one call
+            reports.append(FileReport(str(path), sha, "duplicate file", skipped=True))
+            continue
+        try:
+            parse = parse_for(path, how)
+            normalizer.parse(sha, parse, _records(read, how, _ticker(path, progress)))
+        except NotACorpus as exc:
+            if not skip_refused:
+                raise
+            reports.append(FileReport(str(path), sha, "refused", skipped=True, refused=str(exc)))
             continue
         done.add(sha)
-        total, seen = path.stat().st_size, 0
-
-        def tick(n: int, name=path.name, total=total) -> None:
-            nonlocal seen
-            seen += n
-            if progress:
-                progress(name, seen, total)
-
-        normalizer.parse(sha, parse, _records(read, how, tick))
+        reports.append(FileReport(str(path), sha, _format_label(parse), parse=parse))
     return reports
+
+
+def _ticker(path: Path, progress):
+    total, seen = path.stat().st_size, 0
+
+    def tick(n: int) -> None:
+        nonlocal seen
+        seen += n
+        if progress:
+            progress(path.name, seen, total)
+
+    return tick
+
+
+def _supersede(con: duckdb.DuckDBPyConnection, report: FileReport) -> str | None:
+    """Replace an earlier, shorter version of this file (same name, its bytes a prefix of these).
+
+    The posts and authors the old version brought now come from the new one (they are the same
+    records at the same record numbers); its raw records, its rejects (the cut-off last line of
+    a partial copy) and its `sources` row go. Returns the old version's sha256, or None.
+    """
+    path = Path(report.path)
+    size = path.stat().st_size
+    for old, old_size in con.execute("SELECT sha256, size_bytes FROM sources WHERE name = ? AND size_bytes < ? "
+                                     "ORDER BY size_bytes DESC, sha256", [path.name, size]).fetchall():
+        if old_size and file_sha256(path, limit=old_size) == old:
+            for sql in ("UPDATE posts SET source_sha256 = $new WHERE source_sha256 = $old",
+                        "UPDATE authors SET source_sha256 = $new WHERE source_sha256 = $old",
+                        "DELETE FROM rejects WHERE source_sha256 = $old",
+                        "DELETE FROM raw_records WHERE source_sha256 = $old",
+                        "DELETE FROM sources WHERE sha256 = $old"):
+                con.execute(sql, {"new": report.sha256, "old": old} if "$new" in sql else {"old": old})
+            return old
+    return None
+
+
+def _record_refusals(con: duckdb.DuckDBPyConnection, reports: list[FileReport]) -> None:
+    """Files that are not corpora, so they are not looked at again until their bytes change."""
+    for r in reports:
+        con.execute("INSERT INTO skipped_files VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [r.sha256, r.path, Path(r.path).name, r.refused])
 
 
 def _kept(con, reports: list[FileReport]) -> dict[str, int]:
@@ -168,10 +233,10 @@ def _record_source(con, report: FileReport, counts: BatchCounts, withdrawn: int 
     path, parse = Path(report.path), report.parse
     con.execute("INSERT INTO sources BY NAME SELECT ? AS sha256, ? AS path, ? AS name, ? AS size_bytes, "
                 "? AS format, ? AS preset, ? AS context, ? AS parser_version, ? AS records_read, "
-                "? AS ingested, ? AS duplicates, ? AS rejected, ? AS withdrawn",
+                "? AS ingested, ? AS duplicates, ? AS rejected, ? AS withdrawn, ? AS supersedes",
                 [report.sha256, report.path, path.name, path.stat().st_size, parse.format, parse.preset,
                  parse.context, PARSER_VERSION, report.read, report.ingested, report.duplicates,
-                 report.rejected, report.withdrawn])
+                 report.rejected, report.withdrawn, report.supersedes])
 
 
 def parse_for(path: Path, how: Sniff) -> Parse:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flows.errors import UserError
+
 FORMATS = ("twarc2", "v2", "v1", "archive", "csv", "bluesky")
 ARCHIVE_PREFIX = "window.YTD."
 
 
-class NotACorpus(Exception):
+class NotACorpus(UserError):
     """The file cannot hold posts; the message says why and what to do."""
 
 

@@ -139,8 +139,10 @@ class Normalizer:
         con = self.con
         con.register("run_order", pa.table({"source_sha256": order, "seq": list(range(len(order)))}))
         for table in STAGED:
+            # only the sources merged now: a file that failed while parsing left batches behind
             con.execute(f"CREATE OR REPLACE TEMP VIEW staged_{table} AS "
-                        f"SELECT * FROM read_parquet('{self.staging / table}-*.parquet')")
+                        f"SELECT * FROM read_parquet('{self.staging / table}-*.parquet') "
+                        "WHERE source_sha256 IN (SELECT source_sha256 FROM run_order)")
         con.execute(sql_text("ingest/merge.sql"))
         rows = con.execute("SELECT source_sha256, posts, new, rejected, other_facets FROM run_counts").fetchall()
         con.unregister("run_order")
@@ -179,6 +181,7 @@ def stage_batch(cur: duckdb.DuckDBPyConnection, sha: str, how: Parse, records: l
         account = how.context_value("archive_account")
         cur.execute("SET VARIABLE archive_account = ?", [json.dumps(account) if account else None])
         cur.execute(family_sql(how))
+        cur.execute(sql_text("ingest/dates.sql"))  # dates a post cannot have are set aside
     cur.unregister("raw_batch")
 
 

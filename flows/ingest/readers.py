@@ -25,12 +25,17 @@ Record = tuple[int, str, str | None]  # (record number, payload, problem that re
 csv.field_size_limit(1 << 30)
 
 
-def file_sha256(path: Path) -> str:
-    """The sha256 of a file's bytes."""
+def file_sha256(path: Path, limit: int | None = None) -> str:
+    """The sha256 of a file's bytes (of its first ``limit`` bytes, when given)."""
     digest = hashlib.sha256()
+    left = limit if limit is not None else -1
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
+        while left:
+            block = fh.read(1 << 22 if left < 0 else min(left, 1 << 22))
+            if not block:
+                break
             digest.update(block)
+            left = left - len(block) if left > 0 else left
     return digest.hexdigest()
 
 

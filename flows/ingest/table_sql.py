@@ -115,6 +115,8 @@ def _posts_sql(m: Mapping) -> str:
         "quoted_post_id", "reposted_post_id", "conversation_id", "like_count", "repost_count",
         "reply_count", "quote_count", "impression_count", "source", "withheld", "retrieved_at")}
     author = f"coalesce({f['author_id']}, '@' || lower({f['author_handle']}))"
+    date = m.fields.get("created_at")
+    raw_date = cell(_column(date)) if date else "NULL"
     return f"""
 CREATE OR REPLACE TEMP TABLE tbl_posts AS
 SELECT *, {_text_expr(m)} AS text, {author} AS author_id, {f['reposted_post_id']} AS reposted_post_id,
@@ -122,7 +124,7 @@ SELECT *, {_text_expr(m)} AS text, {author} AS author_id, {f['reposted_post_id']
 FROM tbl_rows WHERE r IS NOT NULL AND post_id IS NOT NULL;
 INSERT INTO stg_posts BY NAME
 SELECT {quote(m.platform)} AS platform, post_id, author_id, {f['author_handle']} AS author_handle,
-    {f['created_at']}::TIMESTAMPTZ AS created_at, text, {f['lang']} AS lang,
+    {f['created_at']}::TIMESTAMPTZ AS created_at, {raw_date} AS created_at_raw, text, {f['lang']} AS lang,
     CASE WHEN reposted_post_id IS NOT NULL OR regexp_matches(coalesce(text, ''), '^RT @\\w+: ') THEN 'repost'
          WHEN in_reply_to_post_id IS NOT NULL THEN 'reply'
          WHEN quoted_post_id IS NOT NULL THEN 'quote' ELSE 'original' END AS kind,
@@ -130,7 +132,7 @@ SELECT {quote(m.platform)} AS platform, post_id, author_id, {f['author_handle']}
     {f['conversation_id']} AS conversation_id, {f['like_count']} AS like_count,
     {f['repost_count']} AS repost_count, {f['reply_count']} AS reply_count, {f['quote_count']} AS quote_count,
     {f['impression_count']} AS impression_count, {f['source']} AS source, {f['withheld']} AS withheld,
-    {f['retrieved_at']}::TIMESTAMPTZ AS retrieved_at, source_sha256, record_no, 0 AS item_no,
+    TRY_CAST({f['retrieved_at']} AS TIMESTAMPTZ) AS retrieved_at, source_sha256, record_no, 0 AS item_no,
     getvariable('parser_version') AS parser_version
 FROM tbl_posts;
 """

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import duckdb
 
+from flows.errors import UserError
 from flows.provenance import digest
 from flows.store.db import transaction
 
@@ -136,7 +137,7 @@ PROTOTYPES = {
 }
 
 
-class RoleOverrideError(Exception):
+class RoleOverrideError(UserError):
     """The override file cannot be used; the message names the file, line and fix."""
 
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
+from flows.errors import UserError
 from flows.privacy.pseudonym import keyed_hash, remember_key, secret_for
 from flows.privacy.redact import Target, distinctive, redact_payload
 from flows.store.db import sql_text
@@ -49,7 +50,7 @@ TEXT_TYPES = ("VARCHAR", "VARCHAR[]", "JSON")
 MASK_FUNCTION = "ef_forget_mask"
 
 
-class ForgetError(Exception):
+class ForgetError(UserError):
     """A withdrawal that cannot be done, explained with the fix."""
 
 

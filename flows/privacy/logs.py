@@ -16,11 +16,17 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from flows.errors import UserError, is_user_error
+
 LOGGERS = ("prefect", "flows")
 
 
 class RedactedError(RuntimeError):
     """A stage's exception, its message redacted (the original type is named in it)."""
+
+
+class RedactedUserError(RedactedError, UserError):
+    """A researcher's problem (bad input, bad configuration), its message redacted: still one line."""
 
 
 class RedactingFilter(logging.Filter):
@@ -100,4 +106,6 @@ def redacted_error(exc: BaseException, study) -> BaseException:
     redactor = study_redactor(study) if study.pseudonymize else None
     if redactor is None:
         return exc
+    if is_user_error(exc):
+        return RedactedUserError(redactor.text(str(exc)))
     return RedactedError(redactor.text(f"{type(exc).__name__}: {exc}"))

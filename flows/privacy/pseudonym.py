@@ -29,6 +29,8 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from flows.errors import UserError
+
 ENV_SECRET = "ETHNOFLOW_SECRET"
 SECRET_FILE = ".ethnoflow_secret"
 PREFIX = "user_"
@@ -60,7 +62,7 @@ AT_URI_RE = re.compile(r"\bat://(?P<who>[A-Za-z0-9._:%-]*[A-Za-z0-9_])(?P<rest>/
 KEY_CHECK = "ethnoflow:key-check"
 
 
-class SecretError(Exception):
+class SecretError(UserError):
     """The study secret cannot be read or created; the message never contains the secret."""
 
 

@@ -22,6 +22,7 @@ import re
 
 import duckdb
 
+from flows.errors import UserError
 from flows.privacy.names import WORD_RE, StoreNames, store_names
 from flows.privacy.pseudonym import DID_RE, MENTION_RE, PSEUDONYM_RE, URL_RE, Pseudonymizer, SecretError, secret_for
 
@@ -35,7 +36,7 @@ BRACKETED_RE = re.compile(r"\[([A-Za-z0-9_.:-]{1,64})\]")
 HANDLE_RE = re.compile(r"[A-Za-z0-9_]{1,15}")
 
 
-class RedactionError(Exception):
+class RedactionError(UserError):
     """Pseudonymising cannot be done (no study secret), explained with the fix."""
 
 

@@ -28,6 +28,8 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from flows.errors import UserError
+
 MAX_UNZIPPED = 1 << 30   # 1 GiB: bytes a zip may declare, all members together
 MAX_MEMBER = 512 << 20   # 512 MiB: bytes read from one member
 MAX_MEMBERS = 100_000
@@ -39,7 +41,7 @@ MAX_XML_DEPTH = 200  # elements inside elements; REFI-QDA codebooks nest a few l
 MAX_YAML_NODES = 1_000_000  # values a codebook or study file may expand to, aliases expanded
 
 
-class UntrustedFileError(Exception):
+class UntrustedFileError(UserError):
     """A file refused because it could harm the machine or the study, explained with the fix."""
 
 

@@ -76,7 +76,8 @@ def render_report(con: duckdb.DuckDBPyConnection, settings: ReportSettings, *,
                   study: dict | None = None) -> tuple[dict[str, bytes], ReportResult]:
     """Every file of the report as bytes (relative path -> content), without writing anything."""
     study = dict(study or {})
-    install_views(con)
+    window = study.get("inclusion") or {}
+    install_views(con, window.get("since"), window.get("until"))
     ctx = _context(con, settings, study)
     prov = _provenance(ctx)
     sections = [corpus.build(ctx), accounts.build(ctx), codes.build(ctx), topics.build(ctx),

@@ -19,8 +19,11 @@ NEEDED = ("posts", "sources", "rejects", "accounts_v", "author_roles", "superuse
           "code_values", "codebook_current", "topic_runs", "topic_months", "coding_rounds")
 
 
-def install_views(con: duckdb.DuckDBPyConnection) -> None:
+def install_views(con: duckdb.DuckDBPyConnection, since: str | None = None, until: str | None = None) -> None:
     """Create the report-facing temporary views and macros on ``con`` (and read times in UTC).
+
+    ``since`` and ``until`` (ISO dates, inclusive) are the study's inclusion window: the report's
+    posts are those dated inside it.
 
     Raises:
         ReportError: the store lacks a table the report reads (an older schema).
@@ -32,6 +35,8 @@ def install_views(con: duckdb.DuckDBPyConnection) -> None:
         raise ReportError(f"the store lacks {', '.join(missing)}; open it once for writing to bring its "
                           "schema up to date (e.g. `ethnoflow status --db FILE` after `ethnoflow ingest`)")
     con.execute("SET TimeZone = 'UTC'")  # months and dates are UTC whoever opened the connection
+    con.execute("SET VARIABLE report_since = ?::DATE", [str(since) if since else None])
+    con.execute("SET VARIABLE report_until = ?::DATE", [str(until) if until else None])
     con.execute(sql_text("report/views.sql"))
 
 

@@ -8,8 +8,10 @@ from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
+from flows.errors import UserError
 
-class ReportError(Exception):
+
+class ReportError(UserError):
     """A report problem explained for the person at the keyboard."""
 
 

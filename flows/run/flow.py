@@ -20,6 +20,7 @@ from prefect.runtime import flow_run
 from prefect.utilities.annotations import unmapped
 
 from flows.embed.distributed import encode_on_worker
+from flows.errors import UserError, is_user_error
 from flows.run.runner import run_stages
 from flows.run.stages import Context, Models, Stage
 from flows.store.lock import study_lock
@@ -28,6 +29,7 @@ from flows.study.model import Study, load_study
 # I/O that can fail transiently (files still being copied into the inbox, a busy disk)
 # is retried with back-off; model stages fail the same way twice, so they are not.
 IO_RETRIES = {"retries": 2, "retry_delay_seconds": [2, 10]}
+PROBLEM = "__ethnoflow_problem__"
 
 
 @task(name="encode-chunk", cache_policy=NO_CACHE)
@@ -50,8 +52,17 @@ def _dask_runner(study: Study):
                                           "processes": True})
 
 
+class StageProblem(UserError):
+    """A stage's `UserError`, carried out of its Prefect task as a value (see `_redacted`)."""
+
+
 def _redacted(stage: Stage, ctx: Context):
-    """The stage's function, raising with its message redacted (what Prefect records as its state)."""
+    """The stage's function, raising with its message redacted (what Prefect records as its state).
+
+    A `UserError` (bad input or configuration) is returned as ``{PROBLEM: message}`` instead of
+    raised: the task neither retries it (running again cannot help) nor logs a traceback for it,
+    and `prefect_call` raises it again outside the task, for `run_stages` to record and go on.
+    """
     from flows.privacy.logs import redacted_error
 
     def run(context: Context) -> dict:
@@ -59,11 +70,19 @@ def _redacted(stage: Stage, ctx: Context):
             return stage.run(context)
         except Exception as exc:
             cleaned = redacted_error(exc, ctx.study)
+            if is_user_error(cleaned):
+                return {PROBLEM: str(cleaned)}
             if cleaned is exc:
                 raise
             raise cleaned from None
 
     return run
+
+
+def _unwrapped(counts: dict) -> dict:
+    if isinstance(counts, dict) and PROBLEM in counts:
+        raise StageProblem(counts[PROBLEM])
+    return counts
 
 
 def prefect_call(stage: Stage, ctx: Context) -> dict:
@@ -72,9 +91,9 @@ def prefect_call(stage: Stage, ctx: Context) -> dict:
     if stage.batches and ctx.study.executor.kind == "dask":
         mapped = Context(ctx.study, Models(ctx.models.embedder, ctx.models.topic_backend, _task_map), ctx._loaded)
         subflow = flow(name=stage.name, task_runner=_dask_runner(ctx.study))(lambda: run(mapped))
-        return subflow()
+        return _unwrapped(subflow())
     step = task(name=stage.name, cache_policy=NO_CACHE, **(IO_RETRIES if stage.io else {}))(lambda: run(ctx))
-    return step()
+    return _unwrapped(step())
 
 
 def run_flow(study_path: str, wait: float = 0.0, models: Models | None = None) -> dict:

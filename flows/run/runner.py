@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import duckdb
 
+from flows.errors import is_user_error
 from flows.provenance import PACKAGES, code_version, package_versions
 from flows.run.records import finish_run, last_run, start_run
 from flows.run.stages import READER_WAIT, STAGES, Context, Models, Stage, source_files
@@ -38,25 +39,38 @@ def _direct(stage: Stage, ctx: Context) -> dict:
 def run_stages(ctx: Context, run_id: str, flow_name: str, call: StageCall = _direct) -> dict:
     """Run every stage in order and record the run; the caller holds the study lock.
 
-    A stage that raises ends the run: the run is recorded as failed with the stages done so far
-    (the failed stage's own writes were rolled back), and the exception propagates.
+    A stage that fails on a researcher's problem (a `UserError`: bad input or configuration) is
+    skipped with its one-line reason and the next stages still run; the run is recorded as failed,
+    naming what it skipped, and the result's ``problems`` list them. Any other exception (a bug)
+    ends the run: it is recorded as failed with the stages done so far (the failed stage's own
+    writes were rolled back), and the exception propagates.
     """
     db = ctx.study.path(ctx.study.database)
     with connect(db, wait=READER_WAIT) as con:
         start_run(con, run_id, flow_name, ctx.study.sha256)
     done: list[dict] = []
+    problems: list[str] = []
     for stage in STAGES:
         began = time.perf_counter()
         try:
             counts = call(stage, ctx)
         except Exception as exc:
-            with connect(db, wait=READER_WAIT) as con:
-                finish_run(con, run_id, done, error=f"stage {stage.name} failed: {type(exc).__name__}: {exc}")
-            raise
+            if not is_user_error(exc):
+                with connect(db, wait=READER_WAIT) as con:
+                    finish_run(con, run_id, done, error=f"stage {stage.name} failed: {type(exc).__name__}: {exc}")
+                raise
+            problems.append(f"stage {stage.name} skipped: {_one_line(exc)}")
+            done.append({"stage": stage.name, "counts": {"skipped": _one_line(exc)},
+                         "seconds": round(time.perf_counter() - began, 3)})
+            continue
         done.append({"stage": stage.name, "counts": counts, "seconds": round(time.perf_counter() - began, 3)})
     with connect(db, wait=READER_WAIT) as con:
-        finish_run(con, run_id, done)
-    return {"run_id": run_id, "stages": done}
+        finish_run(con, run_id, done, error="; ".join(problems) or None)
+    return {"run_id": run_id, "stages": done, "problems": problems}
+
+
+def _one_line(exc: BaseException) -> str:
+    return " / ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
 
 
 def run_study(study: Study, *, embedder=None, topic_backend=None, wait: float = 0.0,
@@ -73,7 +87,7 @@ def run_study(study: Study, *, embedder=None, topic_backend=None, wait: float = 
             pipeline flow's name: the same stages, recorded the same way).
 
     Returns:
-        ``{"run_id", "stages": [{"stage", "counts", "seconds"}]}``.
+        ``{"run_id", "stages": [{"stage", "counts", "seconds"}], "problems": [one line per stage skipped]}``.
 
     Raises:
         flows.store.lock.LockedError: another run holds the study after ``wait`` seconds.

@@ -10,6 +10,7 @@ Prefect flow (`flows.run.flow`) and `ethnoflow run` all take the stages from `ST
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -97,15 +98,40 @@ def ingest_stage(ctx: Context) -> dict:
     from flows.ingest.files import ingest
 
     study = ctx.study
-    files = source_files(study)
+    files, settling = settled(source_files(study), study.sources.settle_seconds)
     mapping = study.path(study.sources.mapping) if study.sources.mapping else None
     with ctx.store() as con:
         reports = ingest(con, files, fmt=study.sources.format, mapping=mapping, skip_refused=True) if files else []
     new = [r for r in reports if not r.skipped]
-    out = {"files": len(reports), "new_files": len(new), "ingested": sum(r.ingested for r in new),
-           "duplicates": sum(r.duplicates for r in new), "rejected": sum(r.rejected for r in new)}
-    refused = [r.refused for r in reports if r.refused]
-    return out | {"refused": refused} if refused else out  # the run goes on; the file stays in the inbox
+    refused = [r for r in reports if r.refused]
+    warnings = [f"{p}: changed less than {study.sources.settle_seconds:g} s ago (still being written?); "
+                "it waits for the next run" for p in settling]
+    warnings += [f"skipped {r.refused}" if r.refused.startswith(r.path) else f"skipped {r.path}: {r.refused}"
+                 for r in refused if not r.refused_before]
+    counts = {"files": len(reports), "new_files": len(new), "ingested": sum(r.ingested for r in new),
+              "duplicates": sum(r.duplicates for r in new), "rejected": sum(r.rejected for r in new),
+              "superseded": sum(1 for r in new if r.supersedes), "not_corpus": len(refused),
+              "settling": len(settling)}
+    return counts | ({"warnings": warnings} if warnings else {})
+
+
+def settled(files: list[Path], seconds: float, now: float | None = None) -> tuple[list[Path], list[Path]]:
+    """Split files into those unmodified for ``seconds`` and those modified more recently (being written).
+
+    A copy in progress has a fresh mtime, also with ``cp -p`` (it sets the original's mtime only when
+    done); ``rsync`` writes to a hidden temporary file, which is never read.
+    """
+    if seconds <= 0:
+        return files, []
+    now = time.time() if now is None else now
+    ready, settling = [], []
+    for f in files:
+        try:
+            st = f.stat()
+        except FileNotFoundError:  # moved away since the listing
+            continue
+        (settling if now - st.st_mtime < seconds else ready).append(f)
+    return ready, settling
 
 
 def embed_stage(ctx: Context) -> dict:
@@ -194,11 +220,16 @@ def export_stage(ctx: Context) -> dict:
             options = ExportOptions(fmt=fmt, codebook=codebook, coders=(spec.coder,) if fmt != "qdpx" else (),
                                     pseudonymize=study.pseudonymize, remove_urls=spec.remove_urls,
                                     no_text=spec.no_text, qdpx_unit=spec.qdpx_unit, qdpx_for=spec.qdpx_for,
-                                    study_hash=study.sha256, force=True)
+                                    study_hash=study.sha256, force=True, since=_iso(study.inclusion.since),
+                                    until=_iso(study.inclusion.until))
             out = study.path("exports") / (f"{study.name}-ids" if fmt == "ids" else f"{study.name}.{fmt}")
             out.parent.mkdir(parents=True, exist_ok=True)
             written[fmt] = export_dataset(con, out, options)["files"]
     return {"formats": list(spec.formats), "files": written}
+
+
+def _iso(day) -> str | None:
+    return day.isoformat() if day else None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from flows.errors import UserError
+
 DEFAULT_DB = Path("data") / "ethnoflow.duckdb"
 ENV_DB = "ETHNOFLOW_DB"
 # DuckDB would otherwise cache up to 80% of RAM; past this it spills to disk beside the store.
@@ -22,7 +24,7 @@ ENV_MEMORY = "ETHNOFLOW_DUCKDB_MEMORY"
 DEFAULT_MEMORY = "1GB"
 
 
-class StoreError(Exception):
+class StoreError(UserError):
     """A database problem explained for the person at the keyboard."""
 
 

@@ -16,11 +16,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flows.errors import UserError
+
 _held: dict[str, tuple[int, int]] = {}  # lock path -> (fd, depth) in this process
 _guard = threading.Lock()
 
 
-class LockedError(Exception):
+class LockedError(UserError):
     """Another process is writing to this study."""
 
 

@@ -25,7 +25,23 @@ def status(con: duckdb.DuckDBPyConnection) -> dict:
         "last": _iso(last),
         "platforms": {p: per_platform.get(p, 0) for p in PLATFORMS},
         "kinds": dict(sorted(con.execute("SELECT kind, count(*) FROM posts GROUP BY kind").fetchall())),
+        "undated": con.execute("SELECT count(*) FROM posts WHERE created_at IS NULL").fetchone()[0],
+        "date_issues": _date_issues(con),
+        "skipped_files": _count_if_there(con, "skipped_files"),
     }
+
+
+def _date_issues(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Posts whose date was set aside (before the platform existed, after retrieval, unreadable), by why."""
+    if not _has_column(con, "posts", "date_issue"):
+        return {}
+    return dict(con.execute("SELECT date_issue, count(*) FROM posts WHERE date_issue IS NOT NULL "
+                            "GROUP BY ALL ORDER BY 1").fetchall())
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+                            "AND table_name = ? AND column_name = ?", [table, column]).fetchone()[0])
 
 
 def _count_if_there(con: duckdb.DuckDBPyConnection, table: str) -> int | None:
@@ -36,4 +52,6 @@ def _count_if_there(con: duckdb.DuckDBPyConnection, table: str) -> int | None:
 
 
 def _iso(ts) -> str | None:
-    return ts.isoformat().replace("+00:00", "Z") if ts is not None else None
+    if ts is None or isinstance(ts, str):  # a store from before 0011 may hold a date Python cannot
+        return ts
+    return ts.isoformat().replace("+00:00", "Z")

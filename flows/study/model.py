@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from flows.errors import UserError
 from flows.people.chats import ChatRules
 from flows.people.network import NetworkSettings
 from flows.people.superusers import SuperuserCriteria
@@ -26,7 +27,7 @@ STUDY_FILE = "study.yaml"
 ENV_STUDY = "ETHNOFLOW_STUDY"
 
 
-class StudyError(Exception):
+class StudyError(UserError):
     """Every problem of a study file, one per line, each naming the file, the key and the fix."""
 
     def __init__(self, problems: list[str]):
@@ -42,6 +43,8 @@ class Sources(BaseModel):
     paths: list[str] = Field(default_factory=list, description="more files or glob patterns")
     format: Literal["auto", "twarc2", "v2", "v1", "archive", "csv", "bluesky"] = "auto"
     mapping: str | None = Field(None, description="column mapping (YAML) for a generic CSV")
+    settle_seconds: float = Field(60, ge=0, description="a file changed less than this many seconds ago "
+                                  "(still being copied or written) waits for the next run")
 
 
 class Inclusion(BaseModel):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 TEMPLATE = Path(__file__).parent / "templates" / "study.yaml"
+SAMPLE_WRITTEN = 1435708800  # 2015-07-01: the sample corpus's mtime (a finished file, not one being copied)
 SCHEMES_NOTE = """\
 # Codebooks of this study
 
@@ -42,8 +44,9 @@ def create_study(folder: Path, *, title: str | None = None, sample: bool = False
         from flows.sample.generate import generate
 
         generate(folder / "data" / "sample")
-        (folder / "data" / "sample" / "corpus" / "medtwitter_sample.jsonl").replace(
-            folder / "data" / "inbox" / "medtwitter_sample.jsonl")
+        corpus = folder / "data" / "inbox" / "medtwitter_sample.jsonl"
+        (folder / "data" / "sample" / "corpus" / "medtwitter_sample.jsonl").replace(corpus)
+        os.utime(corpus, (SAMPLE_WRITTEN, SAMPLE_WRITTEN))  # complete: the first run need not wait for it
     study_file.write_text(text, encoding="utf-8")
     from flows.privacy.pseudonym import load_secret
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from flows.errors import UserError
 from flows.provenance import canonical, digest
 
 Kind = Literal["original", "reply", "quote", "repost"]
@@ -22,7 +23,7 @@ def auto_topic_size(n_docs: int) -> int:
     return max(10, round(n_docs / 150))
 
 
-class TopicError(Exception):
+class TopicError(UserError):
     """A topic-model problem explained for the person at the keyboard."""
 
 

@@ -13,12 +13,13 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flows.errors import UserError
 from flows.export.refiqda.xml import child, children, local, text_of
 
 MAX_QDC = 64 << 20  # a codebook of 64 MiB would hold a million codes
 
 
-class RefiError(Exception):
+class RefiError(UserError):
     """A file that is not a readable REFI-QDA project or codebook, explained with the fix."""
 
 

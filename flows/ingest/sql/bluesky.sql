@@ -208,6 +208,7 @@ SELECT 'bluesky' AS platform, post_id,
     CASE WHEN is_repost THEN reason.by.did ELSE coalesce(pv.author.did, bsky_did(uri)) END AS author_id,
     CASE WHEN is_repost THEN reason.by.handle ELSE pv.author.handle END AS author_handle,
     TRY_CAST(CASE WHEN is_repost THEN reason.indexedAt ELSE r.createdAt END AS TIMESTAMPTZ) AS created_at,
+    CASE WHEN is_repost THEN reason.indexedAt ELSE r.createdAt END AS created_at_raw,
     r.text, r.langs[1] AS lang,
     CASE WHEN is_repost THEN 'repost' WHEN parent_uri IS NOT NULL THEN 'reply'
          WHEN quote_uri IS NOT NULL THEN 'quote' ELSE 'original' END AS kind,

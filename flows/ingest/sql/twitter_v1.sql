@@ -150,7 +150,7 @@ WITH base AS (
 SELECT source_sha256, record_no, item_no, post_id, kind,
     CASE WHEN t.user IS NOT NULL THEN coalesce(t.user.id_str, t.user.id) ELSE a.author_id END AS author_id,
     CASE WHEN t.user IS NOT NULL THEN t.user.screen_name ELSE a.handle END AS author_handle,
-    v1_time(t.created_at) AS created_at,
+    v1_time(t.created_at) AS created_at, t.created_at AS created_at_raw,
     CASE WHEN rebuilt THEN rt_prefix || rt_text ELSE own_text END AS raw_text,
     html_unescape(raw_text) AS text, t.lang,
     CASE WHEN kind = 'reply' THEN coalesce(t.in_reply_to_status_id_str, t.in_reply_to_status_id) END
@@ -186,7 +186,7 @@ FROM typed
 LEFT JOIN v1_account a ON t.user IS NULL;
 
 INSERT INTO stg_posts BY NAME
-SELECT 'twitter' AS platform, post_id, author_id, author_handle, created_at,
+SELECT 'twitter' AS platform, post_id, author_id, author_handle, created_at, created_at_raw,
     text, lang, kind, in_reply_to_post_id, in_reply_to_author_id,
     quoted_post_id, reposted_post_id, conversation_id, like_count, repost_count, reply_count,
     quote_count, NULL::BIGINT AS impression_count, source, withheld,

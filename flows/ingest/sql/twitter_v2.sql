@@ -93,7 +93,8 @@ LEFT JOIN v2_inc o ON o.source_sha256 = r.source_sha256 AND o.record_no = r.reco
 
 INSERT INTO stg_posts BY NAME
 SELECT 'twitter' AS platform, t.id AS post_id, t.author_id, u.u.username AS author_handle,
-    t.created_at::TIMESTAMPTZ AS created_at, html_unescape(raw_text) AS text, t.lang,
+    TRY_CAST(t.created_at AS TIMESTAMPTZ) AS created_at, t.created_at AS created_at_raw,
+    html_unescape(raw_text) AS text, t.lang,
     CASE WHEN rt_id IS NOT NULL THEN 'repost' WHEN re_id IS NOT NULL THEN 'reply'
          WHEN qt_id IS NOT NULL THEN 'quote' ELSE 'original' END AS kind,
     re_id AS in_reply_to_post_id, t.in_reply_to_user_id AS in_reply_to_author_id,
@@ -104,7 +105,7 @@ SELECT 'twitter' AS platform, t.id AS post_id, t.author_id, u.u.username AS auth
     CASE WHEN t.withheld IS NULL THEN NULL
          ELSE coalesce(json_extract_string(t.withheld, '$.scope') || ':', '')
               || array_to_string(json_extract_string(t.withheld, '$.country_codes[*]'), ',') END AS withheld,
-    p.retrieved_at::TIMESTAMPTZ AS retrieved_at, p.source_sha256, p.record_no, item_no,
+    TRY_CAST(p.retrieved_at AS TIMESTAMPTZ) AS retrieved_at, p.source_sha256, p.record_no, item_no,
     getvariable('parser_version') AS parser_version
 FROM v2_tweets p
 LEFT JOIN v2_users u ON u.source_sha256 = p.source_sha256 AND u.record_no = p.record_no AND u.u.id = p.t.author_id;
@@ -145,8 +146,8 @@ SELECT 'twitter' AS platform, u.id AS author_id, u.username AS handle, u.name AS
     u.description AS bio, u.location, u.url,
     u.public_metrics.followers_count, u.public_metrics.following_count,
     u.public_metrics.tweet_count AS post_count, u.public_metrics.listed_count,
-    u.verified, u.protected, u.created_at::TIMESTAMPTZ AS created_at, u.profile_image_url,
-    retrieved_at::TIMESTAMPTZ AS retrieved_at, source_sha256, record_no
+    u.verified, u.protected, TRY_CAST(u.created_at AS TIMESTAMPTZ) AS created_at, u.profile_image_url,
+    TRY_CAST(retrieved_at AS TIMESTAMPTZ) AS retrieved_at, source_sha256, record_no
 FROM v2_users;
 
 -- 7. Everything else is accounted for in rejects.

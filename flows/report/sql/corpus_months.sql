@@ -1,5 +1,6 @@
--- Posts per calendar month (UTC) by kind, every month from the first to the last post
--- (months without posts are listed with zeros, so the timeline has no silent gaps).
+-- Posts per calendar month (UTC) by kind, for the months that hold posts (inside the study's
+-- inclusion window, as report_posts is): a corpus with a few stray posts years apart gets a
+-- table of its months, not of every empty month between them.
 WITH counted AS (
     SELECT month,
            count(*) FILTER (WHERE kind = 'original') AS original,
@@ -10,14 +11,5 @@ WITH counted AS (
     FROM report_posts
     WHERE month IS NOT NULL
     GROUP BY month
-),
-span AS (
-    SELECT CAST(unnest(generate_series(min(month), max(month), INTERVAL 1 MONTH)) AS DATE) AS month
-    FROM counted
-),
-final AS (
-    SELECT s.month, coalesce(c.original, 0) AS original, coalesce(c.reply, 0) AS reply,
-           coalesce(c.quote, 0) AS quote, coalesce(c.repost, 0) AS repost, coalesce(c.posts, 0) AS posts
-    FROM span s LEFT JOIN counted c ON c.month = s.month
 )
-SELECT * FROM final ORDER BY month;
+SELECT * FROM counted ORDER BY month;

@@ -3,9 +3,10 @@
 -- Months are calendar months in UTC. Nothing here reads the clock.
 
 -- Posts with the month they fall in and a language that is never NULL ('und', undetermined, as
--- Twitter itself writes it, when the data has none). A date before year 1
--- (a real Bluesky post claims 1 BC: createdAt is whatever the client wrote) counts as undated:
--- Python cannot hold it, and no post was made then.
+-- Twitter itself writes it, when the data has none), inside the study's inclusion window
+-- (variables report_since and report_until, inclusive dates; unset: no bound). With a window, an
+-- undated post (its date was set aside at ingest: posts.date_issue) cannot be shown to fall inside
+-- it and is left out. A date before year 1 in a store from before migration 0011 counts as undated.
 CREATE OR REPLACE TEMP VIEW report_posts AS
 WITH dated AS (
     SELECT *, CASE WHEN created_at >= TIMESTAMPTZ '0001-01-01 00:00:00+00' THEN created_at END AS created
@@ -14,7 +15,10 @@ WITH dated AS (
 SELECT platform, post_id, author_id, author_handle, created AS created_at,
        CAST(date_trunc('month', created AT TIME ZONE 'UTC') AS DATE) AS month,
        kind, coalesce(nullif(lang, ''), 'und') AS lang, text, in_reply_to_author_id
-FROM dated;
+FROM dated
+WHERE (getvariable('report_since') IS NULL OR created >= getvariable('report_since')::TIMESTAMPTZ)
+  AND (getvariable('report_until') IS NULL
+       OR created < getvariable('report_until')::TIMESTAMPTZ + INTERVAL 1 DAY);
 
 CREATE OR REPLACE TEMP VIEW report_sources AS
 SELECT name, format, preset, parser_version, records_read, ingested, duplicates, rejected, sha256
@@ -36,13 +40,13 @@ WITH authored AS (
            count(*) FILTER (WHERE kind = 'quote') AS quotes,
            count(*) FILTER (WHERE kind = 'repost') AS reposts,
            min(created_at) AS first_at, max(created_at) AS last_at
-    FROM posts
+    FROM report_posts
     WHERE author_id IS NOT NULL
     GROUP BY ALL
 ),
 received AS (
     SELECT platform, in_reply_to_author_id AS author_id, count(*) AS replies_received
-    FROM posts
+    FROM report_posts
     WHERE kind = 'reply' AND in_reply_to_author_id IS NOT NULL
       AND in_reply_to_author_id IS DISTINCT FROM author_id
     GROUP BY ALL
@@ -146,7 +150,10 @@ FROM topic_representatives r
 JOIN report_posts p ON p.platform = r.platform AND p.post_id = r.post_id;
 
 CREATE OR REPLACE TEMP VIEW report_topic_months AS
-SELECT run_id, month, topic, posts FROM topic_months WHERE month >= DATE '0001-01-01';  -- as report_posts
+SELECT run_id, month, topic, posts FROM topic_months
+WHERE month >= DATE '0001-01-01'  -- as report_posts
+  AND (getvariable('report_since') IS NULL OR month >= date_trunc('month', getvariable('report_since')::DATE))
+  AND (getvariable('report_until') IS NULL OR month <= getvariable('report_until')::DATE);
 
 -- The batches behind the current codes (their coder, method and configuration: models,
 -- thresholds, sheets), and what the combined coder chose per code (coder_models).
