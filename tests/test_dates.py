@@ -18,7 +18,8 @@ DATES = FIXTURES / "ingest" / "dates"
 def test_a_bluesky_post_dated_in_year_0_is_kept_undated(ingest_files, con):
     [report] = ingest_files(DATES / "bluesky_year_zero.json").values()
     assert counts(report) == (2, 2, 0, 0)
-    rows = con.execute("SELECT text, created_at IS NULL, created_at_raw, date_issue FROM posts ORDER BY text").fetchall()
+    rows = con.execute("SELECT text, created_at IS NULL, created_at_raw, date_issue FROM posts "
+                       "ORDER BY text").fetchall()
     assert rows == [("le post il daaaaaaate", True, "0000-10-14T15:06:10.730Z", "before_platform"),
                     ("un post bien daté", False, None, None)]
 
@@ -26,7 +27,8 @@ def test_a_bluesky_post_dated_in_year_0_is_kept_undated(ingest_files, con):
 def test_twarc2_dates_after_retrieval_before_twitter_or_unreadable(ingest_files, con):
     [report] = ingest_files(DATES / "twarc2_implausible.jsonl").values()
     assert counts(report) == (5, 5, 0, 0)
-    issues = dict(con.execute("SELECT right(post_id, 1), date_issue FROM posts WHERE date_issue IS NOT NULL").fetchall())
+    issues = dict(con.execute("SELECT right(post_id, 1), date_issue FROM posts "
+                              "WHERE date_issue IS NOT NULL").fetchall())
     assert issues == {"2": "after_retrieval", "3": "before_platform", "4": "unreadable"}
     raw = con.execute("SELECT created_at_raw FROM posts WHERE right(post_id, 1) = '4'").fetchone()[0]
     assert raw == "yesterday at noon"
