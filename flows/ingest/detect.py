@@ -43,8 +43,14 @@ def sniff(path: Path, fmt: str = "auto", mapping: Path | None = None) -> Sniff:
             from flows.ingest.tables import preset_for_keys
 
             return Sniff("csv", layout, preset_for_keys(_flat_keys(sample), path))
+        if family in ("twarc2", "v2") and head[0] == "[" and _is_tweet(sample[0] if sample else {}):
+            # academictwitteR's data_*.json: a bare array of v2 tweets (a page's `data`), its
+            # `includes` in users_*.json beside it
+            return Sniff("v2", "tweet_array")
         if family == "twarc2" and layout == "document":
             family = "v2"
+        if family == "bluesky" and any("4CAT_metadata" in o or "py_type" in (o.get("record") or {}) for o in sample):
+            return Sniff("bluesky", layout, "4cat")  # 4CAT's NDJSON: the API's views as Python dumps them
         return Sniff(family, layout)
     if fmt not in ("auto", "csv"):
         raise NotACorpus(f"{path}: not JSON, so it cannot be --format {fmt}")
@@ -170,7 +176,13 @@ def _json_family(sample: list[dict]) -> str:
     return "twarc2"
 
 
+def _is_tweet(o: dict) -> bool:
+    return isinstance(o, dict) and "id" in o and "text" in o and "data" not in o
+
+
 def _object_family(o: dict) -> str | None:
+    if str(o.get("_type", "")).startswith("snscrape.modules.twitter."):
+        return "csv"  # snscrape's JSON lines: flat enough for a preset (flows/ingest/presets/snscrape*.yaml)
     if "statuses" in o or "id_str" in o or "full_text" in o or "retweeted_status" in o \
             or ("user" in o and "text" in o) or "delete" in o or "limit" in o \
             or isinstance(o.get("tweet"), dict):  # archive items saved as plain JSON

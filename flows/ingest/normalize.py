@@ -170,6 +170,8 @@ def stage_batch(cur: duckdb.DuckDBPyConnection, sha: str, how: Parse, records: l
     for table in STAGED:
         cur.execute(f"DELETE FROM stg_{table}")
     good = [(n, payload) for n, payload, problem in records if problem is None]
+    if how.format == "bluesky" and how.preset == "4cat":
+        good = [(n, fourcat_camel(payload)) for n, payload in good]
     bad = [(sha, n, 0, problem, payload) for n, payload, problem in records if problem is not None]
     cur.register("raw_batch", pa.table({"source_sha256": [sha] * len(good), "record_no": [n for n, _ in good],
                                         "payload": [p for _, p in good]}))
@@ -183,6 +185,32 @@ def stage_batch(cur: duckdb.DuckDBPyConnection, sha: str, how: Parse, records: l
         cur.execute(family_sql(how))
         cur.execute(sql_text("ingest/dates.sql"))  # dates a post cannot have are set aside
     cur.unregister("raw_batch")
+
+
+def fourcat_camel(payload: str) -> str:
+    """A 4CAT Bluesky NDJSON line (the API's views as the atproto library dumps them: snake_case keys,
+    ``py_type`` for ``$type``) in the API's own spelling, which bluesky.sql reads. The raw record
+    keeps the line as written; this runs again on every re-parse."""
+    try:
+        return json.dumps(_camel(json.loads(payload)), ensure_ascii=False)
+    except ValueError:
+        return payload  # not JSON: bluesky.sql rejects it with its reason
+
+
+def _camel(value):
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, v in value.items():
+        if key == "py_type":
+            key = "$type"
+        elif "_" in key and not key.startswith(("_", "4CAT")):
+            head, *rest = key.split("_")
+            key = head + "".join(part[:1].upper() + part[1:] for part in rest)
+        out[key] = _camel(v)
+    return out
 
 
 def _database_folder(con: duckdb.DuckDBPyConnection) -> Path | None:

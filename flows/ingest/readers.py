@@ -74,10 +74,25 @@ def batches(path: Path, how: Sniff, progress: Callable[[int], None] = lambda n: 
         yield from _csv(path, progress)
     elif how.layout == "document" and how.format == "csv":
         yield from _flat_items(path, progress)
+    elif how.layout == "tweet_array":
+        yield [(1, tweet_array_page(path, progress), None)]
     elif how.layout in ("document", "archive"):
         text = path.read_text(encoding="utf-8-sig")
         progress(len(text.encode("utf-8")))
         yield [(1, archive_json(text) if how.layout == "archive" else text, None)]
+
+
+def tweet_array_page(path: Path, progress: Callable[[int], None] = lambda n: None) -> str:
+    """academictwitteR's data_<id>.json (a page's `data`) as one API page: the file's text as written
+    under "data", and under "includes" the text of users_<id>.json beside it, when it is there."""
+    text = path.read_text(encoding="utf-8-sig").strip()
+    progress(len(text.encode("utf-8")))
+    users = path.with_name("users_" + path.name[len("data_"):]) if path.name.startswith("data_") else None
+    if users is not None and users.is_file():
+        included = users.read_text(encoding="utf-8-sig").strip()
+        origin = json.dumps({"includes_file": users.name})
+        return f'{{"data": {text}, "includes": {included}, "__academictwitter": {origin}}}'
+    return f'{{"data": {text}}}'
 
 
 def archive_json(text: str) -> str:

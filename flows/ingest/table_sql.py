@@ -9,6 +9,7 @@ from __future__ import annotations
 from flows.ingest.tables import Column, EntityColumn, Mapping
 
 NEWLINE = "chr(10)"
+KIND_FLAGS = ("is_repost", "is_reply", "is_quote")  # yes/no columns that say a post's kind when no id does
 PARSERS = {
     "text": "{c}",
     "int": "TRY_CAST(TRY_CAST({c} AS DOUBLE) AS BIGINT)",
@@ -20,6 +21,8 @@ PARSERS = {
     "snowflake": "make_timestamp(((TRY_CAST({c} AS HUGEINT) >> 22) + 1288834974657)::BIGINT * 1000)::TIMESTAMPTZ",
     "v1date": "TRY_STRPTIME({c}, '%a %b %d %H:%M:%S %z %Y')",
     "strptime": "TRY_STRPTIME({c}, {fmt})::TIMESTAMPTZ",
+    # 4CAT and other exports say what a post is in yes/no, true/false columns
+    "flag": "coalesce(lower({c}) IN ('yes', 'true', '1', 't', 'y'), false)",
 }
 # Entities for columns a mapping does not name are read from the text itself.
 TEXT_PATTERNS = {
@@ -36,7 +39,12 @@ def quote(text: str) -> str:
 
 
 def cell(column: str) -> str:
-    """The trimmed text of a column, NULL when blank."""
+    """The trimmed text of a column, NULL when blank. A column written as a JSON path (``$.user.id``)
+    reads inside nested records (JSON lines such as snscrape's)."""
+    if column.startswith("$."):
+        if "'" in column:
+            raise ValueError(f"JSON paths with single quotes are not supported: {column!r}")
+        return f"nullif(trim(json_extract_string(r, {quote(column)})), '')"
     if '"' in column:
         raise ValueError(f"column names with double quotes are not supported: {column!r}")
     path = quote('$."' + column + '"')
@@ -59,8 +67,11 @@ def entity_list(spec: str | EntityColumn) -> str:
     spec = EntityColumn(column=spec) if isinstance(spec, str) else spec
     c = cell(spec.column)
     path = f"'$[*].{spec.key}'" if spec.key else "'$[*]'"
-    items = (f"CASE WHEN json_valid({c}) AND json_type({c}) = 'ARRAY' "
-             f"THEN json_extract_string({c}, {path}) ELSE string_split({c}, {quote(spec.sep)}) END")
+    if spec.path:
+        items = f"CASE WHEN json_valid({c}) THEN json_extract_string({c}, {quote(spec.path)}) END"
+    else:
+        items = (f"CASE WHEN json_valid({c}) AND json_type({c}) = 'ARRAY' "
+                 f"THEN json_extract_string({c}, {path}) ELSE string_split({c}, {quote(spec.sep)}) END")
     stripped = f"list_transform({items}, lambda v: ltrim(trim(v), {quote(spec.strip)}))" if spec.strip \
         else f"list_transform({items}, lambda v: trim(v))"
     return f"list_filter({stripped}, lambda v: v IS NOT NULL AND v <> '')"
@@ -115,6 +126,7 @@ def _posts_sql(m: Mapping) -> str:
         "quoted_post_id", "reposted_post_id", "conversation_id", "like_count", "repost_count",
         "reply_count", "quote_count", "impression_count", "source", "withheld", "retrieved_at")}
     author = f"coalesce({f['author_id']}, '@' || lower({f['author_handle']}))"
+    flags = {name: expr(m.fields[name]) if name in m.fields else "false" for name in KIND_FLAGS}
     date = m.fields.get("created_at")
     raw_date = cell(_column(date)) if date else "NULL"
     return f"""
@@ -125,9 +137,10 @@ FROM tbl_rows WHERE r IS NOT NULL AND post_id IS NOT NULL;
 INSERT INTO stg_posts BY NAME
 SELECT {quote(m.platform)} AS platform, post_id, author_id, {f['author_handle']} AS author_handle,
     {f['created_at']}::TIMESTAMPTZ AS created_at, {raw_date} AS created_at_raw, text, {f['lang']} AS lang,
-    CASE WHEN reposted_post_id IS NOT NULL OR regexp_matches(coalesce(text, ''), '^RT @\\w+: ') THEN 'repost'
-         WHEN in_reply_to_post_id IS NOT NULL THEN 'reply'
-         WHEN quoted_post_id IS NOT NULL THEN 'quote' ELSE 'original' END AS kind,
+    CASE WHEN reposted_post_id IS NOT NULL OR regexp_matches(coalesce(text, ''), '^RT @\\w+: ') OR {flags['is_repost']}
+         THEN 'repost'
+         WHEN in_reply_to_post_id IS NOT NULL OR {flags['is_reply']} THEN 'reply'
+         WHEN quoted_post_id IS NOT NULL OR {flags['is_quote']} THEN 'quote' ELSE 'original' END AS kind,
     in_reply_to_post_id, {f['in_reply_to_author_id']} AS in_reply_to_author_id, quoted_post_id, reposted_post_id,
     {f['conversation_id']} AS conversation_id, {f['like_count']} AS like_count,
     {f['repost_count']} AS repost_count, {f['reply_count']} AS reply_count, {f['quote_count']} AS quote_count,

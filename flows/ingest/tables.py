@@ -20,7 +20,7 @@ from flows.ingest.formats import NotACorpus
 from flows.privacy.untrusted import SafeLoader
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
-Parse = Literal["text", "int", "bool", "iso", "epoch", "snowflake", "v1date", "strptime"]
+Parse = Literal["text", "int", "bool", "iso", "epoch", "snowflake", "v1date", "strptime", "flag"]
 
 
 class Column(BaseModel):
@@ -40,6 +40,7 @@ class EntityColumn(BaseModel):
     column: str
     sep: str = "|"
     key: str | None = None
+    path: str | None = None  # a cell holding a JSON object: the JSON path of its values, e.g. $.hashtags[*].text
     strip: str = ""  # leading characters to drop, e.g. "#" or "@"
 
 
@@ -63,6 +64,7 @@ POST_FIELDS = {
     "post_id", "author_id", "author_handle", "created_at", "text", "lang", "in_reply_to_post_id",
     "in_reply_to_author_id", "quoted_post_id", "reposted_post_id", "conversation_id", "like_count",
     "repost_count", "reply_count", "quote_count", "impression_count", "source", "withheld", "retrieved_at",
+    "is_repost", "is_reply", "is_quote",  # yes/no columns (parse: flag), for exports that name no referenced id
 }
 AUTHOR_FIELDS = {
     "display_name", "bio", "location", "url", "followers_count", "following_count", "post_count",

@@ -23,6 +23,9 @@ CREATE OR REPLACE TEMP MACRO unescaped_pos(s, pos) AS
 
 -- Why a JSON object that is not a post was refused, from the keys it has.
 CREATE OR REPLACE TEMP MACRO not_a_post_reason(j) AS CASE
+    WHEN json_exists(j, '$.users') AND NOT json_exists(j, '$.data')
+        THEN 'users and referenced tweets (the includes academictwitteR writes as users_*.json beside its '
+             || 'data_*.json, which reads them), not posts'
     WHEN json_exists(j, '$.action') AND json_exists(j, '$.reason') THEN 'compliance event, not a post'
     WHEN json_exists(j, '$.username') OR json_exists(j, '$.screen_name') OR json_exists(j, '$.handle')
         THEN 'user profile, not a post'

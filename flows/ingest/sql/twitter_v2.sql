@@ -36,9 +36,11 @@ WITH pages AS (
 ), flats AS (
     SELECT source_sha256, record_no, shape,
         json_transform(payload, '{{TWEET}}') AS t,
-        -- twarc's flattening inlines each referenced tweet (with its `author`) in referenced_tweets.
+        -- twarc's flattening inlines each referenced tweet (with its `author`) in referenced_tweets;
+        -- 4CAT's NDJSON does the same, naming the user `author_user`.
         json_transform(payload, '{"referenced_tweets": [{{TWEET}}], "__twarc": {"retrieved_at": "VARCHAR"}}') AS r,
-        json_transform(payload, '{"author": {{USER}}, "referenced_tweets": [{"author": {{USER}}}]}') AS u
+        json_transform(payload, '{"author": {{USER}}, "author_user": {{USER}}, "in_reply_to_user": {{USER}},
+                                  "referenced_tweets": [{"author": {{USER}}, "author_user": {{USER}}}]}') AS u
     FROM v2_records WHERE shape = 'flat'
 )
 SELECT source_sha256, record_no, shape, p.__twarc.retrieved_at AS retrieved_at,
@@ -51,7 +53,8 @@ FROM streams
 UNION ALL BY NAME
 SELECT source_sha256, record_no, shape, r.__twarc.retrieved_at AS retrieved_at, [t] AS data,
        list_filter(r.referenced_tweets, lambda x: x.text IS NOT NULL) AS inc_tweets,
-       list_filter(list_prepend(u.author, list_transform(u.referenced_tweets, lambda x: x.author)),
+       list_filter(list_concat([coalesce(u.author, u.author_user), u.in_reply_to_user],
+                               list_transform(u.referenced_tweets, lambda x: coalesce(x.author, x.author_user))),
                    lambda x: x IS NOT NULL) AS users
 FROM flats
 UNION ALL BY NAME
