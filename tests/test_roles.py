@@ -11,6 +11,7 @@ from fixtures.network.build import Corpus
 from flows.embed.models import FakeEmbedder
 from flows.ingest.files import ingest
 from flows.people.roles import (
+    MIN_SCORE,
     ROLES,
     RoleOverrideError,
     assign_roles,
@@ -81,14 +82,15 @@ def test_roles_are_stored_with_method_and_evidence(people):
     assert rows["hal"][:3] == ("faculty", "rule", None)
     role, method, score, evidence, model = rows["drifter"]  # no rule: nearest prototype
     assert method == "embedding" and role in ROLES and -1 <= score <= 1 and model == "fake-ngram-v1"
-    assert evidence[0].startswith(f"embedding: nearest prototype '{role}'") and "cosine" in evidence[0]
-    assert rows["blank"][:3] == ("other", "default", None) and "no bio" in rows["blank"][3][-1]
+    assert evidence[0].startswith("embedding: nearest prototype '") and "cosine" in evidence[0]
+    assert (role == "unknown") == (score < MIN_SCORE) and ("below the minimum" in evidence[0]) == (role == "unknown")
+    assert rows["blank"][:3] == ("unknown", "default", None) and "no bio" in rows["blank"][3][-1]
 
 
-def test_without_a_model_bios_no_rule_covers_are_other(people):
+def test_without_a_model_bios_no_rule_covers_are_unknown(people):
     assign_roles(people, None)
     assert people.execute("SELECT role, method FROM author_roles WHERE handle = 'drifter'").fetchone() == (
-        "other", "default")
+        "unknown", "default")
 
 
 def test_the_override_file_always_wins(people, tmp_path):
@@ -138,7 +140,7 @@ def test_cli_roles_json_is_the_stable_interface(cli, tmp_path):
     cli("ingest", corpus().write(tmp_path / "people.jsonl"))
     rows = json.loads(cli("roles", "--json", "--model", "none").output)
     assert [set(r) for r in rows] == [{"handle", "role", "evidence"}] * 4
-    assert {r["handle"]: r["role"] for r in rows} == {"blank": "other", "drifter": "other", "hal": "faculty",
+    assert {r["handle"]: r["role"] for r in rows} == {"blank": "unknown", "drifter": "unknown", "hal": "faculty",
                                                       "maya": "student"}
     bad = tmp_path / "bad.csv"
     bad.write_text("handle,role\nmaya,dean\n")

@@ -2,22 +2,25 @@
 
 Detection rule (``ChatRules``; SQL in ``flows/people/sql/chat_*.sql``):
 
-1. A **question post** is a post (not a repost) that opens, after any @handles, with
-   ``Q<n>`` followed by ``:``, ``.``, ``)`` or ``-`` ("Q1: How did you find your first
-   mentor? #MedEdChat") and carries a hashtag.
-2. Question posts with the same hashtag belong to one **session** while each follows the
-   previous within ``max_gap_minutes`` (30). A session with at least ``min_questions`` (2)
-   distinct question numbers is a candidate. When candidates with different hashtags share
+1. A **numbered post** is a post (not a repost) that opens, after any @handles, with ``Q<n>``,
+   ``T<n>``, ``Question <n>`` or ``Topic <n>`` ("Q1: How did you find your first mentor?
+   #MedEdChat", "T2 #Celiac is ...", "Q.3") and carries a hashtag; "T2 diabetes" and "Q3
+   earnings" are not.
+2. Numbered posts with the same hashtag belong to one **session** while each follows the
+   previous within ``max_gap_minutes`` (30). The session's **hosts** are the accounts that
+   posted the most distinct numbers (co-hosts tie); its **question posts** are the hosts'
+   numbered posts. A session with at
+   least ``min_questions`` (2) distinct question numbers is a candidate. When candidates with different hashtags share
    question posts (a Q carrying #MedEdChat and #FOAMed), the one with more distinct
    questions wins, then the hashtag used least in the corpus (the most specific), then
    the alphabetically first.
 3. The chat's **window** runs from ``lead_minutes`` (30) before the first question to
    ``tail_minutes`` (60) after the last. Its **posts** are the non-reposts inside the window
    that carry the hashtag, plus replies inside the window to those posts.
-4. **Hosts** are the authors of the question posts; the host shown is the one who posted
-   the most (ties: the smaller handle). An **answer** is a chat post opening with ``A<n>``
-   like a question. **Participants** are the other accounts that answered or replied to a
-   post of the chat; accounts that only used the hashtag in the window (a promotion of
+4. The host shown is the host who posted the most question posts (ties: the smaller handle).
+   An **answer** is a chat post opening with ``A<n>``, or a non-host's numbered post (a chat
+   that numbers topics T1, T2 is answered "T1 ..."). **Participants** are the other accounts
+   that answered or replied to a post of the chat; accounts that only used the hashtag in the window (a promotion of
    next week's chat) are kept in ``chat_participation`` but not counted. A chat needs at
    least ``min_answers`` (1) answers from non-hosts.
 
@@ -34,8 +37,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flows.store.db import sql_text, transaction
 
-QUESTION_RE = r"^\s*(?:[@.]\w+\s+)*[Qq]\s?(\d{1,2})\s*[:.)\-–]"
-ANSWER_RE = r"^\s*(?:[@.]\w+\s+)*[Aa]\s?(\d{1,2})\s*[:.)\-–]"
+# A numbered post: "Q1:", "Q.2", "Q 3)", "T1 ...", "T.3", "Question 4:", "Topic 2 -" after any @handles.
+# Chats number their questions Q1/Q2 (answers A1/A2) or T1/T2 (topics, answered T1/T2 too).
+QUESTION_RE = (r"^\s*(?:[@.]\w+:?\s+)*(?:[QqTt]|[Qq]uestion|[Tt]opic)\s?\.?\s?(\d{1,2})"
+               r"(?:\s*[:.)\-–]|\s+[^\s\d])")
+ANSWER_RE = r"^\s*(?:[@.]\w+:?\s+)*(?:[Aa]|[Aa]nswer)\s?\.?\s?(\d{1,2})(?:\s*[:.)\-–]|\s+[^\s\d])"
+# Numbers that are not questions: "T1D", "T2 diabetes", "Q3 earnings", "T1 scan" (MRI).
+NOT_QUESTION_RE = (r"(?i)^\s*(?:[@.]\w+:?\s+)*(?:t\s?[12]\s?(?:d\b|dm\b|diabet|weighted|scan|mri)|"
+                   r"q\s?[1-4]\s+(?:\d{4}|earnings|results|report|sales|revenue|profit))")
 
 
 class ChatRules(BaseModel):
@@ -48,8 +57,12 @@ class ChatRules(BaseModel):
     tail_minutes: int = Field(60, ge=0, description="window closes this long after the last question")
     min_questions: int = Field(2, ge=1, description="distinct question numbers (Q1, Q2 ...) a chat needs")
     min_answers: int = Field(1, ge=0, description="answer posts (A1 ...) by participants a chat needs")
-    question_pattern: str = Field(QUESTION_RE, description="regex (RE2) of a question; group 1 is its number")
-    answer_pattern: str = Field(ANSWER_RE, description="regex (RE2) of an answer")
+    question_pattern: str = Field(QUESTION_RE, description="regex (RE2) of a numbered question; group 1 is its "
+                                  "number (Q1, T1, Question 1 ...)")
+    not_question_pattern: str = Field(NOT_QUESTION_RE, description="regex (RE2) of numbered posts that are not "
+                                      "questions (T2 diabetes, Q3 earnings)")
+    answer_pattern: str = Field(ANSWER_RE, description="regex (RE2) of an answer (A1 ...); in a chat that numbers "
+                                "topics (T1, T2), a participant's numbered post is an answer too")
 
 
 def detect_chats(con: duckdb.DuckDBPyConnection, rules: ChatRules | None = None) -> list[dict]:
@@ -58,8 +71,9 @@ def detect_chats(con: duckdb.DuckDBPyConnection, rules: ChatRules | None = None)
 
     rules = rules or ChatRules()
     sessions = con.execute(sql_text("people/chat_sessions.sql"), {
-        "question": rules.question_pattern, "max_gap_minutes": rules.max_gap_minutes,
-        "min_questions": rules.min_questions}).fetchall()
+        "question": rules.question_pattern, "not_question": rules.not_question_pattern,
+        "max_gap_minutes": rules.max_gap_minutes, "min_questions": rules.min_questions}).fetchall()
+    sessions = [s for s in map(_hosted, sessions) if s[5] >= rules.min_questions]
     windows, hosts = _windows(con, _without_overlaps(sessions), rules)
     with transaction(con):
         con.execute("DELETE FROM chats")
@@ -72,7 +86,9 @@ def detect_chats(con: duckdb.DuckDBPyConnection, rules: ChatRules | None = None)
         con.execute("CREATE OR REPLACE TEMP TABLE _chat_hosts AS SELECT * FROM _hosts_in")
         con.unregister("_windows_in")
         con.unregister("_hosts_in")
-        con.execute(sql_text("people/chat_posts.sql"), {"answer": rules.answer_pattern})
+        con.execute(sql_text("people/chat_posts.sql"), {"answer": rules.answer_pattern,
+                                                         "question": rules.question_pattern,
+                                                         "not_question": rules.not_question_pattern})
         con.execute(sql_text("people/chats.sql"), {"min_answers": rules.min_answers})
         con.execute("DELETE FROM _chat_windows WHERE chat_id NOT IN (SELECT chat_id FROM chats)")
         con.execute(sql_text("people/chat_participation.sql"))
@@ -94,13 +110,31 @@ def _schema():
                       ("window_start", utc), ("window_end", utc), ("questions", pa.int64())])
 
 
+def _hosted(session: tuple) -> tuple:
+    """A session's question posts narrowed to its hosts' (in a T1/T2 chat everyone numbers posts).
+
+    The hosts are the accounts that posted the most distinct numbers (co-hosts tie); the
+    questions are the distinct numbers they posted. The session keeps every numbered post
+    (last element) to settle overlaps between hashtags.
+    """
+    platform, hashtag, number, posts, authors, numbers, first, last, uses = session
+    per_author: dict[str, set[int]] = {}
+    for author, n in zip(authors, numbers):
+        per_author.setdefault(author, set()).add(n)
+    most = max(len(v) for v in per_author.values())
+    hosts = {a for a, v in per_author.items() if len(v) == most}
+    kept = [(p, a, n) for p, a, n in zip(posts, authors, numbers) if a in hosts]
+    return (platform, hashtag, number, [p for p, _, _ in kept], [a for _, a, _ in kept],
+            len({n for _, _, n in kept}), first, last, uses, posts)
+
+
 def _without_overlaps(sessions: list[tuple]) -> list[tuple]:
     """Keep, among candidates sharing question posts, the one the module docstring prefers."""
     ranked = sorted(sessions, key=lambda s: (-s[5], s[8], s[1], s[0], s[6]))
     taken: set[tuple[str, str]] = set()
     kept = []
     for s in ranked:
-        posts = {(s[0], p) for p in s[3]}
+        posts = {(s[0], p) for p in s[9]}  # every numbered post of the session, not only the hosts'
         if not posts & taken:
             kept.append(s)
             taken |= posts
@@ -114,7 +148,7 @@ def _windows(con, sessions: list[tuple], rules: ChatRules) -> tuple[list[tuple],
     handles = dict(((p, a), (h or a).lower()) for p, a, h in
                    con.execute("SELECT platform, author_id, handle FROM accounts_v").fetchall())
     windows, hosts = [], []
-    for platform, hashtag, _session, posts, authors, questions, first, last, _uses in sessions:
+    for platform, hashtag, _session, posts, authors, questions, first, last, _uses, _numbered in sessions:
         chat_id = f"{hashtag}:{posts[0]}"
         counts = Counter(authors)
         host = min(counts, key=lambda a: (-counts[a], handles.get((platform, a), a), a))

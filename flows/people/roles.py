@@ -10,8 +10,12 @@ Each account gets one of ``ROLES``, decided in this order of authority:
    residents" is faculty), then the longer one ("third-year resident" beats "third-year").
    A cue right after "former" or "ex-" is ignored ("former ER scribe");
 3. **embedding**: when no rule fires and there is a bio, the role whose prototype
-   sentence is nearest by cosine similarity, the score kept as evidence;
-4. **default**: ``other`` (no bio, or no model given).
+   sentence is nearest by cosine similarity, the score kept as evidence; below ``MIN_SCORE``
+   the bio is like no role's and the role is ``unknown`` (with the nearest one as evidence);
+4. **default**: ``unknown`` (no bio, or no model given).
+
+``other`` is a role the evidence shows (a journalist, a patient advocate); ``unknown`` says the
+evidence is not there.
 
 Roles are stored in ``author_roles`` with the method and evidence, so reports and exports
 can join them; ``list_roles`` is the stable JSON of ``ethnoflow roles --json``.
@@ -31,10 +35,13 @@ from flows.errors import UserError
 from flows.provenance import digest
 from flows.store.db import transaction
 
-ROLES = ("student", "resident", "faculty", "health_professional", "organization", "other")
+ROLES = ("student", "resident", "faculty", "health_professional", "organization", "other", "unknown")
+# Below this cosine to the nearest prototype (all-MiniLM-L6-v2) a bio is not like any role's: the role is
+# `unknown`, not a guess. Measured on the healthcare tweet-chat bios (see /work/notes or the README).
+MIN_SCORE = 0.4
 TRAINEES = ("student", "resident")
 SENIORITY = {"student": 1, "resident": 2, "faculty": 3}  # who can mentor or sponsor whom
-RULES_VERSION = "roles-rules/1"
+RULES_VERSION = "roles-rules/2"
 DEFAULT_OVERRIDES = Path("data") / "roles.csv"
 _I, _C = re.IGNORECASE, 0  # most cues ignore case; abbreviations ("MS3", "RN", "PD") do not
 
@@ -44,10 +51,22 @@ class Rule:
     role: str
     label: str
     pattern: re.Pattern
+    context: re.Pattern | None = None  # a short abbreviation counts only with this within CONTEXT_CHARS
 
 
-def _rules(*specs: tuple[str, str, str, int]) -> tuple[Rule, ...]:
-    return tuple(Rule(role, label, re.compile(rx, flags)) for role, label, rx, flags in specs)
+# Words that make a short abbreviation ("PD", "R2", "F1", "M3") medical: an Italian party (PD),
+# a car (F1) or a droid (R2) is not a programme director, a fellow or a student.
+MEDICAL_CONTEXT = re.compile(
+    r"\b(residen|program|fellow|clerkship|intern\b|GME\b|IM\b|EM\b|FM\b|OB\b|peds\b|p(a)?ediatric|"
+    r"medicine|medical|med\b|meded|medtwitter|surg|hospital|clinic|SOM\b|COM\b|MD\b|DO\b|MBBS|"
+    r"anatomy|step ?[12]\b|USMLE|rotation|cardio|neuro|psychiat|oncolog|an(a)?esth|radiol|patholog|derm|"
+    r"ortho|ENT\b|ICU\b|NICU\b|ER\b|ED\b)", re.IGNORECASE)
+CONTEXT_CHARS = 60
+
+
+def _rules(*specs: tuple) -> tuple[Rule, ...]:
+    return tuple(Rule(role, label, re.compile(rx, flags), *(MEDICAL_CONTEXT,) if rest else ())
+                 for role, label, rx, flags, *rest in specs)
 
 
 _SPECIALIST = (r"hospitalist|intensivist|internist|surgeon|p(a)?ediatrician|psychiatrist|obstetrician|"
@@ -67,7 +86,7 @@ BIO_RULES = _rules(
     ("faculty", "dean", r"\b((associate|assistant|vice|senior)\s+)?dean\b", _I),
     ("faculty", "director", r"\b(program|programme|clerkship|course|residency|fellowship|medical|"
      r"education|curriculum|simulation|division|clinical)\s+director\b", _I),
-    ("faculty", "director abbreviation", r"\b(A?PD|DIO)\b", _C),
+    ("faculty", "director abbreviation", r"\b(A?PD|DIO)\b", _C, "in context"),
     ("faculty", "chair or chief", r"\b((department|dept\.?|division|section)\s+(chair|chief|head)|"
      r"chair of|chief of)\b", _I),
     ("faculty", "attending or faculty", r"\b(attending|faculty|consultant|clinician[- ]educator)\b", _I),
@@ -76,9 +95,11 @@ BIO_RULES = _rules(
     ("resident", "year of residency", r"\b(first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)[- ]year\s+"
      r"(resident|fellow)\b", _I),
     ("resident", "intern", r"\b(intern|interns|house\s*(officer|staff)|registrar|junior doctor)\b", _I),
-    ("resident", "PGY", r"\b(PGY|pgy)[- ]?\d\b|\b(R|CA|ST|CT|F)[1-8]\b", _C),
+    ("resident", "PGY", r"\b(PGY|pgy)[- ]?\d\b", _C),
+    ("resident", "year of training", r"\b(R|CA|ST|CT|F)[1-8]\b", _C, "in context"),
     ("resident", "fellow", r"\b\w+ fellow\b(?!\s+(of|med|medical|students?|trainees?|humans?))", _I),
-    ("student", "year in school", r"\b(MS|OMS|M)[- ]?([1-4]|I{1,3}|IV)\b", _C),
+    ("student", "year in school", r"\b(MS|OMS)[- ]?([1-4]|I{1,3}|IV)\b", _C),
+    ("student", "year in school", r"\bM[- ]?([1-4]|I{1,3}|IV)\b", _C, "in context"),
     ("student", "medical student", r"\b((med(ical)?|osteopathic|MD|DO|MD/PhD|MD-PhD|MD/MPH|MBBS|MBChB)"
      r"[ /-]?(student|candidate)|medstudent|student doctor|estudiante de medicina)\b", _I),
     ("student", "doctor in training",
@@ -108,7 +129,9 @@ NAME_RULES = _rules(
     ("health_professional", "credential", r"\b(RN|BSN|MSN|NP|PA-C|PharmD|DPT|RRT|LCSW|MSW|DDS|DMD)\b", _C),
     ("faculty", "physician credential", r"\b(MD|DO|MBBS|MBChB|FRCP|FRCPC|FACP|FACS|FAAP|FACEP)\b", _C),
 )
-_NEGATION = re.compile(r"\b(former|formerly|ex)(-|\s+)([\w/-]+\s+)?$", _I)
+_NEGATION = re.compile(r"\b(former|formerly|ex|retired)(-|\s+)([\w/-]+\s+)?$", _I)
+# "PharmD turned MS2", "nurse turned med student", "RN -> MD student": what someone was, not is.
+_TURNED = re.compile(r"^\W{0,3}\s*(turned|turning|→|->|=>)\s", _I)
 
 # Role prototypes for the embedding step: how people of each role describe themselves.
 PROTOTYPES = {
@@ -173,7 +196,10 @@ def find_cues(text: str | None, rules: tuple[Rule, ...], field_name: str) -> lis
     cues = []
     for order, rule in enumerate(rules):
         for m in rule.pattern.finditer(text or ""):
-            ignored = bool(_NEGATION.search(text[max(0, m.start() - 24):m.start()]))
+            if rule.context is not None and not rule.context.search(
+                    text[max(0, m.start() - CONTEXT_CHARS):m.end() + CONTEXT_CHARS].replace(m.group(0), " ")):
+                continue  # an abbreviation with nothing medical around it
+            ignored = bool(_NEGATION.search(text[max(0, m.start() - 24):m.start()]) or _TURNED.match(text[m.end():]))
             cues.append(Cue(rule.role, rule.label, field_name, m.group(0).strip(), m.start(), order, ignored))
     cues.sort(key=lambda c: (c.ignored, c.start, -len(c.text), c.order))
     return cues
@@ -190,7 +216,7 @@ def rule_role(display_name: str | None, bio: str | None) -> tuple[str | None, li
 
 
 def _describe(c: Cue) -> str:
-    what = "ignored (after 'former' or 'ex-')" if c.ignored else f"-> {c.role}"
+    what = "ignored (what the account was: 'former', 'ex-', '... turned ...')" if c.ignored else f"-> {c.role}"
     return f"rule: {c.field} {c.text!r} ({c.label}) {what}"
 
 
@@ -242,7 +268,7 @@ def classify(rows, overrides: dict[str, tuple[str, str]] | None = None,
     overrides = overrides or {}
     out, pending = [], []
     for platform, author_id, handle, name, bio in rows:
-        a = RoleAssignment(platform, author_id, handle, "other", "default", [],
+        a = RoleAssignment(platform, author_id, handle, "unknown", "default", [],
                            basis=_basis(name, bio, overrides.get((handle or "").lower())),
                            text=" ".join(t for t in (name, bio) if t))
         role, evidence = rule_role(name, bio)
@@ -264,7 +290,7 @@ def classify(rows, overrides: dict[str, tuple[str, str]] | None = None,
     return out
 
 
-def _embed_roles(con, embedder, pending: list[RoleAssignment]) -> None:
+def _embed_roles(con, embedder, pending: list[RoleAssignment], min_score: float = MIN_SCORE) -> None:
     from flows.embed.cache import embed_texts
 
     labels = [(role, text) for role, texts in PROTOTYPES.items() for text in texts]
@@ -274,8 +300,10 @@ def _embed_roles(con, embedder, pending: list[RoleAssignment]) -> None:
     for a, row in zip(pending, sims):
         best = max(range(len(labels)), key=lambda j: (float(row[j]), -j))
         role, proto = labels[best]
-        a.role, a.method, a.score, a.model_id = role, "embedding", round(float(row[best]), 6), embedder.model_id
-        a.evidence = [f"embedding: nearest prototype {role!r} ({proto!r}), cosine {a.score:.3f}, "
+        a.method, a.score, a.model_id = "embedding", round(float(row[best]), 6), embedder.model_id
+        a.role = role if a.score >= min_score else "unknown"
+        below = "" if a.score >= min_score else f", below the minimum {min_score:g}: unknown"
+        a.evidence = [f"embedding: nearest prototype {role!r} ({proto!r}), cosine {a.score:.3f}{below}, "
                       f"model {embedder.model_id}"] + a.evidence
 
 
@@ -290,7 +318,7 @@ def assign_roles(con: duckdb.DuckDBPyConnection, embedder=None, overrides: str |
     Args:
         con: the store.
         embedder: an ``flows.embed.Embedder`` (or a function returning one) for bios no rule
-            covers; None: they are 'other'.
+            covers; None: they are 'unknown'.
         overrides: the researcher's ``handle,role`` CSV; None reads ``data/roles.csv`` if present.
     """
     table = _overrides(overrides)

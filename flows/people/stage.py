@@ -19,7 +19,7 @@ def prepare(con: duckdb.DuckDBPyConnection, embedder=None, overrides: Path | Non
 
     Args:
         embedder: an Embedder, or a function returning one (called only when a bio no rule
-            covers must be placed); None leaves such bios 'other'.
+            covers must be placed); None leaves such bios 'unknown'.
         overrides: the researcher's roles CSV, if any.
         network: the network settings; chats: the tweet-chat rules (None: the defaults).
     """

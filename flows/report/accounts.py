@@ -25,7 +25,8 @@ ACTIVITY = [Column("posts", "Posts", "int"), Column("originals", "Originals", "i
 def load_studied(con) -> list[dict]:
     """The selected superusers in rank order, with their activity and criteria."""
     return rows(con, """SELECT c.platform, c.author_id, coalesce(a.handle, c.handle, c.author_id) AS handle,
-        a.display_name, coalesce(a.role, c.role, 'other') AS role, c.rank, c.criteria, c.criteria_sha256,
+        a.display_name, coalesce(a.role, c.role, 'unknown') AS role, a.role_evidence, c.rank, c.criteria,
+        c.criteria_sha256,
         coalesce(a.posts, 0) AS posts, coalesce(a.originals, 0) AS originals,
         coalesce(a.replies_given, 0) AS replies_given, coalesce(a.replies_received, 0) AS replies_received,
         coalesce(a.quotes, 0) AS quotes, coalesce(a.reposts, 0) AS reposts
@@ -83,7 +84,7 @@ def _selection(ctx: Context, candidates: int) -> list:
     show_names = ctx.privacy.shows_names
     columns = [Column("rank", "Rank", "int"), Column("account", "Account", "key")]
     columns += [Column("display_name", "Display name")] if show_names else []
-    columns += [Column("role", "Role")] + ACTIVITY
+    columns += [Column("role", "Role"), Column("role_evidence", "Why this role")] + ACTIVITY
     columns += [Column("posts_per_month", "Posts / month", "num"),
                 Column("professional_share", "% professional", "pct"),
                 Column("faculty", "Faculty", "int"), Column("students", "Students", "int"),
@@ -92,13 +93,22 @@ def _selection(ctx: Context, candidates: int) -> list:
     for r in ctx.studied:
         checks = json.loads(r["criteria"])
         row = [r["rank"], ctx.privacy.handle(r["handle"])] + ([r["display_name"]] if show_names else [])
-        row += [r["role"]] + [r[c.key] for c in ACTIVITY]
+        row += [r["role"], evidence(ctx, r["role_evidence"])] + [r[c.key] for c in ACTIVITY]
         row += [_value(checks, "posts_per_month"), _share(checks), _value(checks, "faculty_interacted"),
                 _value(checks, "students_interacted"), _value(checks, "chats")]
         data.append(row)
     caption = ("Studied accounts (superusers): activity in the corpus and the values behind their selection. "
                "Replies to oneself (threads) are not counted as given or received.")
     return blocks + [Table("accounts_studied", caption, columns, data), _candidates(ctx, candidates)]
+
+
+def evidence(ctx: Context, text: str | None) -> str:
+    """The deciding evidence of a role (the rule and the bio words, or the nearest prototype and its score),
+    through the redaction layer: a bio's words can name people."""
+    if not text:
+        return "–"
+    shown = ctx.privacy.text(text) or "–"
+    return shown if len(shown) <= 140 else shown[:139] + "…"
 
 
 def _value(checks: dict, name: str):
@@ -125,14 +135,14 @@ def _candidates(ctx: Context, total: int) -> Table:
 
 
 def _most_active(ctx: Context, total: int) -> Table:
-    found = rows(ctx.con, """SELECT handle, display_name, role, posts, originals, replies_given, replies_received,
-        quotes, reposts FROM report_accounts ORDER BY posts DESC, lower(handle), platform, author_id LIMIT ?""",
-                 [CSV_ROWS])
+    found = rows(ctx.con, """SELECT handle, display_name, role, role_evidence, posts, originals, replies_given,
+        replies_received, quotes, reposts FROM report_accounts
+        ORDER BY posts DESC, lower(handle), platform, author_id LIMIT ?""", [CSV_ROWS])
     show_names = ctx.privacy.shows_names
     columns = [Column("account", "Account", "key")] + ([Column("display_name", "Display name")] if show_names else [])
-    columns += [Column("role", "Role")] + ACTIVITY
+    columns += [Column("role", "Role"), Column("role_evidence", "Why this role")] + ACTIVITY
     data = [[ctx.privacy.handle(r["handle"])] + ([r["display_name"]] if show_names else [])
-            + [r["role"]] + [r[c.key] for c in ACTIVITY] for r in found]
+            + [r["role"], evidence(ctx, r["role_evidence"])] + [r[c.key] for c in ACTIVITY] for r in found]
     return Table("accounts_most_active", "Most active accounts (by posts)", columns, data, total=total)
 
 

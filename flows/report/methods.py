@@ -69,7 +69,7 @@ def _inclusion(ctx: Context) -> str:
 def _accounts(ctx: Context) -> str:
     methods = ctx.facts.get("role_methods", {})
     named = {"rule": "rules on bios and display names", "embedding": "the nearest role description by embedding "
-             "similarity", "override": "the researchers' own assignments", "default": "no evidence ('other')"}
+             "similarity", "override": "the researchers' own assignments", "default": "no evidence ('unknown')"}
     roles = "; ".join(f"{methods[m]:,} by {named[m]}" for m in ("override", "rule", "embedding", "default")
                       if methods.get(m))
     text = ("Each account was given a role (student, resident, faculty, health professional, organization, "

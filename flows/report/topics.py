@@ -104,7 +104,7 @@ def _representatives(ctx: Context, run: dict, topics: list[dict]) -> list:
     if not n or not chosen:
         return []
     found = rows(ctx.con, """SELECT r.topic, r.rank, r.similarity, r.author_handle, r.created_at, r.kind, r.text,
-        coalesce(a.role, 'other') AS role FROM report_topic_representatives r
+        coalesce(a.role, 'unknown') AS role FROM report_topic_representatives r
         LEFT JOIN report_accounts a ON a.platform = r.platform AND a.author_id = r.author_id
         WHERE r.run_id = ? AND r.rank <= ? AND list_contains(?, r.topic) ORDER BY r.topic, r.rank""",
                  [run["run_id"], n, [t["topic"] for t in chosen]])

@@ -1,13 +1,15 @@
--- Candidate tweet-chat sessions. A question post is a non-repost whose text opens (after any
--- @handles) with "Q<n>" and one of : . ) - and that carries a hashtag. Question posts with
--- the same hashtag form one session while each follows the previous within $max_gap_minutes;
--- a session with at least $min_questions distinct question numbers is a candidate.
+-- Candidate tweet-chat sessions. A numbered post is a non-repost whose text opens (after any
+-- @handles) with "Q<n>", "T<n>" ... ($question, not $not_question) and that carries a hashtag.
+-- Numbered posts with the same hashtag form one session while each follows the previous within
+-- $max_gap_minutes; a session with at least $min_questions distinct numbers is a candidate (its
+-- hosts and questions are then decided in flows/people/chats.py).
 WITH questions AS (
     SELECT DISTINCT p.platform, p.post_id, p.author_id, p.created_at, e.normalized AS hashtag,
            CAST(regexp_extract(p.text, $question, 1) AS INTEGER) AS number
     FROM posts p
     JOIN entities e ON e.platform = p.platform AND e.post_id = p.post_id AND e.kind = 'hashtag'
-    WHERE p.kind <> 'repost' AND p.author_id IS NOT NULL AND regexp_matches(p.text, $question)
+    WHERE p.kind <> 'repost' AND p.author_id IS NOT NULL AND p.created_at IS NOT NULL
+      AND regexp_matches(p.text, $question) AND NOT regexp_matches(p.text, $not_question)
 ),
 gaps AS (
     SELECT *,
@@ -24,7 +26,7 @@ final AS (
     SELECT platform, hashtag, session,
            list(post_id ORDER BY created_at, post_id) AS question_posts,
            list(author_id ORDER BY created_at, post_id) AS question_authors,
-           count(DISTINCT number) AS questions,
+           list(number ORDER BY created_at, post_id) AS question_numbers,
            min(created_at) AS first_question_at, max(created_at) AS last_question_at
     FROM numbered
     GROUP BY ALL

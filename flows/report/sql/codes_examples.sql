@@ -25,7 +25,7 @@ ranked AS (
     WHERE k = 1
 )
 SELECT r.code, r.pick, r.platform, r.post_id, r.author_handle, r.created_at, r.kind, r.text,
-       coalesce(a.role, 'other') AS role
+       coalesce(a.role, 'unknown') AS role
 FROM ranked r
 LEFT JOIN report_accounts a ON a.platform = r.platform AND a.author_id = r.author_id
 WHERE r.pick <= $n

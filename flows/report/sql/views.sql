@@ -53,7 +53,8 @@ received AS (
 ),
 final AS (
     SELECT a.platform, a.author_id, coalesce(v.handle, a.author_id) AS handle, v.display_name,
-           coalesce(r.role, 'other') AS role, r.method AS role_method,
+           coalesce(r.role, 'unknown') AS role, r.method AS role_method, r.score AS role_score,
+           json_extract_string(r.evidence, '$[0]') AS role_evidence,
            a.posts, a.originals, a.replies_given, coalesce(rc.replies_received, 0) AS replies_received,
            a.quotes, a.reposts, a.first_at, a.last_at
     FROM authored a

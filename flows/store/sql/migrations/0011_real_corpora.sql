@@ -24,3 +24,21 @@ CREATE TABLE skipped_files (
 -- A source that grew (a partial copy completed later) supersedes the version it extends: the old
 -- version's rows are moved to the new one, its raw records and rejects dropped.
 ALTER TABLE sources ADD COLUMN supersedes VARCHAR;     -- sha256 of the earlier, shorter version
+
+-- An honest 'unknown' role: a bio no rule reads and no role prototype resembles (or no bio at all)
+-- is unknown, not 'other'. DuckDB cannot change a CHECK constraint in place, so the table is rebuilt.
+CREATE TABLE author_roles_0011 (
+    platform      VARCHAR NOT NULL,
+    author_id     VARCHAR NOT NULL,
+    handle        VARCHAR,
+    role          VARCHAR NOT NULL CHECK (role IN ('student', 'resident', 'faculty',
+                                                    'health_professional', 'organization', 'other', 'unknown')),
+    method        VARCHAR NOT NULL CHECK (method IN ('override', 'rule', 'embedding', 'default')),
+    score         DOUBLE,             -- embedding: cosine similarity to the nearest role prototype
+    evidence      VARCHAR NOT NULL,   -- JSON list of strings, the deciding one first
+    model_id      VARCHAR,            -- embedding model, when it decided
+    basis_sha256  VARCHAR NOT NULL    -- of rules version, display name, bio, override (and model)
+);
+INSERT INTO author_roles_0011 SELECT * FROM author_roles;
+DROP TABLE author_roles;
+ALTER TABLE author_roles_0011 RENAME TO author_roles;
