@@ -24,6 +24,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flows.people.roles import ROLES
+
 WORDS = re.compile(r"\w+")
 PROSE_NAMES = re.compile(r"[@＠#＃][\w.-]+|https?://\S+|www\.\S+")
 # Tables of Prefect's database that are its own shipped catalogue (the integration blocks it knows,
@@ -78,6 +80,7 @@ def store_names(con) -> Names:
         if author_id and author_id.startswith("did:"):
             names.dids.add(author_id.lower())
     names.ordinary = _ordinary(con, {w for w in names.words if w not in keep}, owners)
+    names.ordinary |= set(ROLES) & names.words  # role labels ("unknown", "student") are categories ethnoflow writes
     return names
 
 

@@ -41,7 +41,7 @@ ROLES = ("student", "resident", "faculty", "health_professional", "organization"
 MIN_SCORE = 0.4
 TRAINEES = ("student", "resident")
 SENIORITY = {"student": 1, "resident": 2, "faculty": 3}  # who can mentor or sponsor whom
-RULES_VERSION = "roles-rules/2"
+RULES_VERSION = "roles-rules/3"
 DEFAULT_OVERRIDES = Path("data") / "roles.csv"
 _I, _C = re.IGNORECASE, 0  # most cues ignore case; abbreviations ("MS3", "RN", "PD") do not
 
@@ -58,7 +58,8 @@ class Rule:
 # a car (F1) or a droid (R2) is not a programme director, a fellow or a student.
 MEDICAL_CONTEXT = re.compile(
     r"\b(residen|program|fellow|clerkship|intern\b|GME\b|IM\b|EM\b|FM\b|OB\b|peds\b|p(a)?ediatric|"
-    r"medicine|medical|med\b|meded|medtwitter|surg|hospital|clinic|SOM\b|COM\b|MD\b|DO\b|MBBS|"
+    r"medicine|medical|med\b|meded|medtwitter|surg|hospital|clinic|SOM\b|COM\b|MD\b|DO\b|MBBS|physician|doctor|"
+    r"internal|family|emergency|gen(eral)? ?surg|ob/?gyn|cards|echo|cath|"
     r"anatomy|step ?[12]\b|USMLE|rotation|cardio|neuro|psychiat|oncolog|an(a)?esth|radiol|patholog|derm|"
     r"ortho|ENT\b|ICU\b|NICU\b|ER\b|ED\b)", re.IGNORECASE)
 CONTEXT_CHARS = 60
@@ -91,13 +92,14 @@ BIO_RULES = _rules(
      r"chair of|chief of)\b", _I),
     ("faculty", "attending or faculty", r"\b(attending|faculty|consultant|clinician[- ]educator)\b", _I),
     ("faculty", "physician", r"\b(physician|doctor|" + _SPECIALIST + r")s?\b", _I),
-    ("resident", "resident", r"\b(chief\s+)?resident\b", _I),
+    ("resident", "resident", r"\b(chief\s+)?resident\b", _I, "in context"),  # not "Miami resident"
     ("resident", "year of residency", r"\b(first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)[- ]year\s+"
      r"(resident|fellow)\b", _I),
     ("resident", "intern", r"\b(intern|interns|house\s*(officer|staff)|registrar|junior doctor)\b", _I),
     ("resident", "PGY", r"\b(PGY|pgy)[- ]?\d\b", _C),
     ("resident", "year of training", r"\b(R|CA|ST|CT|F)[1-8]\b", _C, "in context"),
-    ("resident", "fellow", r"\b\w+ fellow\b(?!\s+(of|med|medical|students?|trainees?|humans?))", _I),
+    ("resident", "fellow", r"\b\w+ fellow\b(?!\s+(of|med|medical|students?|trainees?|humans?))", _I,
+     "in context"),  # not "health reporting fellow"
     ("student", "year in school", r"\b(MS|OMS)[- ]?([1-4]|I{1,3}|IV)\b", _C),
     ("student", "year in school", r"\bM[- ]?([1-4]|I{1,3}|IV)\b", _C, "in context"),
     ("student", "medical student", r"\b((med(ical)?|osteopathic|MD|DO|MD/PhD|MD-PhD|MD/MPH|MBBS|MBChB)"
@@ -105,6 +107,7 @@ BIO_RULES = _rules(
     ("student", "doctor in training",
      r"\b((doctor|physician|dr\.?) in (training|the making)|learning to be a doctor)\b", _I),
     ("student", "med student", r"\bmed(ical)? school student\b", _I),
+    ("student", "board exam", r"\b(USMLE\s+)?Step\s?1\b|\bCOMLEX\s+(Level\s?)?1\b", _I),
     ("student", "class of", r"\bclass of '?(\d{4}|\d{2})\b", _I),
     ("student", "year in school", r"\b(first|second|third|fourth|1st|2nd|3rd|4th)[- ]year\b", _I),
     ("student", "applying to residency", r"\b(matching|match(ed)? into|applying to residency)\b", _I),
