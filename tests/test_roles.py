@@ -61,7 +61,7 @@ def corpus() -> Corpus:
     c = Corpus()
     c.user("maya", "MS3 at Example SOM")
     c.user("hal", "attending hospitalist, #MedEd")
-    c.user("drifter", "Studying for Step 1 and drinking too much coffee")
+    c.user("drifter", "Night owl, drinking too much coffee")
     c.user("blank", "")
     for handle in ("maya", "hal", "drifter", "blank"):
         c.post(handle, "hello #MedTwitter", "2015-01-05T10:00")
@@ -171,7 +171,7 @@ def test_real_model_places_bios_no_rule_covers(tmp_path):
     from flows.store.db import connect
 
     model = load_embedder("minilm")
-    bios = {"Studying for Step 1 and drinking too much coffee": "student",
+    bios = {"Studying for exams and drinking too much coffee in the anatomy lab": "student",
             "Surgery trainee at a big teaching hospital": "resident",
             "Teaching at the bedside for 20 years. Academic internist.": "faculty",
             "Caring for patients as a registered nurse on a cardiac floor": "health_professional",
@@ -189,5 +189,5 @@ def test_the_model_loads_only_when_a_bio_needs_it(con):
 
     rows = [("twitter", "1", "maya", "", "MS3"), ("twitter", "2", "hal", "", "attending hospitalist")]
     assert [a.role for a in classify(rows, {}, con, loader)] == ["student", "faculty"]
-    drifter = [("twitter", "3", "drifter", "", "Studying for Step 1 and drinking too much coffee")]
+    drifter = [("twitter", "3", "drifter", "", "Night owl, drinking too much coffee")]
     assert classify(drifter, {}, con, lambda: FakeEmbedder())[0].method == "embedding"
