@@ -9,7 +9,7 @@ import shutil
 import sys
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, settled_copy
 
 from flows.run.records import list_runs
 from flows.run.runner import nothing_new, run_study
@@ -27,7 +27,7 @@ def ran_once(tmp_path_factory, sample_corpus):
     from flows.study.scaffold import create_study
 
     study = create_study(tmp_path_factory.mktemp("unchanged") / "study", title="Unchanged")
-    shutil.copy(sample_corpus, study.parent / "data" / "inbox" / "sample.jsonl")
+    settled_copy(sample_corpus, study.parent / "data" / "inbox" / "sample.jsonl")
     text = study.read_text()
     for old, new in FAKES.items():
         assert old in text, old
