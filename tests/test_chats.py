@@ -122,3 +122,32 @@ def test_sample_study_chats_hosts_and_participants(tmp_path):
         assert chat["hashtag"] == planted["hashtag"].lower() and chat["hosts"] == [planted["host"]]
         assert sorted(chat["participants"]) == sorted(planted["participants"])
         assert planted["start"][:19] <= chat["started_at"][:19] <= chat["ended_at"][:19] <= planted["end"][:19]
+
+
+# The chats the real tweet-chat CSVs hold, listed by hand from the files (Topsy exports, 2014):
+# - Tweets_BleedingDisorders_full.csv: #HemoChat on 2014-06-25, 17:00-18:00 UTC, hosted by @NHF_Hemophilia
+#   with @hemophiliafed; Q1..Q5 by the host, answered "A1" (@webleedonline) and "A2" (@hemophiliafed).
+# - Tweets_Celiac_full.csv: #abcDRBchat on 2014-06-10, 17:10-18:20 UTC, hosted by @abcDrBchat, topics
+#   numbered T1..T9 and answered "T2 ...", "T3 ..." by many accounts; @DoctorTennyson, the guest expert,
+#   numbers as many topics as the host. (The file was collected by #celiac, so the host's T1 and T5,
+#   which do not carry #celiac, are not in it.) #gf and #celiac ride along on the same posts: one chat.
+# - Tweets_CancerChat_full.csv: a #cancerchat hosted by @EverydayAbleism on 2014-06-19, its questions
+#   unnumbered ("First question - ...", "Last qu ..."): not detected (numbered schemes only).
+# - Cholera, RareDiseaseDay: no chat.
+REAL_CHATS = {
+    "Tweets_BleedingDisorders_full.csv": [("hemochat", "nhf_hemophilia", ["nhf_hemophilia"], 5, 2, "2014-06-25")],
+    "Tweets_Celiac_full.csv": [("abcdrbchat", "abcdrbchat", ["abcdrbchat", "doctortennyson"], 7, 47, "2014-06-10")],
+    "Tweets_CancerChat_full.csv": [],
+    "Tweets_RareDiseaseDay_full.csv": [],
+}
+
+
+@pytest.mark.parametrize("name", sorted(REAL_CHATS))
+def test_the_chats_of_the_real_tweet_chat_files(shared, tmp_path, name):
+    from flows.store.db import connect
+
+    con = connect(tmp_path / "real.duckdb")
+    ingest(con, [shared / "healthcare_twitter_analysis" / "files" / name])
+    found = [(c["hashtag"], c["host"].lower(), sorted(h.lower() for h in c["hosts"]), c["questions"], c["answers"],
+              c["started_at"][:10]) for c in detect_chats(con)]
+    assert found == REAL_CHATS[name]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from flows.report import code_profiles, svg
-from flows.report.context import MAX_SERIES, Codebook, Context
+from flows.report.context import MAX_SERIES, MIN_MONTH_POSTS, Codebook, Context
 from flows.report.doc import Column, Figure, Heading, Note, Paragraph, Section, Table, pct
 from flows.report.reads import query, rows
 from flows.report.settings import ReportError
@@ -65,6 +65,13 @@ def build(ctx: Context) -> Section:
     coded_any = False
     for book in books:
         section.blocks.append(Heading(f"{book.title} ({book.id}, version {book.version})", f"codes-{book.id}"))
+        wanted = (ctx.study.get("codebooks") or {}).get(book.id)
+        if wanted and wanted != book.content_hash:
+            section.blocks.append(Note(
+                f"Warning: the codes shown are those of codebook {book.id} version {book.version} (sha256 "
+                f"{book.content_hash[:12]}), but study.yaml's codebook file is now a different version (sha256 "
+                f"{wanted[:12]}): run `ethnoflow run` (or `ethnoflow code --codebook {book.id}`) to code with it.",
+                "empty"))
         blocks = _codebook_blocks(ctx, book)
         coded_any = coded_any or any(isinstance(b, Table) and b.name.endswith("_results") for b in blocks)
         section.blocks += blocks
@@ -178,7 +185,10 @@ def _over_time(ctx: Context, book: Codebook, counts: dict) -> list:
     series = [(c["label"], [pct(posts.get((m, c["code_id"]), 0), coded[m]) for m in months])
               for c in top[:MAX_SERIES]]
     chart = svg.lines([m.isoformat()[:7] for m in months], series,
-                      title=f"{book.title}: share of coded posts per month")
+                      title=f"{book.title}: share of coded posts per month", positions=svg.month_positions(months),
+                      low=[coded[m] < MIN_MONTH_POSTS for m in months])
     caption = (f"Codes over time: share of each month's coded posts showing each code"
-               f"{f' (the {MAX_SERIES} most frequent codes)' if len(top) > MAX_SERIES else ''}.")
+               f"{f' (the {MAX_SERIES} most frequent codes)' if len(top) > MAX_SERIES else ''}, on a time axis "
+               f"(months without coded posts leave a gap). Months with fewer than {MIN_MONTH_POSTS} coded posts are "
+               "hollow points, not joined: their shares swing on one or two posts.")
     return [Figure(chart, caption, table.name), table]

@@ -14,6 +14,7 @@ from flows.report.settings import ReportSettings
 CSV_ROWS = 10_000
 # Lines drawn in one over-time chart; the CSV holds every series.
 MAX_SERIES = 8
+MIN_MONTH_POSTS = 10  # a month's share is drawn as a trend only from this many posts
 
 
 @dataclass

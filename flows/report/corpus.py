@@ -102,11 +102,29 @@ def _kinds(ctx: Context, posts: int) -> Table:
 
 
 def _languages(ctx: Context, posts: int) -> Table:
-    total = scalar(ctx.con, "SELECT count(DISTINCT lang) FROM report_posts")
-    found = rows(ctx.con, "SELECT lang, count(*) AS n FROM report_posts GROUP BY lang ORDER BY n DESC, lang "
-                          "LIMIT ?", [CSV_ROWS])
-    ctx.facts["languages"] = [(r["lang"], r["n"]) for r in found[:5]]
+    merged: dict[str, int] = {}
+    for r in rows(ctx.con, "SELECT lang, count(*) AS n FROM report_posts GROUP BY lang"):
+        code = base_language(r["lang"])
+        merged[code] = merged.get(code, 0) + r["n"]
+    found = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))
+    ctx.facts["languages"] = found[:5]
     columns = [Column("language", "Language"), Column("posts", "Posts", "int"), Column("share", "% of posts", "pct")]
-    data = [[r["lang"], r["n"], pct(r["n"], posts)] for r in found]
-    return Table("corpus_languages", "Languages (as the platform or collector recorded them)", columns, data,
-                 total=total)
+    data = [[code, n, pct(n, posts)] for code, n in found[:CSV_ROWS]]
+    return Table("corpus_languages", "Languages (BCP-47 base codes of what the platform or collector recorded: "
+                 "en-GB and en-US count as en; und: undetermined, unknown or none)", columns, data,
+                 total=len(found))
+
+
+def base_language(tag: str | None) -> str:
+    """The BCP-47 base language of a tag as platforms write it ('en-gb', 'en_US', Twitter's 'in' for
+    Indonesian), by langcodes; 'und' for none, an unreadable tag, no linguistic content (zxx) and
+    private-use codes (Twitter's qme, qht, qam: media, hashtags or mentions only)."""
+    import langcodes
+
+    try:
+        lang = langcodes.Language.get(langcodes.standardize_tag((tag or "").strip())).language
+    except (ValueError, langcodes.LanguageTagError):
+        return "und"
+    if not lang or lang in ("und", "zxx", "mul") or "qaa" <= lang <= "qtz":
+        return "und"
+    return lang

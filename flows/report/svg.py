@@ -104,30 +104,56 @@ def stacked_bars(labels: list[str], series: list[tuple[str, list[float]]], *, ti
 
 
 def lines(labels: list[str], series: list[tuple[str, list[float | None]]], *, title: str,
-          unit: str = "%", height: int = 240) -> str:
-    """One line per series over the labels (e.g. a code's share of each month's posts)."""
+          unit: str = "%", height: int = 240, positions: list[float] | None = None,
+          low: list[bool] | None = None) -> str:
+    """One line per series over the labels (e.g. a code's share of each month's posts).
+
+    ``positions`` place the labels on a true axis (e.g. months since the first, so a gap of empty
+    months takes its room); default: evenly. Points where ``low`` is true (a month with too few
+    posts to trust a share) are drawn hollow and the line is not drawn through them.
+    """
     plot_h = height - TOP - 28
     peak = max((v for _, values in series for v in values if v is not None), default=0)
     y_max, step = nice_max(peak)
-    span = (WIDTH - LEFT - RIGHT) / max(1, len(labels) - 1) if len(labels) > 1 else 0.0
+    where = positions if positions is not None else list(range(len(labels)))
+    first, last = (min(where), max(where)) if where else (0, 0)
+    span = (WIDTH - LEFT - RIGHT) / (last - first) if last > first else 0.0
+    weak = low or [False] * len(labels)
 
     def x_of(i: int) -> float:
-        return LEFT + span * i if len(labels) > 1 else (LEFT + WIDTH - RIGHT) / 2
+        return LEFT + span * (where[i] - first) if last > first else (LEFT + WIDTH - RIGHT) / 2
 
     parts = _open(title)
     parts += _y_axis(TOP, plot_h, y_max, step, unit)
     for k, (name, values) in enumerate(series):
         colour = PALETTE[k % len(PALETTE)]
-        points = [(x_of(i), TOP + plot_h - plot_h * v / y_max) for i, v in enumerate(values) if v is not None]
-        if len(points) > 1:
-            path = " ".join(f"{_f(x)},{_f(y)}" for x, y in points)
-            parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        for (x, y), v in zip(points, [v for v in values if v is not None]):
-            parts.append(f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.5" fill="{colour}"><title>{_e(name)}: '
-                         f'{v:.1f}{_e(unit)}</title></circle>')
+        run: list[tuple[float, float]] = []
+        for i, v in enumerate([*values, None]):
+            if v is not None and not weak[i]:
+                run.append((x_of(i), TOP + plot_h - plot_h * v / y_max))
+                continue
+            if len(run) > 1:
+                path = " ".join(f"{_f(x)},{_f(y)}" for x, y in run)
+                parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+            run = []
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            fill = "#fff" if weak[i] else colour
+            parts.append(f'<circle cx="{_f(x_of(i))}" cy="{_f(TOP + plot_h - plot_h * v / y_max)}" r="2.5" '
+                         f'fill="{fill}" stroke="{colour}"><title>{_e(name)}: {v:.1f}{_e(unit)}'
+                         f'{" (few posts)" if weak[i] else ""}</title></circle>')
     parts += _x_labels(labels, x_of, TOP + plot_h)
     legend, bottom = _legend([name for name, _ in series], TOP + plot_h + 36)
     return _close(parts + legend, bottom + 6)
+
+
+def month_positions(months: list) -> list[float]:
+    """Months (dates) as positions on a true time axis: months since the first."""
+    if not months:
+        return []
+    base = months[0].year * 12 + months[0].month
+    return [float(m.year * 12 + m.month - base) for m in months]
 
 
 def _shade(value: float, top: float) -> str:

@@ -8,7 +8,7 @@ import json
 from flows.report import svg
 from flows.report import topic_axes as axes
 from flows.report import topic_outliers as outliers
-from flows.report.context import CSV_ROWS, MAX_SERIES, Context
+from flows.report.context import CSV_ROWS, MAX_SERIES, MIN_MONTH_POSTS, Context
 from flows.report.doc import Column, Figure, Heading, KeyValues, Note, Paragraph, Quote, Quotes, Section, Table, pct
 from flows.report.reads import query, rows
 from flows.report.settings import ReportError
@@ -56,6 +56,8 @@ def build(ctx: Context) -> Section:
         t["label"] = ctx.privacy.topic_label(t["topic"], t["label"], list(t["keywords"] or []))
         t["keywords"] = ctx.privacy.words(list(t["keywords"] or []))
     topics[0]["label"] = "outliers: no topic"
+    warning = _settings_warning(ctx, run)
+    section.blocks += [warning] if warning else []
     section.blocks += [Paragraph(_summary(run, topics, assigned)), _run_facts(run), _table(topics, assigned)]
     section.blocks += outliers.blocks(ctx, run, topics)
     section.blocks += _representatives(ctx, run, topics)
@@ -64,6 +66,22 @@ def build(ctx: Context) -> Section:
     for book in ctx.facts.get("codebooks", []):
         section.blocks += _by_codes(ctx, run, topics, book)
     return section
+
+
+def _settings_warning(ctx: Context, run: dict) -> Note | None:
+    """A warning when the run shown was not fitted with study.yaml's topic settings (the seed changed,
+    the model, the window ...): its topics are not what the study file would give."""
+    wanted = ctx.study.get("topic_settings")
+    if not wanted:
+        return None
+    have = json.loads(run["settings"])
+    differ = [k for k in sorted(set(wanted) | set(have)) if wanted.get(k) != have.get(k)]
+    if not differ:
+        return None
+    shown = "; ".join(f"{k}: run {json.dumps(have.get(k))}, study.yaml {json.dumps(wanted.get(k))}" for k in differ[:6])
+    return Note(f"Warning: topic run {run['run_id']} was not fitted with study.yaml's topic settings ({shown}"
+                f"{'; ...' if len(differ) > 6 else ''}). Run `ethnoflow topics --refit` for topics that match the "
+                "study file.", "empty")
 
 
 def _summary(run: dict, topics: list[dict], assigned: int) -> str:
@@ -150,8 +168,10 @@ def _over_time(ctx: Context, run: dict, topics: list[dict]) -> list:
                   data, limit=240, max_columns=2 + MONTH_TOPICS)
     series = [(f"{t['topic']}: {t['label']}", [pct(posts.get((m, t["topic"]), 0), per_month[m]) for m in months])
               for t in real[:MAX_SERIES]]
-    chart = svg.lines([m.isoformat()[:7] for m in months], series, title="Topics over time")
-    caption = f"Topics over time: share of each month's posts in the {min(MAX_SERIES, len(real))} largest topics."
+    chart = svg.lines([m.isoformat()[:7] for m in months], series, title="Topics over time",
+                      positions=svg.month_positions(months), low=[per_month[m] < MIN_MONTH_POSTS for m in months])
+    caption = (f"Topics over time: share of each month's posts in the {min(MAX_SERIES, len(real))} largest topics, "
+               f"on a time axis; months with fewer than {MIN_MONTH_POSTS} posts are hollow points, not joined.")
     return [Figure(chart, caption, table.name), table]
 
 

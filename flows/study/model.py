@@ -155,7 +155,23 @@ class Study(BaseModel):
         """What a report needs to know of its study (see flows.report.build_report)."""
         return {"name": self.name, "title": self.report.title or self.title, "hash": self.sha256,
                 "seed": self.seed, "inclusion": self.inclusion.model_dump(mode="json"),
-                "data_dir": str(self.path("data"))}
+                "data_dir": str(self.path("data")),
+                "topic_settings": self.topic_settings().model_dump(mode="json"),
+                "codebooks": self.codebook_hashes()}
+
+    def codebook_hashes(self) -> dict[str, str]:
+        """{codebook id: content hash} of the codebooks study.yaml names, as their files are now (one
+        that cannot be read is left out: the code stage reports it)."""
+        from flows.coding.codebook import CodebookError, resolve_codebook
+
+        found = {}
+        for ref in self.coding.codebooks:
+            try:
+                book = resolve_codebook(ref, schemes=self.path("coding_schemes"))
+            except (CodebookError, OSError):
+                continue
+            found[book.id] = book.content_hash
+        return found
 
 
 def find_study(explicit: Path | str | None = None) -> Path | None:
