@@ -37,7 +37,7 @@ def test_bad_sheet_is_refused_with_every_problem_and_exit_2(cli):
     result = cli("import-codes", FIXTURES / "coding" / "bad_everything.csv", "--coder", "ana",
                  "--codebook", TINY, ok=False)
     assert result.exit_code == 2
-    assert result.output.count("bad_everything.csv: ") == 6 and "nothing was imported" in result.output
+    assert result.output.count("bad_everything.csv: ") == 5 and "nothing was imported" in result.output
 
 
 def test_unknown_codebook_names_the_known_ones(cli):
@@ -84,3 +84,36 @@ def test_real_model_round_trip_on_posts(cli):
     out = json.loads(cli("code", "--codebook", "chretien2015", "--json").output)
     assert out["coded"] == out["posts"] > 0 and "auto:semantic" in out["coders"]
     assert json.loads(cli("code", "--codebook", "chretien2015", "--json").output)["coded"] == 0
+
+
+def test_coders_list_rename_remove_through_the_cli(cli):
+    cli("ingest", PAGE)
+    cli("import-codes", FIXTURES / "coding" / "good_ana.csv", "--coder", "Ana", "--codebook", TINY)
+    again = cli("import-codes", FIXTURES / "coding" / "good_ana.csv", "--coder", "Ana", "--codebook", TINY)
+    assert again.output.strip().endswith("already imported for Ana (the same 2 posts and codes); nothing changed")
+    empty = cli("import-codes", FIXTURES / "coding" / "nothing_coded.csv", "--coder", "dave", "--codebook", TINY)
+    assert "warning: " in empty.output and "nothing is coded in this sheet" in empty.output
+    cli("coders", "rename", "Ana", "ana")
+    listed = json.loads(cli("coders", "list", "--json").output)
+    assert [(r["coder"], r["kind"], r["posts"], r["sheets"]) for r in listed] == [
+        ("ana", "person", 2, ["good_ana.csv"]), ("dave", "person", 2, ["nothing_coded.csv"])]
+    assert "removed 6 codes and 0 memos of dave" in cli("coders", "remove", "dave").output
+    assert "no coder 'dave'" in cli("coders", "remove", "dave", ok=False).output
+
+
+def test_an_edited_codebook_keeps_agreement_and_diff_says_why(cli, tmp_path):
+    cli("ingest", PAGE)
+    for coder in ("ana", "ben"):
+        cli("import-codes", FIXTURES / "coding" / f"good_{coder}.csv", "--coder", coder, "--codebook", TINY)
+    edited = tmp_path / "tiny.yaml"
+    edited.write_text(TINY.read_text(encoding="utf-8").replace("Greets the audience.", "Says hello to everyone."),
+                      encoding="utf-8")
+    result = cli("agreement", "--codebook", edited, "--n-boot", 20, "--json")
+    report = json.loads(result.output[result.output.index("{"):])
+    assert report["coders"] == ["ana", "ben"] and report["codes"]["greeting"]["n"] == 2
+    assert "greeting: edited (inclusion); human codes kept" in result.output  # said on stderr
+    assert "several versions match 'tiny@1'" in cli("codebook", "diff", "tiny@1", edited, ok=False).output
+    diff = cli("codebook", "diff", "8193b4208e05", edited).output  # the labels match: a hash prefix tells them apart
+    assert "the version label is still 1" in diff and "greeting: edited (inclusion)" in diff
+    assert "version " in cli("codebook", "diff", TINY, FIXTURES / "codebooks" / "evolution" / "renamed" /
+                             "tiny.yaml").output

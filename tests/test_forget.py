@@ -256,10 +256,10 @@ def test_memos_on_the_accounts_posts_go_and_others_stay(store):
     kept = store.execute("SELECT post_id FROM posts WHERE author_id <> ? AND kind <> 'repost' LIMIT 1",
                          [ACCOUNT_ID]).fetchone()[0]
     for post_id in (posts[0], kept):
-        store.execute("INSERT INTO code_memos VALUES ('twitter', ?, 'h', 'ana', ?, 'b')",
-                      [post_id, f"ana's memo on {post_id}"])
+        store.execute("INSERT INTO memos VALUES (?, 'ana', 'cb', 'h', 'twitter', ?, NULL, 'memo', 'memo', ?, "
+                      "'b', TIMESTAMP '2020-01-01')", [f"m{post_id}", post_id, f"ana's memo on {post_id}"])
     forget(store, HANDLE, secret=SECRET)
-    assert store.execute("SELECT post_id FROM code_memos").fetchall() == [(kept,)]
+    assert store.execute("SELECT post_id FROM memos").fetchall() == [(kept,)]
 
 
 def test_reports_and_exports_written_afterwards_hold_nothing_of_the_account(store, tmp_path):

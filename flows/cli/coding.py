@@ -40,6 +40,18 @@ def _codebook(ref: str, schemes: Optional[Path]):
     return resolve_codebook(ref, schemes=_schemes(schemes))
 
 
+def _current(con, codebook) -> None:
+    """Make this version current before a command uses it; say what changed when it is new."""
+    from flows.coding.evolution import describe, use_codebook
+
+    change = use_codebook(con, codebook)
+    if change:
+        lines = describe(change)
+        carried = ", ".join(f"{n} {k}" for k, n in sorted(change["carried"].items()))
+        lines.append(f"  people's codes carried over: {carried or 'none'}")
+        typer.echo("\n".join(lines), err=True)
+
+
 @codebook_app.command("validate")
 def codebook_validate(paths: Annotated[list[Path], typer.Argument(help="Codebook YAML files.",
                                                                   show_default=False)]) -> None:
@@ -89,6 +101,49 @@ def codebook_list(schemes: SchemesOption = None, json_: JsonOption = False) -> N
         typer.echo(f"{row['id']:<26}{what}")
 
 
+@codebook_app.command("diff")
+def codebook_diff(
+    old: Annotated[str, typer.Argument(help="The earlier version: a .yaml file, a codebook id, or a version in "
+                                            "the store (ID@LABEL or a content hash prefix).", show_default=False)],
+    new: Annotated[str, typer.Argument(help="The later version, the same ways.", show_default=False)],
+    schemes: SchemesOption = None,
+    db: DbOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Show what changed between two versions of a codebook, and what happens to people's codes.
+
+    Example:
+        ethnoflow codebook diff chretien2015@1.1 coding_schemes/chretien2015.yaml
+    """
+    from flows.coding.evolution import describe, diff
+
+    with _explained():
+        before, after = _version(old, schemes, db), _version(new, schemes, db)
+        change = diff(before, after)
+    typer.echo(json.dumps(change, indent=2, sort_keys=True) if json_ else "\n".join(describe(change)))
+
+
+def _version(ref: str, schemes: Optional[Path], db: Optional[Path]):
+    """A codebook from a file or id, or a version kept in the store (ID@LABEL, hash prefix)."""
+    from flows.coding.codebook import CodebookError
+    from flows.coding.evolution import stored_version
+
+    if "@" not in ref and not all(c in "0123456789abcdef" for c in ref.lower()) or Path(ref).is_file():
+        return _codebook(ref, schemes)
+    with store(db, read_only=True) as con:
+        book, _, label = ref.partition("@")
+        rows = con.execute("""SELECT content_hash, codebook_id, version FROM codebook_versions
+            WHERE (? AND codebook_id = ? AND version = ?) OR (NOT ? AND content_hash LIKE ? || '%')
+            ORDER BY content_hash""", [bool(label), book, label, bool(label), ref.lower()]).fetchall()
+        if len(rows) != 1:
+            known = con.execute("SELECT codebook_id || '@' || version || ' (' || content_hash[:12] || ')' "
+                                "FROM codebook_versions ORDER BY ALL").fetchall()
+            what = "several versions match" if rows else "no version"
+            raise CodebookError([f"{what} '{ref}' in the store; versions: {', '.join(k[0] for k in known) or 'none'}"
+                                 + (" (give a hash prefix)" if rows else "")])
+        return stored_version(con, rows[0][0])
+
+
 @app.command("code")
 def code(
     codebook: Annotated[Optional[str], option(
@@ -123,9 +178,12 @@ def code(
     with _explained(), store(db) as con:
         coder_model = load_model(settings.coding_embedder(embedder),
                                  hint="(or pass --embedder none to code with the rules alone)")
-        results = [code_corpus(con, _codebook(ref, schemes), embedder=coder_model, train_from=trainers, seed=seed,
+        books = [_codebook(ref, schemes) for ref in refs]
+        for book in books:
+            _current(con, book)
+        results = [code_corpus(con, book, embedder=coder_model, train_from=trainers, seed=seed,
                                threshold=settings.validation_threshold())
-                   for ref in refs]
+                   for book in books]
     if json_:
         typer.echo(json.dumps(results[0] if codebook else results, indent=2, sort_keys=True))
         return
@@ -179,7 +237,8 @@ def sample(
     from flows.coding.rounds import sample as run_sample
 
     with _explained(), store(db) as con:
-        result = run_sample(con, _codebook(codebook, schemes), n, out, strata=_names(stratify),
+        _current(con, cb := _codebook(codebook, schemes))
+        result = run_sample(con, cb, n, out, strata=_names(stratify),
                             seed=_seed(seed), coders=_names(coders), force=force,
                             strategy=strategy)
     typer.echo(f"wrote {result['posts']} posts (of {result['eligible']} eligible) to {out}; "
@@ -207,9 +266,26 @@ def import_codes(
     from flows.coding.importing import import_codes as run_import
 
     with _explained(), store(db) as con:
-        result = run_import(con, sheet, coder, _codebook(codebook, schemes), replace=replace)
-    typer.echo(f"imported {result['posts']} posts ({result['assignments']} codes) for {coder}"
+        _current(con, cb := _codebook(codebook, schemes))
+        result = run_import(con, sheet, coder, cb, replace=replace)
+    for line in result["warnings"] + _outside_study(coder):
+        typer.echo(f"warning: {line}", err=True)
+    if result["unchanged"]:
+        typer.echo(f"{sheet}: already imported for {coder} (the same {result['posts']} posts and codes); "
+                   "nothing changed")
+        return
+    typer.echo(f"imported {result['posts']} posts ({result['assignments']} codes"
+               + (f", {result['memos']} memos" if result["memos"] else "") + f") for {coder}"
                + (f"; round {result['round_id'][:12]}" if result["round_id"] else ""))
+
+
+def _outside_study(coder: str) -> list[str]:
+    """A warning when the study names its coders and this is not one of them."""
+    named = defaults().coders()
+    if named is None or coder in named:
+        return []
+    return [f"{coder} is not one of the study's coders ({', '.join(named)}); the report counts only "
+            f"those: add {coder} to study.yaml (coding: coders:) or rename (ethnoflow coders rename)"]
 
 
 @app.command()
@@ -278,9 +354,17 @@ def agreement(
     from flows.coding.agreement import agreement as run_agreement
     from flows.coding.agreement import format_report
 
-    with _explained(), store(db, read_only=True) as con:
-        report = run_agreement(con, _codebook(codebook, schemes), coders=_names(coders) or None,
-                               against=against, n_boot=n_boot, seed=_seed(seed))
+    with _explained():
+        cb = _codebook(codebook, schemes)
+        with store(db, read_only=True) as con:
+            known = con.execute("SELECT count(*) FROM codebook_current WHERE codebook_id = ? AND content_hash = ?",
+                                [cb.id, cb.content_hash]).fetchone()[0]
+        if not known:  # an edited codebook file: link it to the version coded before, carrying codes
+            with store(db) as con:
+                _current(con, cb)
+        with store(db, read_only=True) as con:
+            report = run_agreement(con, cb, coders=_names(coders) or None,
+                                   against=against, n_boot=n_boot, seed=_seed(seed))
     typer.echo(json.dumps(report, indent=2) if json_ else format_report(report))
 
 
@@ -306,3 +390,76 @@ def export_codes(
     with _explained(), store(db, read_only=True) as con:
         rows = run_export(con, out, _names(codebook) or None, _names(coder) or None, force=force)
     typer.echo(f"wrote {rows} rows to {out}")
+
+
+coders_app = typer.Typer(help="List, rename and remove coders (people, consensus, machines).", no_args_is_help=True)
+app.add_typer(coders_app, name="coders")
+
+
+@coders_app.command("list")
+def coders_list(db: DbOption = None, json_: JsonOption = False) -> None:
+    """List every coder: kind, codebooks, posts and codes coded, sheets imported.
+
+    When the study names its coders (study.yaml coding: coders), coders it does not name are
+    marked: the report leaves them out.
+
+    Example:
+        ethnoflow coders list
+    """
+    from flows.coding.coders import list_coders
+
+    with store(db, read_only=True) as con:
+        rows = list_coders(con, defaults().coders())
+    if json_:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        note = "" if r.get("in_study", True) else "  (not a coder of the study: the report leaves it out)"
+        sheets = f"; sheets: {', '.join(r['sheets'])}" if r["sheets"] else ""
+        typer.echo(f"{r['coder']:<18}{r['kind']:<10}{r['posts']:>6} posts {r['present']:>6} present "
+                   f"({', '.join(r['codebooks']) or 'no codes'}){sheets}{note}")
+    if not rows:
+        typer.echo("no coders yet: import a sheet (ethnoflow import-codes) or run ethnoflow code")
+
+
+@coders_app.command("rename")
+def coders_rename(
+    old: Annotated[str, typer.Argument(help="The coder's current name.", show_default=False)],
+    new: Annotated[str, typer.Argument(help="The new name (may be an existing coder who coded other posts).",
+                                       show_default=False)],
+    db: DbOption = None,
+) -> None:
+    """Rename a coder everywhere (codes, sheets, memos), with an audit row.
+
+    Renaming into an existing coder merges the two, unless both coded the same posts.
+
+    Example:
+        ethnoflow coders rename Ana ana
+    """
+    from flows.coding.coders import rename_coder
+
+    with _explained(), store(db) as con:
+        result = rename_coder(con, old, new)
+    typer.echo(f"renamed {old} to {new}: {result['assignments']} codes, {result['memos']} memos")
+
+
+@coders_app.command("remove")
+def coders_remove(
+    name: Annotated[str, typer.Argument(help="The coder whose codes go.", show_default=False)],
+    round_: Annotated[Optional[str], option(
+        "--round", help="Only this round's sheets: the round id `sample` printed (6+ characters) or the "
+                        "sheet's file name.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Remove a coder's codes and memos (all, or one round's), with an audit row.
+
+    Example:
+        ethnoflow coders remove dave --round 3f2a9c0d1e4b
+    """
+    from flows.coding.coders import remove_coder
+
+    with _explained(), store(db) as con:
+        result = remove_coder(con, name, round_)
+    where = f" of round {round_}" if round_ else ""
+    typer.echo(f"removed {result['assignments']} codes and {result['memos']} memos of {name}{where}"
+               + (f"; {result['left']} codes of {name} remain" if result["left"] else ""))

@@ -5,6 +5,8 @@ codebook version, chosen coders), shapes them into coders × posts matrices and 
 result. JSON shape (a stable interface)::
 
     {"codebook", "version", "coders",
+     "made_under": {"<coder>": [{"hash", "version", "how": "made" | "kept" | "reworded" | ..., "codes"}]},
+     "not_yet_coded": {"<code>": {"<coder>": posts}},   (codes added or split since they coded)
      "codes": {"<code>": {"n", "coders", "percent_agreement", "cohen_kappa", "fleiss_kappa",
                           "gwet_ac1", "krippendorff_alpha", "ci95": {"<statistic>": [lo, hi] | null}}},
      "overall": {... same keys, every (post, code) pair pooled as one unit ...},
@@ -28,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from flows.coding.codebook import Codebook, assignable_codes
+from flows.coding.evolution import made_under
 from flows.coding.stats import agreement_summary, classification_metrics
 from flows.coding.store import CONSENSUS, MACHINE_CODERS, CodingError, coders_with_codes, human_coders, values, wide
 from flows.provenance import digest
@@ -52,6 +55,8 @@ def agreement(con: duckdb.DuckDBPyConnection, codebook: Codebook, *,
     if not present:
         raise CodingError(_no_codes(con, codebook))
     coders = list(coders) if coders else human_coders(con, h)
+    if not coders and not any(not c.startswith("auto") for c in present):
+        raise CodingError(_no_people(con, codebook, present))
     missing = [c for c in coders if c not in present]
     if missing:
         raise CodingError(f"no codes by {', '.join(missing)} under {codebook.id} version "
@@ -60,6 +65,9 @@ def agreement(con: duckdb.DuckDBPyConnection, codebook: Codebook, *,
     frame = values(con, h, coders)
     tables = {code: wide(frame, code, coders) for code in codes}
     report: dict[str, Any] = {"codebook": codebook.id, "version": h, "coders": coders}
+    people = [c for c in present if not c.startswith("auto")]
+    report["made_under"] = made_under(con, h, people)
+    report["not_yet_coded"] = not_yet_coded(con, h, people, codes)
     report["codes"], report["overall"] = {}, None
     if coders:  # only consensus (or only machines) coded: nothing to compare among people
         report["codes"] = {code: cached_summary(con, t.T.to_numpy(), n_boot=n_boot, seed=seed)
@@ -104,6 +112,37 @@ def _no_codes(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> str:
     return (f"no codes under the current version of {codebook.id} ({codebook.content_hash[:12]}): "
             f"the file changed since coding; codes exist under {versions}. Code again with this "
             "version, or restore the file those codes were made with")
+
+
+def _no_people(con: duckdb.DuckDBPyConnection, codebook: Codebook, present: list[str]) -> str:
+    """Explain a version only machine coders coded: where people's codes are, if anywhere."""
+    other = con.execute("""SELECT v.version, a.content_hash, count(DISTINCT a.coder) FROM code_assignments AS a
+        JOIN codebook_versions AS v USING (content_hash)
+        WHERE a.codebook_id = ? AND a.content_hash <> ? AND a.coder NOT LIKE 'auto%'
+        GROUP BY ALL ORDER BY ALL""", [codebook.id, codebook.content_hash]).fetchall()
+    where = ("; people's codes exist under " + ", ".join(f"version {v} ({h[:12]}, {n} coders)" for v, h, n in other)
+             + ": make that version current again (ethnoflow codebook diff shows what changed)") if other else \
+        "; import coders' sheets first (ethnoflow sample, then ethnoflow import-codes)"
+    return (f"no human codes under {codebook.id} version {codebook.version} ({codebook.content_hash[:12]}), only "
+            f"{', '.join(present)}: agreement needs people's codes{where}")
+
+
+def not_yet_coded(con: duckdb.DuckDBPyConnection, content_hash: str, coders: list[str],
+                  codes: list[str]) -> dict[str, dict[str, int]]:
+    """Per code, per coder: posts the coder coded under this version that lack this code (a code
+    added, redefined or split since they coded them)."""
+    rows = con.execute("""
+        WITH coded AS (SELECT DISTINCT platform, post_id, coder FROM code_assignments
+                       WHERE content_hash = $h AND list_contains($coders, coder)),
+        pairs AS (SELECT * FROM coded CROSS JOIN (SELECT unnest($codes::VARCHAR[]) AS code_id))
+        SELECT code_id, coder, count(*) FROM pairs AS p WHERE NOT EXISTS (
+            SELECT 1 FROM code_assignments AS a WHERE a.content_hash = $h AND a.platform = p.platform
+              AND a.post_id = p.post_id AND a.coder = p.coder AND a.code_id = p.code_id)
+        GROUP BY ALL ORDER BY ALL""", {"h": content_hash, "coders": coders, "codes": codes}).fetchall()
+    out: dict[str, dict[str, int]] = {}
+    for code, coder, n in rows:
+        out.setdefault(code, {})[coder] = int(n)
+    return out
 
 
 def machine_agreement(con: duckdb.DuckDBPyConnection, codebook: Codebook, against: str,
@@ -172,6 +211,7 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"{name:<24}{s['n']:>5}{_f(s['percent_agreement'])}{_f(s['cohen_kappa'])}"
                      f"{_f(s['fleiss_kappa'])}{_f(s['gwet_ac1'])}{_f(s['krippendorff_alpha'])}  "
                      f"{'n/a' if not ci else f'[{ci[0]:.2f}, {ci[1]:.2f}]'}")
+    lines += _evolution_lines(report)
     machine = report["machine"]
     if machine["coders"]:
         lines += ["", f"machine coders against {machine['against']} (macro over codes):",
@@ -182,6 +222,29 @@ def format_report(report: dict[str, Any]) -> str:
             lines.append(f"{name:<24}{_f(mac['kappa'])}{_f(mac['precision'])}"
                          f"{_f(mac['recall'])}{_f(mac['f1'])}{note}")
     return "\n".join(lines)
+
+
+def _evolution_lines(report: dict[str, Any]) -> list[str]:
+    """Which version people's codes were made under (when not all under this one), and what is
+    not yet coded."""
+    lines = []
+    made = report.get("made_under", {})
+    if any(m["hash"] != report["version"] for entries in made.values() for m in entries):
+        lines += ["", "codes made under:"]
+        for coder, entries in made.items():
+            by_hash: dict[str, list[dict]] = {}
+            for m in entries:
+                by_hash.setdefault(m["hash"], []).append(m)
+            parts = []
+            for h, ms in by_hash.items():
+                hows = ", ".join(f"{m['codes']} {m['how']}" for m in ms if m["how"] != "made")
+                this = " (this version)" if h == report["version"] else f" ({h[:12]}; carried: {hows})"
+                parts.append(f"{sum(m['codes'] for m in ms)} codes made under version {ms[0]['version']}{this}")
+            lines.append(f"  {coder}: " + "; ".join(parts))
+    for code, per in report.get("not_yet_coded", {}).items():
+        who = ", ".join(f"{c} {n}" for c, n in per.items())
+        lines.append(f"{code}: not yet coded on {sum(per.values())} post(s) people coded before ({who})")
+    return lines
 
 
 def _f(value: float | None) -> str:

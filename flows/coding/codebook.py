@@ -160,6 +160,24 @@ class Code(BaseModel):
         return self
 
 
+class Changes(BaseModel):
+    """How this version's codes follow from the version coded before (``changes:``).
+
+    Codes keep their id through a wording change, and human codes carry over. What ids cannot
+    say is stated here: a rename, a split, a merge, or a change of meaning (see
+    :mod:`flows.coding.evolution`).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    since: Text | None = None  # the version label these changes lead from
+    renamed: dict[Slug, Slug] = {}  # old id -> new id
+    split: dict[Slug, list[Slug]] = {}  # old id -> the new codes it was split into
+    merged: dict[Slug, list[Slug]] = {}  # new id -> the old codes merged into it
+    redefined: list[Slug] = []  # same id, new meaning: earlier codes are not carried over
+    note: Text | None = None
+
+
 class Codebook(BaseModel):
     """A validated codebook; build it with :func:`load_codebook`."""
 
@@ -176,6 +194,7 @@ class Codebook(BaseModel):
     authors: list[Text] = []
     license: Text | None = None
     codes: list[Code] = Field(min_length=1)
+    changes: Changes | None = None
     _source: Path | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
@@ -185,6 +204,16 @@ class Codebook(BaseModel):
                              "note), or mark the codebook 'status: draft' while it is being written")
         return self
 
+    @model_validator(mode="after")
+    def _changes_name_codes(self) -> Codebook:
+        if self.changes is not None:
+            _check_changes(self.changes, {n.code.id: n.code for n in iter_codes(self)})
+        return self
+
+    def dump(self) -> dict[str, Any]:
+        """The model as JSON data; ``changes`` only when given (so older codebooks keep their hash)."""
+        return self.model_dump(mode="json", exclude={"changes"} if self.changes is None else None)
+
     @property
     def source(self) -> Path | None:
         """The file this codebook was loaded from, if any."""
@@ -193,7 +222,13 @@ class Codebook(BaseModel):
     @property
     def content_hash(self) -> str:
         """sha256 (hex) of :func:`canonical_json`; stored with every code assignment."""
-        return digest(_canonical(self.model_dump(mode="json")))
+        return digest(_canonical(self.dump()))
+
+    @property
+    def codes_hash(self) -> str:
+        """sha256 of the id and the codes alone: what machine coders read. Editing the title,
+        version label, description or citations leaves it (and machine codes) unchanged."""
+        return digest(_canonical({"id": self.id, "codes": self.dump()["codes"]}))
 
 
 def _canonical(value: Any, key: str | None = None) -> Any:
@@ -216,7 +251,23 @@ def canonical_json(codebook: Codebook) -> str:
     ``patterns``; then JSON with sorted keys, no insignificant spaces, UTF-8. List order is kept:
     reordering codes or examples is a change. YAML comments and key order never reach it.
     """
-    return canonical(_canonical(codebook.model_dump(mode="json")))
+    return canonical(_canonical(codebook.dump()))
+
+
+def _check_changes(changes: Changes, codes: dict[str, Code]) -> None:
+    """New ids in ``changes`` must be assignable codes of this version; old ones must be gone."""
+    new = [*changes.renamed.values(), *(c for parts in changes.split.values() for c in parts),
+           *changes.merged, *changes.redefined]
+    problems = [f"changes: '{c}' is not a code of this codebook; name codes as they are now"
+                for c in dict.fromkeys(new) if c not in codes]
+    problems += [f"changes: '{c}' is not assignable here; map to codes coders assign"
+                 for c in dict.fromkeys(new) if c in codes and not codes[c].assignable]
+    old = [*changes.renamed, *(o for k, olds in changes.merged.items() for o in olds if o != k),
+           *(o for o, parts in changes.split.items() if o not in parts)]
+    problems += [f"changes: '{c}' is still a code; a renamed, split or merged code's old id goes "
+                 "from the codes (or keep it and drop it from changes)" for c in dict.fromkeys(old) if c in codes]
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 def _tree_problems(root: Any, items: Any, loc: Loc, depth: int,

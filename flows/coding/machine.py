@@ -121,6 +121,8 @@ def code_corpus(con: duckdb.DuckDBPyConnection, codebook: Codebook, *, embedder:
                           "criteria and examples (and a citation); complete it and set 'status: final' "
                           "(human coding rounds work with a draft)")
     h, codes = codebook.content_hash, assignable_codes(codebook)
+    with transaction(con):  # first, so that people's codes carry over from the version coded before
+        register_codebook(con, codebook)
     trained_on = training_coders(con, h, train_from)
     embed = _embed_fn(con, embedder)
     rules = RulesCoder(codebook, codes)
@@ -131,16 +133,16 @@ def code_corpus(con: duckdb.DuckDBPyConnection, codebook: Codebook, *, embedder:
             labelled = labels(con, h, trained_on, codes)
             vectors = embed(labelled["doc"].tolist())
             semantic.calibrate(vectors, {c.id: labelled[c.id].to_numpy() for c in codes}, trained_on)
-            supervised = SupervisedCoder({"model": embedder.model_id, "codebook": h, "seed": seed,
+            supervised = SupervisedCoder({"model": embedder.model_id, "codebook": codebook.codes_hash, "seed": seed,
                                           "trained_on": trained_on, "labels": _label_digest(labelled),
                                           "semantic": semantic.config})
     if trained_on and labelled is None:
         labelled = labels(con, h, trained_on, codes)
     coders = [c for c in (rules, semantic, supervised) if c is not None]
-    batches = {c.name: _batch(c.name, h, c.config) for c in coders}
+    batches = {c.name: _batch(c.name, codebook.codes_hash, c.config) for c in coders}
     auto_config = {"method": COMBINED_VERSION, "components": dict(batches), "gate": {
         "version": GATE_VERSION, "threshold": threshold, "reference": trained_on}}
-    batches["auto"] = _batch("auto", h, auto_config)
+    batches["auto"] = _batch("auto", codebook.codes_hash, auto_config)
     todo = _todo(con, h, batches, embed is not None)
     summary = {"codebook": codebook.id, "version": h, "coded": len(todo), "trained_on": trained_on,
                "coders": sorted(batches), "models": {}}
@@ -174,8 +176,9 @@ def code_corpus(con: duckdb.DuckDBPyConnection, codebook: Codebook, *, embedder:
     frame = _rows(todo, codebook, outputs, batches)
     with transaction(con):
         register_codebook(con, codebook)
-        written = {c.name: write_batch(con, c.name, codebook, METHODS[c.name], c.config) for c in coders}
-        written["auto"] = write_batch(con, "auto", codebook, "combined", auto_config)
+        written = {c.name: write_batch(con, c.name, codebook, METHODS[c.name], c.config, key=codebook.codes_hash)
+                   for c in coders}
+        written["auto"] = write_batch(con, "auto", codebook, "combined", auto_config, key=codebook.codes_hash)
         if written != batches:  # the rows below would point at batches nobody can look up
             raise RuntimeError("batch ids changed between planning and writing")
         _write_models(con, batches, semantic, supervised)

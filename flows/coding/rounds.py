@@ -196,7 +196,7 @@ def reconcile(con: duckdb.DuckDBPyConnection, codebook: Codebook, coders: list[s
     table = frame.pivot_table(index=["platform", "post_id", "code_id"], columns="coder",
                               values="value", aggfunc="first")[coders].dropna()
     common = table.reset_index()
-    memos = _memos(con, h, coders)
+    memos = _memos(con, codebook.id, coders)
     context = post_context(con).set_index(["platform", "post_id"])
     rows = []
     for (platform, post_id), part in common.groupby(["platform", "post_id"], sort=True):
@@ -229,8 +229,11 @@ def _cells(part: pd.DataFrame, coders: list[str], codes: list[str]) -> tuple[lis
     return cells, disputed
 
 
-def _memos(con: duckdb.DuckDBPyConnection, content_hash: str,
+def _memos(con: duckdb.DuckDBPyConnection, codebook_id: str,
            coders: list[str]) -> dict[tuple[str, str, str], str]:
-    rows = con.execute("""SELECT platform, post_id, coder, memo FROM code_memos
-        WHERE content_hash = ? AND list_contains(?, coder)""", [content_hash, coders]).fetchall()
+    """Each coder's memos and notes per post (code memos prefixed with their code)."""
+    rows = con.execute("""SELECT platform, post_id, coder, string_agg(CASE WHEN label = 'memo' THEN memo
+            ELSE label || ': ' || memo END, ' | ' ORDER BY label = 'memo' DESC, label)
+        FROM memos WHERE codebook_id = ? AND list_contains(?, coder) AND post_id <> ''
+        GROUP BY ALL""", [codebook_id, coders]).fetchall()
     return {(p, i, c): m for p, i, c, m in rows}

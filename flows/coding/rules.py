@@ -65,7 +65,7 @@ class RulesCoder:
     def __init__(self, codebook: Codebook, codes: Iterable[Code]) -> None:
         self.codes = list(codes)
         self._compiled = {code.id: compile_rules(code) for code in self.codes}
-        self.config = {"method": RULES_VERSION, "codebook": codebook.content_hash}
+        self.config = {"method": RULES_VERSION, "codebook": codebook.codes_hash}
 
     def hit_counts(self, texts: list[str]) -> dict[str, list[int]]:
         """Per code id, the number of its rules matching each text."""

@@ -115,7 +115,7 @@ class SemanticCoder:
     def config(self) -> dict[str, Any]:
         """What decides this coder's output: a change re-codes every post."""
         return {"method": SEMANTIC_VERSION, "model": self.model_id,
-                "codebook": self.codebook.content_hash,
+                "codebook": self.codebook.codes_hash,
                 "params": PARAMS,
                 "thresholds": {k: round(v, 9) for k, v in sorted(self.thresholds.items())},
                 "trained_on": self.calibrated_on}

@@ -1,5 +1,9 @@
 """Coding sheets as CSV or XLSX: written safe against formula injection, read back exactly.
 
+Reading forgives what spreadsheet programs do to a CSV: a byte-order mark (UTF-8 or UTF-16),
+a ``;`` or tab delimiter (Excel in many locales; sniffed from the header line, or taken from
+Excel's ``sep=;`` first line) and Windows-1252 text (read as such, with a note saying so).
+
 A text cell that starts with ``=``, ``+``, ``-``, ``@`` (or tab or carriage return) would be run
 as a formula by a spreadsheet program, so it is written with a leading ``'``. A cell that
 really starts with ``'`` gets one more, so reading strips exactly one ``'`` from any cell
@@ -8,7 +12,9 @@ that starts with it and gives back the original text.
 
 from __future__ import annotations
 
+import codecs
 import csv
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +22,7 @@ from flows.errors import UserError
 from flows.privacy.spreadsheet import neutralise, restore
 
 SUFFIXES = (".csv", ".xlsx")
+DELIMITERS = (",", ";", "\t", "|")
 MAX_ROWS = 200_000  # a coding sheet longer than this is not a coding round (and would be read whole)
 
 
@@ -91,6 +98,15 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+@dataclass
+class Sheet:
+    """A sheet read as text: its header, rows (padded to the header's width) and reading notes."""
+
+    header: list[str]
+    rows: list[list[str]]
+    notes: list[str] = field(default_factory=list)  # how the file was read, when not plain UTF-8 CSV
+
+
 def read_sheet(path: Path) -> tuple[list[str], list[list[str]]]:
     """Header and rows of a sheet, every cell as text with neutralising undone.
 
@@ -100,13 +116,20 @@ def read_sheet(path: Path) -> tuple[list[str], list[list[str]]]:
     Raises:
         SheetError: missing file, wrong suffix, or a file that is not a readable sheet.
     """
+    sheet = load_sheet(path)
+    return sheet.header, sheet.rows
+
+
+def load_sheet(path: Path) -> Sheet:
+    """:func:`read_sheet` with the notes on how the file was read (encoding, delimiter)."""
     path = Path(path)
     suffix = sheet_suffix(path)
     if not path.is_file():
         raise SheetError(f"{path}: no such file; check the path")
+    notes: list[str] = []
     try:
-        raw = _read_csv(path) if suffix == ".csv" else _read_xlsx(path)
-    except (UnicodeDecodeError, csv.Error) as exc:
+        raw = _read_csv(path, notes) if suffix == ".csv" else _read_xlsx(path)
+    except csv.Error as exc:
         raise SheetError(f"{path}: cannot read the CSV ({exc}); save it as UTF-8 CSV") from None
     except SheetError:
         raise
@@ -115,11 +138,14 @@ def read_sheet(path: Path) -> tuple[list[str], list[list[str]]]:
             raise
         raise SheetError(f"{path}: not a readable .xlsx workbook ({exc}); save it again "
                          "from your spreadsheet program as .xlsx") from None
+    while raw and not any(_cell_text(v).strip() for v in raw[0]):
+        raw = raw[1:]  # blank lines above the header
     if not raw:
         raise SheetError(f"{path}: the sheet is empty; it needs a header row with post_id")
     cells = [[restore(_cell_text(v)) for v in row] for row in raw]
-    width = len(cells[0])
-    return cells[0], [row + [""] * (width - len(row)) for row in cells[1:]]
+    width = max(len(row) for row in cells)
+    cells = [row + [""] * (width - len(row)) for row in cells]
+    return Sheet(cells[0], cells[1:], notes)
 
 
 def _bounded(rows, path: Path) -> list[list[Any]]:
@@ -133,9 +159,46 @@ def _bounded(rows, path: Path) -> list[list[Any]]:
     return out
 
 
-def _read_csv(path: Path) -> list[list[Any]]:
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        return _bounded(csv.reader(handle), path)
+def _decode(path: Path, notes: list[str]) -> str:
+    """The file's text: UTF-8 (with or without a byte-order mark), UTF-16 with its mark, else
+    Windows-1252 (what Excel's plain "CSV" writes on Windows), said in a note."""
+    data = path.read_bytes()
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        notes.append("read as UTF-16 (Excel's 'Unicode text')")
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise SheetError(f"{path}: not UTF-8 text; save it as 'CSV UTF-8' from your spreadsheet "
+                             "program") from None
+        notes.append("not UTF-8: read as Windows-1252; check accented names (or save as 'CSV UTF-8')")
+        return text
+
+
+def _delimiter(lines: list[str], notes: list[str]) -> tuple[str, list[str]]:
+    """The delimiter (Excel's ``sep=`` line, else the one that splits the header most) and the
+    lines without a ``sep=`` line."""
+    first = lines[0].strip() if lines else ""
+    if first.lower().startswith("sep=") and len(first) == 5:
+        notes.append(f"delimiter {first[4]!r} (the file's sep= line)")
+        return first[4], lines[1:]
+    header = next((line for line in lines if line.strip()), "")
+    counts = {d: len(next(csv.reader([header], delimiter=d), [])) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d)))
+    if best != "," and counts[best] > counts[","]:
+        notes.append(f"delimiter {best!r} (sniffed from the header)")
+        return best, lines
+    return ",", lines
+
+
+def _read_csv(path: Path, notes: list[str]) -> list[list[Any]]:
+    text = _decode(path, notes)
+    lines = text.splitlines(keepends=True)
+    delimiter, lines = _delimiter(lines, notes)
+    return _bounded(csv.reader(lines, delimiter=delimiter), path)
 
 
 def _read_xlsx(path: Path) -> list[list[Any]]:

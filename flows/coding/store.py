@@ -35,7 +35,11 @@ class CodingError(UserError):
 
 
 def register_codebook(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> str:
-    """Record this version of ``codebook`` (once) and make it current; return its hash."""
+    """Record this version of ``codebook`` (once) and make it current; return its hash.
+
+    When another version was current, the two are linked and people's codes carried over
+    (:func:`flows.coding.evolution.evolve`). Call inside the caller's transaction.
+    """
     h = codebook.content_hash
     if not con.execute("SELECT 1 FROM codebook_versions WHERE content_hash = ?", [h]).fetchall():
         con.execute("INSERT INTO codebook_versions VALUES (?, ?, ?, ?, ?)",
@@ -43,7 +47,13 @@ def register_codebook(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> str
         con.executemany("INSERT INTO codebook_codes VALUES (?, ?, ?, ?, ?, ?, ?)", [
             [h, n.code.id, n.parent.id if n.parent else None, n.depth, i, n.code.label,
              bool(n.code.assignable)] for i, n in enumerate(iter_codes(codebook))])
+    current = con.execute("SELECT content_hash FROM codebook_current WHERE codebook_id = ?",
+                          [codebook.id]).fetchall()
     con.execute("INSERT OR REPLACE INTO codebook_current VALUES (?, ?)", [codebook.id, h])
+    if current and current[0][0] != h:
+        from flows.coding.evolution import evolve
+
+        evolve(con, current[0][0], codebook)
     return h
 
 
@@ -57,10 +67,14 @@ def check_human_coder(name: str) -> str:
 
 
 def write_batch(con: duckdb.DuckDBPyConnection, coder: str, codebook: Codebook, method: str,
-                config: dict[str, Any], round_id: str | None = None) -> str:
-    """Record a batch of assignments (idempotent); return its id."""
+                config: dict[str, Any], round_id: str | None = None, *, key: str | None = None) -> str:
+    """Record a batch of assignments (idempotent); return its id.
+
+    ``key`` stands for the codebook in the id (machine coders pass ``codes_hash``: a version that
+    changed only the codebook's description keeps their batches); default: the content hash.
+    """
     h = codebook.content_hash
-    batch_id = digest({"coder": coder, "codebook": h, "method": method, "config": config})
+    batch_id = digest({"coder": coder, "codebook": key or h, "method": method, "config": config})
     con.execute("INSERT OR IGNORE INTO coding_batches VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [batch_id, coder, codebook.id, h, method, json.dumps(config, sort_keys=True),
                  round_id])
@@ -76,6 +90,11 @@ def replace_assignments(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> i
         return 0
     con.register("_new_assignments", rows)
     try:
+        con.execute("""
+            DELETE FROM carried_codes AS a USING (
+                SELECT DISTINCT platform, post_id, content_hash, coder FROM _new_assignments) AS n
+            WHERE a.platform = n.platform AND a.post_id = n.post_id
+              AND a.content_hash = n.content_hash AND a.coder = n.coder""")
         con.execute("""
             DELETE FROM code_assignments AS a USING (
                 SELECT DISTINCT platform, post_id, content_hash, coder FROM _new_assignments) AS n

@@ -74,6 +74,8 @@ class Coding(BaseModel):
                                   "empty: 'consensus' when it exists")
     validation_threshold: float = Field(0.6, ge=0, le=1, description="a machine code is validated when the "
                                         "lower bound of its held-out kappa against people reaches this")
+    coders: list[str] = Field(default_factory=list, description="the study's human coders (and consensus); "
+                              "the report counts only these; empty: everyone who coded")
 
 
 class Exports(BaseModel):

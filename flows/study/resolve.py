@@ -75,6 +75,10 @@ class Defaults:
     def validation_threshold(self) -> float:
         return self.study.coding.validation_threshold if self.study else 0.6
 
+    def coders(self) -> list[str] | None:
+        """The study's named coders; None when it names none (then every coder counts)."""
+        return list(self.study.coding.coders) if self.study and self.study.coding.coders else None
+
     def topic_model(self, given: str | None) -> str:
         return given or (self.study.topics.model if self.study else "minilm")
 
