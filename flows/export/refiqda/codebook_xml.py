@@ -74,14 +74,18 @@ def code_names(codes: list[Code]) -> dict[str, str]:
 
 
 def code_elements(parent: ET.Element, codes: list[Code], codebook_id: str,
-                  names: dict[str, str] | None = None) -> None:
-    """Append ``<Code>`` elements for ``codes`` and their children, in codebook order."""
+                  names: dict[str, str] | None = None, notes: dict[str, list[str]] | None = None) -> None:
+    """Append ``<Code>`` elements for ``codes`` and their children, in codebook order; ``notes``
+    maps a code's GUID to the GUIDs of the memos about it (``<NoteRef>``)."""
     names = names if names is not None else code_names(codes)
     for code in codes:
-        node = element(parent, "Code", {"guid": code_guid(codebook_id, code.id), "name": names[code.id],
+        cg = code_guid(codebook_id, code.id)
+        node = element(parent, "Code", {"guid": cg, "name": names[code.id],
                                         "isCodable": "true" if code.assignable else "false"})
         element(node, "Description", text=describe(code))
-        code_elements(node, code.children, codebook_id, names)
+        for note in (notes or {}).get(cg, []):
+            element(node, "NoteRef", {"targetGUID": note})
+        code_elements(node, code.children, codebook_id, names, notes)
 
 
 def qdc_bytes(codebook: Codebook, origin: str) -> bytes:

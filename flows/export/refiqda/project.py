@@ -56,6 +56,7 @@ class Block:
     start: int
     end: int
     present: dict[str, list[str]]  # coder -> codes present, in codebook order ([] = coded, none apply)
+    real_id: str = ""  # the post's id in the store (post_id may be its pseudonym)
 
 
 @dataclass
@@ -182,7 +183,7 @@ def build_sources(con: duckdb.DuckDBPyConnection, selection: Selection, options:
         start = source.add(clean(text))
         end = source.units
         source.add("\n\n")
-        source.blocks.append(Block(platform, post_id, start, end, codes.get((platform, real_id), {})))
+        source.blocks.append(Block(platform, post_id, start, end, codes.get((platform, real_id), {}), real_id))
     return list(sources.values()), {k: dict(v, name=names[k]) for k, v in accounts.items()}
 
 
@@ -205,7 +206,10 @@ def _account_key(author: str, name: str, redactor) -> str:
 
 
 def _project_xml(sources: list[Source], accounts: dict, selection: Selection, options: ExportOptions,
-                 name: str, redactor) -> bytes:
+                 name: str, redactor, notes: list | None = None) -> bytes:
+    from flows.export.refiqda.notes import code_refs, notes_element, source_refs
+
+    notes = notes or []
     root = element(None, "Project", {"name": name, "origin": origin()})
     if selection.coders:
         users = element(root, "Users")
@@ -213,15 +217,17 @@ def _project_xml(sources: list[Source], accounts: dict, selection: Selection, op
             element(users, "User", {"guid": user_guid(coder), "name": coder})
     cb = selection.codebook
     if cb is not None:
-        code_elements(element(element(root, "CodeBook"), "Codes"), cb.codes, cb.id)
+        code_elements(element(element(root, "CodeBook"), "Codes"), cb.codes, cb.id, notes=code_refs(notes, cb.id))
     variables = element(root, "Variables")
     for var, kind, text in VARIABLES:
         element(element(variables, "Variable", {"guid": guid("variable", var), "name": var,
                                                 "typeOfVariable": kind}), "Description", text=text)
     _cases(root, sources, accounts, redactor)
     holder = element(root, "Sources")
+    refs = source_refs(notes)
     for source in sources:
-        _source(holder, source, cb.id if cb else None, options)
+        _source(holder, source, cb.id if cb else None, options, refs.get(source.guid, []))
+    notes_element(root, notes)
     element(root, "Description", text=_description(selection, options))
     return to_bytes(root, PROJECT_NS)
 
@@ -242,7 +248,8 @@ def _cases(root: ET.Element, sources: list[Source], accounts: dict, redactor) ->
             element(case, "SourceRef", {"targetGUID": target})
 
 
-def _source(holder: ET.Element, source: Source, codebook_id: str | None, options: ExportOptions) -> None:
+def _source(holder: ET.Element, source: Source, codebook_id: str | None, options: ExportOptions,
+            notes: list[str]) -> None:
     node = element(holder, "TextSource", {"guid": source.guid, "name": source.name,
                                           "plainTextPath": f"internal://{source.guid}.txt"})
     listed = source.nothing_applies()
@@ -261,6 +268,8 @@ def _source(holder: ET.Element, source: Source, codebook_id: str | None, options
                                                                block.post_id, coder, code),
                                                  "creatingUser": user_guid(coder)})
                 element(coding, "CodeRef", {"targetGUID": code_guid(codebook_id, code)})
+    for note in notes:
+        element(node, "NoteRef", {"targetGUID": note})
 
 
 def _description(selection: Selection, options: ExportOptions) -> str:
@@ -269,7 +278,7 @@ def _description(selection: Selection, options: ExportOptions) -> str:
              f"Unit: one text source per {options.qdpx_unit}; one selection per post and coder who applied "
              "a code; a source's description lists the posts a coder coded where no code applies.",
              f"Codebook: {cb.id} v{cb.version}, content hash {selection.content_hash}." if cb else "No codebook.",
-             f"Coders (users): {', '.join(selection.coders) or 'none'}.",
+             f"Coders (users): {', '.join(selection.coders) or 'none'}; their memos are Notes (author, date).",
              "Pseudonymised." if options.pseudonymize else "Real handles."]
     return "\n".join(lines)
 
@@ -277,18 +286,22 @@ def _description(selection: Selection, options: ExportOptions) -> str:
 def write_qdpx(con: duckdb.DuckDBPyConnection, path: Path, selection: Selection, options: ExportOptions,
                name: str, redactor=None) -> dict:
     """Write the project to ``path`` (which may be a temporary name); return what it holds."""
+    from flows.export.refiqda.notes import collect
+
     sources, accounts = build_sources(con, selection, options, redactor)
-    qde = _project_xml(sources, accounts, selection, options, name, redactor)
+    notes = collect(con, selection, sources, redactor)
+    qde = _project_xml(sources, accounts, selection, options, name, redactor, notes)
     convention = program(options.qdpx_for)
+    files = [(f"sources/{s.guid}.txt", s.text) for s in sources] + [(n.path, n.text) for n in notes if n.path]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         _add(archive, "project.qde", qde)
-        for source in sorted(sources, key=lambda s: s.guid):
-            _add(archive, f"sources/{source.guid}.txt", convention.encode(source.text))
+        for file_name, text in sorted(files):
+            _add(archive, file_name, convention.encode(text))
     blocks = [b for s in sources for b in s.blocks]
     return {"for": options.qdpx_for, "sources": len(sources), "posts": len(blocks), "cases": len(accounts),
             "selections": sum(1 for b in blocks for c in b.present.values() if c),
             "codings": sum(len(c) for b in blocks for c in b.present.values()),
-            "users": list(selection.coders)}
+            "users": list(selection.coders), "notes": len(notes)}
 
 
 def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
