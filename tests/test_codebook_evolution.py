@@ -10,9 +10,10 @@ from conftest import FIXTURES
 
 from flows.coding.agreement import agreement, format_report
 from flows.coding.codebook import load_codebook
-from flows.coding.evolution import describe, diff, made_under, use_codebook
+from flows.coding.evolution import describe, diff, made_under
 from flows.coding.importing import import_codes
 from flows.coding.machine import code_corpus
+from flows.coding.store import use_codebook
 from flows.embed.models import FakeEmbedder
 
 SHEETS = FIXTURES / "coding"
@@ -132,3 +133,23 @@ def test_changes_must_name_codes_of_the_new_version(tmp_path):
     (tmp_path / "tiny.yaml").write_text(text.replace("thanks: gratitude", "thanks: gratitud"), encoding="utf-8")
     [problem] = validate_path(tmp_path / "tiny.yaml")
     assert "changes: 'gratitud' is not a code of this codebook" in problem
+
+
+def test_the_report_counts_the_study_coders_says_which_version_and_shows_memos(store, tmp_path):
+    from flows.report.build import build_report
+    from flows.report.settings import ReportSettings
+
+    import_codes(store, SHEETS / "code_memos.csv", "dave", load_codebook(TINY))
+    use_codebook(store, version("renamed"))
+    out = tmp_path / "report"
+    build_report(store, out, ReportSettings(n_boot=0, accounts="all", coder="ana", coders=["ana", "ben"], memos=True,
+                                            pseudonymise=False), study={"data_dir": str(tmp_path)})
+    tables = out / "tables"
+    coders = (tables / "reliability_tiny_coders.csv").read_text(encoding="utf-8")
+    assert "ana" in coders and "ben" in coders and "dave" not in coders
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "Left out: dave, who coded tiny but are not among the study's coders (ana, ben" in md
+    versions = (tables / "reliability_tiny_versions.csv").read_text(encoding="utf-8").splitlines()
+    assert versions[0] == "coder,version,hash,how,codes" and "ana,1,8193b4208e05,renamed,2" in versions
+    memos = (tables / "codes_tiny_memos.csv").read_text(encoding="utf-8")
+    assert "=HYPERLINK" in memos and "hello as a greeting" not in memos  # ana's memo; dave is not a study coder

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.coding.codebook import shipped_dir
 from flows.coding.sheets import read_sheet, write_sheet
 from flows.sample.generate import generate
 
@@ -90,6 +91,20 @@ def test_whole_coding_round_on_the_sample_study(cli, study, tmp_path):
 
     again = json.loads(cli("code", "--codebook", "chretien2015", "--embedder", "fake", "--json").output)
     assert again["coded"] == 0 and again["trained_on"] == ["consensus"]  # consensus by default
+
+    # the researcher rewords one definition: agreement and training carry on under the new version
+    edited = tmp_path / "schemes" / "chretien2015.yaml"
+    edited.parent.mkdir()
+    edited.write_text((shipped_dir() / "chretien2015.yaml").read_text(encoding="utf-8").replace(
+        "papers, guidelines, conference content", "papers, guidelines, talks from conferences"), encoding="utf-8")
+    reworded = cli("agreement", "--codebook", edited, "--coders", "ana,ben", "--n-boot", 100, "--json").output
+    assert "information: edited (definition); human codes kept" in reworded
+    after = json.loads(reworded[reworded.index("{"):])
+    assert after["codes"] == report["codes"] and after["version"] != report["version"]
+    assert {m["how"] for m in after["made_under"]["ana"]} == {"kept", "reworded"}
+    retrained = json.loads(cli("code", "--codebook", edited, "--embedder", "fake", "--json").output)
+    assert retrained["trained_on"] == ["consensus"] and "auto:supervised" in retrained["coders"]
+    assert retrained["coded"] > 0  # a definition changed: the machine coders re-code and retrain
 
     cli("export", "codes", "--out", tmp_path / "codes.csv")
     rows = list(csv.DictReader((tmp_path / "codes.csv").read_text(encoding="utf-8").splitlines()))

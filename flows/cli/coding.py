@@ -42,7 +42,8 @@ def _codebook(ref: str, schemes: Optional[Path]):
 
 def _current(con, codebook) -> None:
     """Make this version current before a command uses it; say what changed when it is new."""
-    from flows.coding.evolution import describe, use_codebook
+    from flows.coding.evolution import describe
+    from flows.coding.store import use_codebook
 
     change = use_codebook(con, codebook)
     if change:

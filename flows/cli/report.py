@@ -44,7 +44,7 @@ def _recorded(out: Path):
 
 
 @app.command()
-@settings_options(ReportSettings, "title", "mask_quotes", "coder", "accounts", "max_rows", "n_boot",
+@settings_options(ReportSettings, "title", "mask_quotes", "coder", "accounts", "max_rows", "n_boot", "memos",
                   codebook="codebooks")
 def report(
     overrides: dict,

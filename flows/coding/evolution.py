@@ -240,21 +240,3 @@ def links(con: duckdb.DuckDBPyConnection, codebook_id: str) -> list[dict[str, An
                        [codebook_id]).fetchall()
     return [json.loads(r[0]) for r in rows]
 
-
-def use_codebook(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> dict[str, Any] | None:
-    """Make ``codebook`` the current version (carrying people's codes over from the one before);
-    return the change when this version is new to the store, else None."""
-    from flows.coding.store import register_codebook
-    from flows.store.db import transaction
-
-    h = codebook.content_hash
-    current = con.execute("SELECT content_hash FROM codebook_current WHERE codebook_id = ?", [codebook.id]).fetchall()
-    if current and current[0][0] == h:
-        return None
-    with transaction(con):
-        register_codebook(con, codebook)
-    if not current:
-        return None
-    row = con.execute("SELECT changes FROM codebook_links WHERE from_hash = ? AND to_hash = ?",
-                      [current[0][0], h]).fetchall()
-    return json.loads(row[0][0]) if row else None

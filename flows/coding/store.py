@@ -19,7 +19,7 @@ import pandas as pd
 from flows.coding.codebook import Codebook, canonical_json, iter_codes
 from flows.errors import UserError
 from flows.provenance import digest
-from flows.store.db import sql_text
+from flows.store.db import sql_text, transaction
 
 MACHINE_CODERS = ("auto", "auto:rules", "auto:semantic", "auto:supervised")
 CONSENSUS = "consensus"
@@ -180,3 +180,19 @@ def export_codes(con: duckdb.DuckDBPyConnection, out: Path, codebooks: list[str]
     except ExportError as exc:
         raise CodingError(str(exc)) from None
     return len(rows)
+
+
+def use_codebook(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> dict[str, Any] | None:
+    """Make ``codebook`` the current version (carrying people's codes over from the one before);
+    return the change when this version is new to the store, else None."""
+    h = codebook.content_hash
+    current = con.execute("SELECT content_hash FROM codebook_current WHERE codebook_id = ?", [codebook.id]).fetchall()
+    if current and current[0][0] == h:
+        return None
+    with transaction(con):
+        register_codebook(con, codebook)
+    if not current:
+        return None
+    row = con.execute("SELECT changes FROM codebook_links WHERE from_hash = ? AND to_hash = ?",
+                      [current[0][0], h]).fetchall()
+    return json.loads(row[0][0]) if row else None

@@ -99,6 +99,7 @@ def _codebook_blocks(ctx: Context, book: Codebook) -> list:
     counts = {r["code"]: r for r in query(ctx.con, "codes_results", book.params)}
     verdicts = ctx.facts.setdefault("validation", {})[book.id] = validation(ctx, book)
     blocks = [_results(book, totals, counts, verdicts), _counted(ctx, book, verdicts), _definitions(book)]
+    blocks += _memos(ctx, book) if ctx.settings.memos else []
     blocks += _over_time(ctx, book, counts)
     blocks += code_profiles.build(ctx, book, counts)
     return blocks
@@ -158,6 +159,26 @@ def _counted(ctx: Context, book: Codebook, verdicts: dict) -> Table:
             for c in book.leaves]
     return Table(f"codes_{book.id}_validation", f"Whose values each code counts (coder '{ctx.settings.coder}'), "
                  "and the validation gate's verdict", columns, data, limit=500)
+
+
+def _memos(ctx: Context, book: Codebook) -> list:
+    """Coders' memos on the codes (and on posts), shown on request (report setting memos)."""
+    found = rows(ctx.con, """SELECT code, coder, platform, post_id, kind, label, memo, created_at FROM report_memos
+        WHERE codebook = ? AND (list_contains(?, coder) OR len(?) = 0)
+        ORDER BY code NULLS LAST, post_id NULLS FIRST, platform, coder, label, memo""",
+                 [book.id, ctx.settings.coders, ctx.settings.coders])
+    if not found:
+        return [Note(f"No memos on {book.id} yet: write them in a sheet's memo column (or memo:<code>) and "
+                     "import it.", "empty")]
+    labels = {c["code_id"]: c["label"] for c in book.codes}
+    columns = [Column("code", "Code"), Column("coder", "Coder"), Column("post", "Post"), Column("memo", "Memo"),
+               Column("date", "Recorded")]
+    data = [[labels.get(r["code"], r["code"] or "(the post)"), r["coder"],
+             "" if r["post_id"] is None else f"{r['platform']}/{ctx.privacy.post(r['platform'], r['post_id'])}",
+             ctx.privacy.text(r["memo"] if r["kind"] == "memo" else f"{r['label']}: {r['memo']}"),
+             str(r["created_at"])[:10]] for r in found]
+    return [Table(f"codes_{book.id}_memos", f"Coders' memos on {book.id}: on a code, on a code for one post, "
+                  "or on a post", columns, data, limit=500)]
 
 
 def _definitions(book: Codebook) -> Table:

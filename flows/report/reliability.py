@@ -34,7 +34,16 @@ def build(ctx: Context) -> Section:
         section.blocks.append(Heading(f"{book.title} ({book.id})", f"reliability-{book.id}"))
         coders = rows(ctx.con, "SELECT coder, posts, codes, present FROM report_coders WHERE codebook = ? "
                                "ORDER BY coder", [book.id])
+        named = ctx.settings.coders
+        left_out = [c["coder"] for c in coders
+                    if named and c["coder"] not in MACHINE_CODERS and c["coder"] not in named]
+        coders = [c for c in coders if c["coder"] not in left_out]
         section.blocks.append(_coders_table(book, coders))
+        if left_out:
+            section.blocks.append(Note(f"Left out: {', '.join(left_out)}, who coded {book.id} but are not among the "
+                                       f"study's coders ({', '.join(named)}; study.yaml coding: coders). "
+                                       "`ethnoflow coders list` shows everyone who coded."))
+        section.blocks += _versions(ctx, book, [c["coder"] for c in coders])
         people = [c["coder"] for c in coders if c["coder"] not in MACHINE_CODERS]
         ctx.facts.setdefault("coders", {})[book.id] = [c["coder"] for c in coders]
         if not people:
@@ -44,7 +53,7 @@ def build(ctx: Context) -> Section:
                                        "with `ethnoflow import-codes`.", "empty"))
             continue
         humans_anywhere = True
-        section.blocks += _agreement(ctx, book, people)
+        section.blocks += _agreement(ctx, book, people, bool(named))
     if not humans_anywhere:
         section.status = "empty"
     return section
@@ -63,12 +72,32 @@ def _kind(coder: str) -> str:
     return "consensus of people" if coder == CONSENSUS else "person"
 
 
-def _agreement(ctx: Context, book, people: list[str]) -> list:
+def _versions(ctx: Context, book, coders: list[str]) -> list:
+    """Which codebook version people's codes were made under, when any was carried over."""
+    found = rows(ctx.con, """SELECT coder, version, made_under, how, codes FROM report_code_versions
+        WHERE codebook = ? AND list_contains(?, coder) ORDER BY coder, how <> 'made', version, made_under, how""",
+                 [book.id, coders])
+    if all(r["made_under"] == book.content_hash for r in found):
+        return []
+    columns = [Column("coder", "Coder"), Column("version", "Made under version"), Column("hash", "sha256"),
+               Column("how", "Carried over as"), Column("codes", "Codes", "int")]
+    data = [[r["coder"], r["version"], r["made_under"][:12], "" if r["how"] == "made" else r["how"], r["codes"]]
+            for r in found]
+    return [Table(f"reliability_{book.id}_versions", f"The codebook version people's codes of version {book.version} "
+                  "were made under (carried over when the codebook changed: kept, reworded, renamed, merged, split)",
+                  columns, data, limit=500)]
+
+
+def _agreement(ctx: Context, book, people: list[str], named: bool) -> list:
     from flows.coding.agreement import agreement
     from flows.coding.codebook import Codebook
 
     canonical = rows(ctx.con, "SELECT canonical FROM report_codebooks WHERE codebook_id = ?", [book.id])[0]["canonical"]
-    report = agreement(ctx.con, Codebook.model_validate_json(canonical), n_boot=ctx.settings.n_boot, seed=ctx.seed)
+    raters = [p for p in people if p != CONSENSUS]
+    report = agreement(ctx.con, Codebook.model_validate_json(canonical), coders=raters or None,
+                       n_boot=ctx.settings.n_boot, seed=ctx.seed)
+    if named and not raters:  # the study names no person who coded: nobody else is compared
+        report.update(coders=[], codes={}, overall=None)
     ctx.facts.setdefault("agreement", {})[book.id] = {"coders": report["coders"],
                                                       "against": report["machine"]["against"]}
     blocks: list = []
@@ -79,6 +108,12 @@ def _agreement(ctx: Context, book, people: list[str]) -> list:
         who = ", ".join(raters) or "only a consensus"
         blocks.append(Note(f"One human coder ({who}): inter-rater agreement needs two or more people coding the "
                            "same posts.", "empty"))
+    pending = {c: sum(n for w, n in per.items() if w in people) for c, per in report["not_yet_coded"].items()}
+    pending = {c: n for c, n in pending.items() if n}
+    if pending:
+        blocks.append(Note("Not yet coded since the codebook changed (codes added, redefined or split after people "
+                           "coded these posts): " + ", ".join(f"{c} on {n} post(s)" for c, n in pending.items())
+                           + ". Agreement on these codes counts only the posts coded under this version."))
     blocks += _machine(book, report["machine"])
     return blocks
 

@@ -39,6 +39,9 @@ class ReportSettings(BaseModel):
                                "selection exists) or every account")
     topic_run: str | None = Field(None, description="topic run id (or prefix); default: the current run")
     n_boot: int = Field(1000, ge=0, le=20000, description="bootstrap resamples for agreement intervals")
+    coders: list[str] = Field(default_factory=list, description="the people reliability counts (and consensus); "
+                              "empty: the study's coders (coding: coders), else everyone who coded")
+    memos: bool = Field(False, description="show coders' memos in each codebook's code section")
 
     @field_validator("codebooks")
     @classmethod

@@ -149,9 +149,10 @@ class Study(BaseModel):
 
     def report_settings(self) -> ReportSettings:
         """The report section, pseudonymised as the study says unless the section says otherwise."""
-        if "pseudonymise" in self.report.model_fields_set:
-            return self.report
-        return self.report.model_copy(update={"pseudonymise": self.pseudonymize})
+        update = {} if "pseudonymise" in self.report.model_fields_set else {"pseudonymise": self.pseudonymize}
+        if not self.report.coders and self.coding.coders:
+            update["coders"] = list(self.coding.coders)
+        return self.report.model_copy(update=update) if update else self.report
 
     def report_context(self) -> dict:
         """What a report needs to know of its study (see flows.report.build_report)."""

@@ -75,6 +75,27 @@ SELECT c.codebook_id, v.version, v.title, c.content_hash, v.canonical
 FROM codebook_current c
 JOIN codebook_versions v ON v.content_hash = c.content_hash;
 
+-- People's codes under the current version of each codebook, by the version each was made under
+-- (flows.coding.evolution carries codes over when a codebook changes).
+CREATE OR REPLACE TEMP VIEW report_code_versions AS
+WITH codes AS (
+    SELECT a.codebook_id AS codebook, a.coder, a.content_hash AS current_hash,
+           coalesce(k.made_under, a.content_hash) AS made_under, coalesce(k.change, 'made') AS how
+    FROM code_assignments AS a
+    JOIN codebook_current AS c USING (codebook_id, content_hash)
+    LEFT JOIN carried_codes AS k USING (platform, post_id, content_hash, code_id, coder)
+    WHERE a.coder NOT LIKE 'auto%'
+)
+SELECT codes.codebook, codes.coder, codes.current_hash, codes.made_under, v.version, codes.how, count(*) AS codes
+FROM codes LEFT JOIN codebook_versions AS v ON v.content_hash = codes.made_under
+GROUP BY ALL;
+
+-- Coders' memos (flows.coding.memos): on a post (post_id set), on a code for one post, on a code.
+CREATE OR REPLACE TEMP VIEW report_memos AS
+SELECT codebook_id AS codebook, code_id AS code, coder, nullif(platform, '') AS platform,
+       nullif(post_id, '') AS post_id, kind, label, memo, created_at
+FROM memos;
+
 CREATE OR REPLACE TEMP VIEW report_codebook_codes AS
 SELECT c.codebook_id, k.code_id, k.parent_id, k.depth, k.position, k.label, k.assignable
 FROM codebook_current c
