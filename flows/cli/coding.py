@@ -276,7 +276,8 @@ def import_codes(
                    "nothing changed")
         return
     typer.echo(f"imported {result['posts']} posts ({result['assignments']} codes"
-               + (f", {result['memos']} memos" if result["memos"] else "") + f") for {coder}"
+               + (f", {result['memos']} memos" if result["memos"] else "")
+               + (f", {result['notes']} notes" if result["notes"] else "") + f") for {coder}"
                + (f"; round {result['round_id'][:12]}" if result["round_id"] else ""))
 
 

@@ -173,7 +173,7 @@ def import_codes(con: duckdb.DuckDBPyConnection, path: Path, coder: str, codeboo
         replace: Replace ``coder``'s own earlier codes of the same posts (never anyone else's).
 
     Returns:
-        ``{"coder", "posts", "assignments", "memos", "round_id", "unchanged", "warnings"}``;
+        ``{"coder", "posts", "assignments", "memos", "notes", "round_id", "unchanged", "warnings"}``;
         ``unchanged`` when the store already held exactly these codes (nothing was written).
 
     Raises:
@@ -195,7 +195,8 @@ def import_codes(con: duckdb.DuckDBPyConnection, path: Path, coder: str, codeboo
     frame, memos = _frames(con, kept, lay, coder, codebook, known)
     warnings = [f"{path}: {n}" for n in [*sheet.notes, *lay.warnings]]
     warnings += [f"{path}: {w}" for w in coder_warnings(con, coder, frame, len(kept))]
-    result = {"coder": coder, "posts": len(kept), "assignments": len(frame), "memos": len(memos),
+    result = {"coder": coder, "posts": len(kept), "assignments": len(frame),
+              "memos": sum(m.kind == "memo" for m in memos), "notes": sum(m.kind == "note" for m in memos),
               "round_id": _matching_round(con, codebook, frame), "unchanged": False, "warnings": warnings}
     stored = _stored(con, coder, codebook, frame)
     if _same(stored, frame) and _same_memos(con, coder, codebook, sorted(set(frame["post_id"])), memos):
