@@ -36,7 +36,8 @@ CARRIED = ("kept", "reworded", "renamed", "merged", "split")
 
 def _fields(old: Code, new: Code, old_parent: str | None, new_parent: str | None) -> list[str]:
     a, b = old.model_dump(mode="json", exclude={"children"}), new.model_dump(mode="json", exclude={"children"})
-    changed = [k for k in (*WORDING, *RULES, "assignable") if a.get(k) != b.get(k)]
+    keys = [*WORDING, *RULES, "assignable", *sorted((set(a) | set(b)) - {"id", *WORDING, *RULES, "assignable"})]
+    changed = [k for k in keys if a.get(k) != b.get(k)]  # fields added to codes later count too
     return changed + (["parent"] if old_parent != new_parent else [])
 
 
