@@ -96,7 +96,7 @@ def test_whole_coding_round_on_the_sample_study(cli, study, tmp_path):
     edited = tmp_path / "schemes" / "chretien2015.yaml"
     edited.parent.mkdir()
     edited.write_text((shipped_dir() / "chretien2015.yaml").read_text(encoding="utf-8").replace(
-        "papers, guidelines, conference content", "papers, guidelines, talks from conferences"), encoding="utf-8")
+        "clinical pearls, tweetorials,", "clinical pearls and tweetorials,"), encoding="utf-8")
     reworded = cli("agreement", "--codebook", edited, "--coders", "ana,ben", "--n-boot", 100, "--json").output
     assert "information: edited (definition); human codes kept" in reworded
     after = json.loads(reworded[reworded.index("{"):])
