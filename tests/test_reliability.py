@@ -251,17 +251,18 @@ def test_a_jsonl_line_nested_ten_thousand_deep_is_rejected_alone(ingest_files):
 
 
 def test_an_inbox_file_that_is_no_corpus_is_left_out_and_the_run_goes_on(tmp_path):
-    import shutil
+    from conftest import settled_copy
 
     from flows.run.stages import Context, ingest_stage
     from flows.study.model import load_study
     from flows.study.scaffold import create_study
 
     study = load_study(create_study(tmp_path / "s"))
-    for name in ("deep.json", "withdrawal.jsonl"):
-        shutil.copy(ATTACKS / name, tmp_path / "s" / "data" / "inbox" / name)
+    for name in ("deep.json", "withdrawal.jsonl"):  # finished copies: the settle window holds new ones
+        settled_copy(ATTACKS / name, tmp_path / "s" / "data" / "inbox" / name)
     result = ingest_stage(Context(study))
-    assert result["ingested"] == 6 and len(result["refused"]) == 1 and "deep.json" in result["refused"][0]
+    assert result["ingested"] == 6 and result["not_corpus"] == 1
+    assert [w for w in result["warnings"] if "deep.json" in w] and len(result["warnings"]) == 1
 
 
 def test_a_jsonl_whose_first_line_is_over_a_megabyte_is_read(ingest_files):
