@@ -86,8 +86,8 @@ def test_every_file_that_holds_posts_is_accounted_for(real_study):
         sources = con.execute("SELECT name, records_read, ingested, duplicates, rejected FROM sources").fetchall()
         assert len(sources) >= 80
         assert all(read == new + dup + rej for _, read, new, dup, rej in sources)
-        skipped = {r[0] for r in con.execute("SELECT name FROM skipped_files").fetchall()}
-        assert {"paper.pdf", "notes.txt", "README.md", "LICENSE"} <= skipped
+        skipped = [r[0] for r in con.execute("SELECT name FROM skipped_files").fetchall()]
+        assert {"paper.pdf", "notes.txt", "README.md", "LICENSE"} <= set(skipped)  # LICENSE: many folders
         facts = status(con)
     assert facts["posts"] > 9_000 and facts["undated"] >= 1 and facts["date_issues"]["before_platform"] >= 1
     assert facts["skipped_files"] == len(skipped)

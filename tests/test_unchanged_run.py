@@ -73,7 +73,7 @@ def test_a_new_inbox_file_or_an_edited_study_is_new(ran):
     shutil.copy(FIXTURES / "ingest" / "cross" / "page.jsonl", ran.parent / "data" / "inbox" / "new.jsonl")
     assert nothing_new(load_study(ran)) == "new or changed source files"
     (ran.parent / "data" / "inbox" / "new.jsonl").unlink()
-    ran.write_text(ran.read_text().replace("min_topic_size: 10", "min_topic_size: 12"))
+    ran.write_text(re.sub(r"min_topic_size: \S+", "min_topic_size: 12", ran.read_text(), count=1))
     assert nothing_new(load_study(ran)) == "study.yaml changed"
 
 
