@@ -57,7 +57,14 @@ def stop_flow_runs(*, keep: set[int], grace: float = STOP_SECONDS) -> int:
     import psutil
 
     runs = [child for child in psutil.Process().children() if child.pid not in keep]
-    procs = [p for run in runs for p in (run, *run.children(recursive=True))]
+    _terminate([p for run in runs for p in (run, *run.children(recursive=True))], grace)
+    return len(runs)
+
+
+def _terminate(procs: list, grace: float) -> None:
+    """SIGTERM ``procs`` (psutil processes), then SIGKILL those alive after ``grace`` seconds."""
+    import psutil
+
     for proc in procs:
         with suppress(psutil.NoSuchProcess):
             proc.terminate()
@@ -66,7 +73,6 @@ def stop_flow_runs(*, keep: set[int], grace: float = STOP_SECONDS) -> int:
         with suppress(psutil.NoSuchProcess):
             proc.kill()
     psutil.wait_procs(alive, timeout=grace)
-    return len(runs)
 
 
 PR_SET_PDEATHSIG = 1  # prctl(2)
@@ -145,7 +151,6 @@ def supervise(command: list[str], log: Path, *, server: subprocess.Popen | None 
     then stop it (SIGTERM, SIGKILL after ``grace`` seconds) with its children. Its output goes to
     ``log``. Returns the exit code: 0 when stopped by a signal, 1 when something stopped on its own.
     """
-    import psutil
 
     stopped: list[str] = []
     previous = {sig: signal.signal(sig, lambda n, _f: stopped.append(signal.Signals(n).name))
@@ -161,15 +166,7 @@ def supervise(command: list[str], log: Path, *, server: subprocess.Popen | None 
                                f"see {log.parent / 'server.log'})")
             else:
                 time.sleep(0.2)
-        procs = [p for p in _tree(child.pid) if p.is_running()]
-        for proc in procs:
-            with suppress(psutil.NoSuchProcess):
-                proc.terminate()
-        _, alive = psutil.wait_procs(procs, timeout=grace)
-        for proc in alive:
-            with suppress(psutil.NoSuchProcess):
-                proc.kill()
-        psutil.wait_procs(alive, timeout=grace)
+        _terminate([p for p in _tree(child.pid) if p.is_running()], grace)
         child.poll()
     finally:
         for sig, handler in previous.items():
