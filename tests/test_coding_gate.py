@@ -140,3 +140,31 @@ def test_exports_mark_unvalidated_machine_codes(gated, tmp_path):
     assert {r["validation"] for r in rows if r["coder"] == "consensus"} == {"human"}
     dictionary = json.loads(next(tmp_path.glob("*.json")).read_text(encoding="utf-8"))
     assert all(c["validation"].startswith("NOT VALIDATED") for c in dictionary["codes"])
+
+
+def test_a_qdpx_project_marks_unvalidated_machine_codings(gated, tmp_path):
+    from flows.export.dataset import export_dataset
+    from flows.export.refiqda.codebook_xml import parse_description
+    from flows.export.refiqda.reader import read_qdpx
+    from flows.export.selection import ExportOptions
+
+    work, _ = gated
+    con = connect(work / "strict.duckdb", read_only=True)
+    try:
+        export_dataset(con, tmp_path / "auto.qdpx", ExportOptions(fmt="qdpx", coders=("auto", "consensus")),
+                       secret=b"k" * 32)
+    finally:
+        con.close()
+    project = read_qdpx(tmp_path / "auto.qdpx")
+    assert "Machine codings NOT VALIDATED" in project.description
+    leaves = [c for c in _codes(project.codes) if not c.children]
+    assert leaves and all("Validation of auto's codings: NOT VALIDATED" in c.description for c in leaves)
+    assert all("consensus" not in c.description.split("(ethnoflow id:")[1] for c in leaves)
+    # the verdict is not part of the codebook: a project read back gives the same definitions
+    assert all("Validation" not in str(parse_description(c.description)) for c in leaves)
+
+
+def _codes(codes):
+    for code in codes:
+        yield code
+        yield from _codes(code.children)

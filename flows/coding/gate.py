@@ -102,6 +102,15 @@ def status(verdict: dict[str, Any]) -> str:
     return VALIDATED if verdict["validated"] else NOT_VALIDATED
 
 
+def mark(coder: str | None, verdict: dict[str, Any]) -> str:
+    """What an export says of one coder's values for one code: human coding, validated, or not."""
+    if coder is None or not coder.startswith("auto"):
+        return "human coding"
+    if verdict["validated"]:
+        return f"validated ({verdict['reason']})"
+    return f"NOT VALIDATED: machine values that are not findings ({verdict['reason']})"
+
+
 def counted(coder: str, verdict: dict[str, Any], machine: bool) -> str:
     """Which coder's values a table counts for a code, and why, in one sentence."""
     if not machine:

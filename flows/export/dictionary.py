@@ -115,14 +115,7 @@ def _mark_validation(con: duckdb.DuckDBPyConnection, selection: Selection, codes
     coder = selection.coders[0] if selection.coders else None
     verdicts = gate.verdicts(con, selection.content_hash, [c["code"] for c in codes.values()], coder or "")
     for entry in codes.values():
-        verdict = verdicts[entry["code"]]
-        if coder is None or not coder.startswith("auto"):
-            entry["validation"] = "human coding"
-        elif verdict["validated"]:
-            entry["validation"] = f"validated ({verdict['reason']})"
-        else:
-            entry["validation"] = (f"NOT VALIDATED: machine values that are not findings "
-                                   f"({verdict['reason']})")
+        entry["validation"] = gate.mark(coder, verdicts[entry["code"]])
 
 
 def write_dictionary(con: duckdb.DuckDBPyConnection, md_path: Path, json_path: Path, out: Path,

@@ -74,18 +74,22 @@ def code_names(codes: list[Code]) -> dict[str, str]:
 
 
 def code_elements(parent: ET.Element, codes: list[Code], codebook_id: str,
-                  names: dict[str, str] | None = None, notes: dict[str, list[str]] | None = None) -> None:
+                  names: dict[str, str] | None = None, notes: dict[str, list[str]] | None = None,
+                  validation: dict[str, list[str]] | None = None) -> None:
     """Append ``<Code>`` elements for ``codes`` and their children, in codebook order; ``notes``
-    maps a code's GUID to the GUIDs of the memos about it (``<NoteRef>``)."""
+    maps a code's GUID to the GUIDs of the memos about it (``<NoteRef>``); ``validation`` maps a
+    code id to lines on its machine values (the validation gate's verdicts), written after the id
+    line so that reading the description back leaves them out of the codebook."""
     names = names if names is not None else code_names(codes)
     for code in codes:
         cg = code_guid(codebook_id, code.id)
         node = element(parent, "Code", {"guid": cg, "name": names[code.id],
                                         "isCodable": "true" if code.assignable else "false"})
-        element(node, "Description", text=describe(code))
+        lines = (validation or {}).get(code.id, [])
+        element(node, "Description", text="\n\n".join([describe(code), *lines]))
         for note in (notes or {}).get(cg, []):
             element(node, "NoteRef", {"targetGUID": note})
-        code_elements(node, code.children, codebook_id, names, notes)
+        code_elements(node, code.children, codebook_id, names, notes, validation)
 
 
 def qdc_bytes(codebook: Codebook, origin: str) -> bytes:

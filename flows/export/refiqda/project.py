@@ -206,7 +206,8 @@ def _account_key(author: str, name: str, redactor) -> str:
 
 
 def _project_xml(sources: list[Source], accounts: dict, selection: Selection, options: ExportOptions,
-                 name: str, redactor, notes: list | None = None) -> bytes:
+                 name: str, redactor, notes: list | None = None,
+                 validation: dict[str, list[str]] | None = None) -> bytes:
     from flows.export.refiqda.notes import code_refs, notes_element, source_refs
 
     notes = notes or []
@@ -217,7 +218,8 @@ def _project_xml(sources: list[Source], accounts: dict, selection: Selection, op
             element(users, "User", {"guid": user_guid(coder), "name": coder})
     cb = selection.codebook
     if cb is not None:
-        code_elements(element(element(root, "CodeBook"), "Codes"), cb.codes, cb.id, notes=code_refs(notes, cb.id))
+        code_elements(element(element(root, "CodeBook"), "Codes"), cb.codes, cb.id, notes=code_refs(notes, cb.id),
+                      validation=validation)
     variables = element(root, "Variables")
     for var, kind, text in VARIABLES:
         element(element(variables, "Variable", {"guid": guid("variable", var), "name": var,
@@ -228,8 +230,27 @@ def _project_xml(sources: list[Source], accounts: dict, selection: Selection, op
     for source in sources:
         _source(holder, source, cb.id if cb else None, options, refs.get(source.guid, []))
     notes_element(root, notes)
-    element(root, "Description", text=_description(selection, options))
+    element(root, "Description", text=_description(selection, options, validation or {}))
     return to_bytes(root, PROJECT_NS)
+
+
+def _validation(con: duckdb.DuckDBPyConnection, selection: Selection) -> dict[str, list[str]]:
+    """Per code, one line for each machine coder exported: the validation gate's verdict
+    (flows.coding.gate), so that a project opened in NVivo or QualCoder says which machine codes
+    are not findings."""
+    from flows.coding import gate
+    from flows.coding.codebook import assignable_codes
+
+    cb = selection.codebook
+    machines = [c for c in selection.coders if c.startswith("auto")]
+    if cb is None or not machines:
+        return {}
+    ids = [c.id for c in assignable_codes(cb)]
+    out: dict[str, list[str]] = {i: [] for i in ids}
+    for coder in machines:
+        for code, verdict in gate.verdicts(con, selection.content_hash, ids, coder).items():
+            out[code].append(f"Validation of {coder}'s codings: {gate.mark(coder, verdict)}")
+    return out
 
 
 def _cases(root: ET.Element, sources: list[Source], accounts: dict, redactor) -> None:
@@ -272,7 +293,7 @@ def _source(holder: ET.Element, source: Source, codebook_id: str | None, options
         element(node, "NoteRef", {"targetGUID": note})
 
 
-def _description(selection: Selection, options: ExportOptions) -> str:
+def _description(selection: Selection, options: ExportOptions, validation: dict[str, list[str]]) -> str:
     cb = selection.codebook
     lines = [f"Exported by {origin()} for {options.qdpx_for}. " + program(options.qdpx_for).describe(),
              f"Unit: one text source per {options.qdpx_unit}; one selection per post and coder who applied "
@@ -280,6 +301,10 @@ def _description(selection: Selection, options: ExportOptions) -> str:
              f"Codebook: {cb.id} v{cb.version}, content hash {selection.content_hash}." if cb else "No codebook.",
              f"Coders (users): {', '.join(selection.coders) or 'none'}; their memos are Notes (author, date).",
              "Pseudonymised." if options.pseudonymize else "Real handles."]
+    failing = sorted(code for code, marks in validation.items() if any("NOT VALIDATED" in m for m in marks))
+    if failing:
+        lines.append("Machine codings NOT VALIDATED (not findings; each code's description says why): "
+                     + ", ".join(failing) + ".")
     return "\n".join(lines)
 
 
@@ -290,7 +315,7 @@ def write_qdpx(con: duckdb.DuckDBPyConnection, path: Path, selection: Selection,
 
     sources, accounts = build_sources(con, selection, options, redactor)
     notes = collect(con, selection, sources, redactor)
-    qde = _project_xml(sources, accounts, selection, options, name, redactor, notes)
+    qde = _project_xml(sources, accounts, selection, options, name, redactor, notes, _validation(con, selection))
     convention = program(options.qdpx_for)
     files = [(f"sources/{s.guid}.txt", s.text) for s in sources] + [(n.path, n.text) for n in notes if n.path]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
