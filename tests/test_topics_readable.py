@@ -19,11 +19,11 @@ from conftest import SHARED
 from flows.embed.models import FakeEmbedder
 from flows.ingest.files import ingest
 from flows.store.db import connect
-from flows.topics.keywords import label, mmr
+from flows.topics.keywords import label, mmr, unique_labels
 from flows.topics.pipeline import run_topics
 from flows.topics.settings import TopicSettings, auto_topic_size
 from flows.topics.store import name_topic
-from flows.topics.vocabulary import doc_language, stop_words, tokens
+from flows.topics.vocabulary import doc_language, make_vocabulary, stop_words, tokens
 
 CHATS = SHARED / "healthcare_twitter_analysis" / "files"
 URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
@@ -91,6 +91,36 @@ def test_no_stop_word_handle_link_or_number_among_the_top_words(chats):
         assert len({w for p in words for w in p.split()}) == sum(len(p.split()) for p in words), name
 
 
+def test_labels_are_unique_and_the_chat_hashtag_in_most_posts_is_no_keyword(chats):
+    con, run = chats
+    import json
+
+    settled = json.loads(con.execute("SELECT resolved FROM topic_runs WHERE run_id = ?", [run]).fetchone()[0])
+    assert settled["corpus_words"] == ["celiac"]  # in 79 % of the five chats' posts; "glutenfree" in 44 %
+    rows = con.execute("SELECT topic, label, keywords FROM topics WHERE run_id = ? AND topic <> -1",
+                       [run]).fetchall()
+    words = [frozenset(name.replace(",", " ").split()) for _, name, _ in rows]
+    assert len(set(words)) == len(words), [name for _, name, _ in rows]
+    assert not any("celiac" in phrase.split() for *_, keywords in rows for phrase in keywords)
+
+
+@pytest.mark.parametrize(("chat", "hashtag"), [("Cholera", "cholera"), ("BleedingDisorders", "bleedingdisorders"),
+                                               ("CancerChat", "cancerchat")])
+def test_a_single_chat_loses_its_own_hashtag(chat, hashtag):
+    path = CHATS / f"Tweets_{chat}_full.csv"
+    if not path.exists():
+        pytest.skip(f"{path} is not there (only in the project workspace)")
+    con = connect(":memory:")
+    ingest(con, [path])
+    texts, tags = zip(*con.execute("SELECT text, lang FROM posts WHERE kind <> 'repost'").fetchall())
+    vocabulary, languages = make_vocabulary(list(texts), tags, 2)
+    assert hashtag in vocabulary.corpus_words
+    assert not any(hashtag in phrase.split() for t, lang in zip(texts, languages)
+                   for phrase in vocabulary.analyse(t, lang))
+    kept, _ = make_vocabulary(list(texts), tags, 2, keep=[hashtag])
+    assert hashtag not in kept.corpus_words
+
+
 def test_the_chats_languages_get_their_own_stop_words(chats):
     con, run = chats
     import json
@@ -116,6 +146,19 @@ def test_labels_are_two_to_four_distinct_words():
     assert label(["gluten", "gluten free", "celiac", "coeliac", "diet"]) == "gluten, celiac, coeliac"
     assert label(["only"]) == "only"
     assert label([]) == ""
+
+
+def test_no_two_topics_share_a_label():
+    found = unique_labels({0: ["glutenfree", "recipe", "bread"], 1: ["glutenfree", "recipe", "pizza"],
+                           2: ["recipe", "glutenfree", "pizza", "cafe"], 3: ["bread", "recipe", "glutenfree"],
+                           4: ["glutenfree", "recipe"], 5: ["gluten free", "recipe pizza", "bake"],
+                           6: ["gluten free", "recipe pizza", "oven"]})
+    assert found == {0: "glutenfree, recipe, bread", 1: "glutenfree, recipe, pizza",
+                     2: "recipe, glutenfree, pizza, cafe",  # the next keyword added
+                     3: "bread, recipe, glutenfree (3)",    # no keyword left
+                     4: "glutenfree, recipe",               # other words than topic 0's
+                     5: "gluten free, recipe pizza", 6: "gluten free, oven"}  # the last phrase swapped
+    assert unique_labels({}) == {} and unique_labels({7: []}) == {7: ""}
 
 
 def test_mmr_prefers_relevant_words_unlike_those_picked():

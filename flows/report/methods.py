@@ -139,6 +139,11 @@ def _gate(ctx: Context) -> str:
     return text
 
 
+def _corpus_words(s: dict) -> str:
+    words = s.get("corpus_words") or []
+    return (f", nor the words in more than {s['max_df']:.0%} of the posts ({', '.join(words)})" if words else "")
+
+
 def _topics(ctx: Context) -> str | None:
     run = ctx.facts.get("topic_run")
     if not run:
@@ -147,8 +152,8 @@ def _topics(ctx: Context) -> str | None:
     versions = json.loads(run["versions"])
     vocabulary = (f" Keywords are phrases of 1 to {s['ngram_range'][1]} words found in at least {s['min_df']} posts, "
                   f"without handles, links, numbers or the stop words (stopwords-iso) of "
-                  f"{', '.join(s['languages'])}; a topic's label is 2 to 4 distinct words of its keywords."
-                  if "languages" in s else "")
+                  f"{', '.join(s['languages'])}{_corpus_words(s)}; a topic's label is 2 to 4 distinct words "
+                  "of its keywords, unlike any other topic's." if "languages" in s else "")
     sample = (f" The model was fitted on a sample of {s['fitted_posts']:,} of the {s['selected_posts']:,} posts "
               "(stratified by month and language, seeded); the others were assigned to the topic of their "
               "nearest fitted posts." if s.get("selected_posts", 0) > s.get("fitted_posts", 0) else "")

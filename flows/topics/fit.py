@@ -26,8 +26,7 @@ from flows.store.db import transaction
 from flows.topics.backend import Fit, Guide, TopicBackend
 from flows.topics.corpus import Docs, count_docs, select_docs
 from flows.topics.guide import code_text, make_guide, topic_codebook
-from flows.topics.keywords import Keywords, describe
-from flows.topics.keywords import label as keyword_label
+from flows.topics.keywords import Keywords, describe, unique_labels
 from flows.topics.refresh import refresh_agreement
 from flows.topics.settings import TopicError, TopicSettings
 from flows.topics.store import carry_names, delete_run, insert_rows, insert_run, write_mapping
@@ -104,12 +103,12 @@ def _code_matches(con, embedder: Embedder, codebook: Codebook | None, guide: Gui
     return found
 
 
-def _label(topic: int, keywords: list[tuple[str, float]], zeroshot_label: str | None) -> str:
+def _label(topic: int, keyword_label: str, zeroshot_label: str | None) -> str:
     if topic == -1:
         return "outliers"
     if zeroshot_label:
         return zeroshot_label
-    return keyword_label([w for w, _ in keywords]) or f"topic {topic}"
+    return keyword_label or f"topic {topic}"
 
 
 def topic_rows(run_id: str, labels: np.ndarray, fit: Fit, keywords: Keywords, matches: dict[int, tuple[str, float]],
@@ -117,12 +116,16 @@ def topic_rows(run_id: str, labels: np.ndarray, fit: Fit, keywords: Keywords, ma
     """The `topics` rows of a fit, column-wise, in topic order (-1 first)."""
     rows: dict[str, list] = {k: [] for k in ("run_id", "topic", "label", "size", "share", "keywords",
                                              "keyword_scores", "origin", "code_id", "code_similarity")}
-    for topic in sorted(set(labels.tolist())):
+    topics = sorted(set(labels.tolist()))
+    named = unique_labels({t: [w for w, _ in keywords.get(t, [])] for t in topics
+                           if t != -1 and not (guide and t in fit.zeroshot_codes)})
+    for topic in topics:
         words = keywords.get(topic, [])
         zeroshot = guide.code_ids[fit.zeroshot_codes[topic]] if guide and topic in fit.zeroshot_codes else None
         code_id, similarity = matches.get(topic, (None, None))
         size = int((labels == topic).sum())
-        values = (run_id, topic, _label(topic, words, code_labels.get(zeroshot)), size, size / len(labels),
+        values = (run_id, topic, _label(topic, named.get(topic, ""), code_labels.get(zeroshot)), size,
+                  size / len(labels),
                   [w for w, _ in words], [s for _, s in words],
                   "outliers" if topic == -1 else "zeroshot" if zeroshot else "cluster", code_id, similarity)
         for key, value in zip(rows, values):

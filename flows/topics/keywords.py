@@ -9,7 +9,10 @@ similar to the topic's centre in embedding space, unlike the words already picke
 centre is the mean of its posts' cached embeddings; only the candidate words are embedded.
 
 A label is 2-4 distinct words: keywords in order, skipping any that repeats a word already in
-the label ("vaccine" after "vaccines", "cholera" after "cholera outbreak").
+the label ("vaccine" after "vaccines", "cholera" after "cholera outbreak"). Labels are unique
+across a run's topics: the larger topic (smaller id) keeps its label, and a later topic whose
+label holds the same words swaps its last phrase for its next keyword with a new word, until the
+label is one no other topic has (the topic number is added only when its keywords run out).
 """
 
 from __future__ import annotations
@@ -103,6 +106,40 @@ def label(words: list[str]) -> str:
     if count < low:  # too few distinct words: take the first phrases as they come
         chosen = list(dict.fromkeys(chosen + [w for w in words if w not in chosen]))[:low]
     return ", ".join(chosen)
+
+
+def _words(phrases: list[str]) -> int:
+    return sum(len(p.split()) for p in phrases)
+
+
+def unique_labels(keywords: dict[int, list[str]]) -> dict[int, str]:
+    """Every topic's label (:func:`label`), no two with the same words, decided in topic order."""
+    low, high = LABEL_WORDS
+    found: dict[int, str] = {}
+    taken: set[frozenset[str]] = set()
+
+    def key(text: str) -> frozenset[str]:
+        return frozenset(text.replace(",", " ").split())
+
+    for topic in sorted(keywords):
+        words = keywords[topic]
+        chosen = label(words)
+        if chosen and key(chosen) in taken:
+            head = chosen.split(", ")
+            for extra in (w for w in words if w not in head):
+                stem = list(head)
+                while stem and (_words(stem) + len(extra.split()) > high or _repeats(extra, stem)):
+                    stem.pop()
+                candidate = ", ".join(stem + [extra])
+                if stem and _words(stem) + len(extra.split()) >= low and key(candidate) not in taken:
+                    chosen = candidate
+                    break
+            else:
+                chosen = f"{chosen} ({topic})"
+        found[topic] = chosen
+        if chosen:
+            taken.add(key(chosen))
+    return found
 
 
 def describe(texts: list[str], languages: list[str], labels: np.ndarray, vocabulary, *, top_n: int,
