@@ -13,8 +13,8 @@ from conftest import ROOT
 from flows.run.stages import STAGES, markdown_table
 
 FLOWS = ROOT / "flows"
-PACKAGES = {"store", "study", "ingest", "embed", "topics", "coding", "people", "report", "export", "privacy", "run",
-            "cli", "sample"}
+PACKAGES = {"store", "study", "collect", "ingest", "embed", "topics", "coding", "people", "report", "export",
+            "privacy", "run", "cli", "sample"}
 
 
 def module_name(path: Path) -> str:
@@ -97,7 +97,7 @@ def test_package_inits_import_nothing_of_their_stage():
 
 def test_the_stage_order_is_written_once():
     names = [stage.name for stage in STAGES]
-    assert names == ["ingest", "embed", "topics", "code", "people", "report", "export"]
+    assert names == ["collect", "ingest", "embed", "topics", "code", "people", "report", "export"]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = readme.split("<!-- stages -->\n", 1)[1].split("\n<!-- /stages -->", 1)[0]
     assert table == markdown_table(), "README's stage table is stale: paste `python -m flows.run.stages`"

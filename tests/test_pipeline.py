@@ -141,7 +141,7 @@ def test_a_failed_stage_changes_nothing_and_the_next_run_completes_it(fast_model
     assert results(study)["codes"] == []
     failed = list_runs(study)[0]
     assert failed["status"] == "failed" and failed["error"].startswith("stage code failed: RuntimeError")
-    assert [s["stage"] for s in failed["stages"]] == ["ingest", "embed", "topics"]
+    assert [s["stage"] for s in failed["stages"]] == ["collect", "ingest", "embed", "topics"]
 
     monkeypatch.setattr(machine, "replace_assignments", real)
     resumed = counts_of(run(study))
@@ -151,8 +151,8 @@ def test_a_failed_stage_changes_nothing_and_the_next_run_completes_it(fast_model
 def test_a_stage_with_a_researchers_problem_is_skipped_and_the_others_run(fast_models, study):
     study.write_text(study.read_text().replace("codebooks: [chretien2015]", "codebooks: [no_such_codebook]"))
     result = run(study)
-    assert [s["stage"] for s in result["stages"]] == ["ingest", "embed", "topics", "code", "people", "report",
-                                                       "export"]
+    assert [s["stage"] for s in result["stages"]] == ["collect", "ingest", "embed", "topics", "code", "people",
+                                                       "report", "export"]
     [problem] = result["problems"]
     assert problem.startswith("stage code skipped: ") and "no_such_codebook" in problem
     assert (study.parent / "reports" / "study" / "report.html").exists()

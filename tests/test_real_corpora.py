@@ -71,9 +71,9 @@ def _fake():
 def test_every_stage_runs_and_says_what_it_skipped(real_study):
     study, result = real_study
     assert result["problems"] == []
-    assert [s["stage"] for s in result["stages"]] == ["ingest", "embed", "topics", "code", "people", "report",
-                                                       "export"]
-    ingest = result["stages"][0]["counts"]
+    assert [s["stage"] for s in result["stages"]] == ["collect", "ingest", "embed", "topics", "code", "people",
+                                                       "report", "export"]
+    ingest = result["stages"][1]["counts"]
     assert ingest["settling"] == 1 and ingest["not_corpus"] >= 2  # the copy in progress; the PDF, the notes...
     warnings = ingest["warnings"]
     assert any("paper.pdf" in w for w in warnings) and any("notes.txt" in w for w in warnings)

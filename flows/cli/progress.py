@@ -47,3 +47,25 @@ def ingest_table(reports) -> Table:
         table.caption = (f"{other:,} Bluesky facet features that are not hashtags, mentions or links "
                          "(formatting, polls, unknown types) kept as written in other_facets")
     return table
+
+
+@contextmanager
+def wait_progress(console: Console) -> Iterator[Callable[[str, float, float], None]]:
+    """A callback(why, done, total) showing a rate-limit wait as a bar of seconds (stderr); off the
+    terminal one line per wait, so a scheduled run's log says why it paused."""
+    seconds = TextColumn("{task.completed:.0f}/{task.total:.0f} s")
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), seconds, TimeRemainingColumn(),
+                        console=console, transient=True, disable=not console.is_terminal)
+    tasks: dict[str, int] = {}
+
+    def update(why: str, done: float, total: float) -> None:
+        if why not in tasks:
+            tasks[why] = progress.add_task(why, total=total)
+            if not console.is_terminal:
+                console.print(f"{why}: {total:.0f} s")
+        progress.update(tasks[why], completed=done, total=total)
+        if done >= total:
+            progress.remove_task(tasks.pop(why))
+
+    with progress:
+        yield update

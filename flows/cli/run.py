@@ -54,7 +54,7 @@ def run(
                              "recorded the same way.")] = False,
     json_: JsonOption = False,
 ) -> None:
-    """Run the study's pipeline once: ingest → embed → topics → code → people → report → export.
+    """Run the study's pipeline once: collect → ingest → embed → topics → code → people → report → export.
 
     Only new work is done: new inbox files, uncached texts, posts not yet coded or assigned
     to topics. The run and what produced it are recorded (see `ethnoflow runs`). Each run is

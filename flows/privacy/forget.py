@@ -44,7 +44,7 @@ from flows.privacy.pseudonym import keyed_hash, remember_key, secret_for
 from flows.privacy.redact import Target, distinctive, redact_payload
 from flows.store.db import sql_text
 
-SKIP_TABLES = {"_migrations", "withdrawal_blocklist", "withdrawal_audit", "study_key"}
+SKIP_TABLES = {"_migrations", "withdrawal_blocklist", "withdrawal_audit", "study_key", "post_deletions"}
 RAW_COLUMNS = {"payload", "raw"}  # whole records as collected: redacted, not just masked
 TEXT_TYPES = ("VARCHAR", "VARCHAR[]", "JSON")
 MASK_FUNCTION = "ef_forget_mask"

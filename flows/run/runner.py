@@ -116,6 +116,8 @@ def nothing_new(study: Study) -> str | None:
     db = study.path(study.database)
     if not db.is_file():
         return "no store yet"
+    if study.collect is not None and (study.collect.bluesky or study.collect.x):
+        return "the study collects from the platforms"
     try:
         with connect(db, read_only=True) as con:
             last = last_run(con)

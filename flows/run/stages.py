@@ -93,6 +93,16 @@ def source_files(study: Study) -> list[Path]:
     return sorted(files)
 
 
+def collect_stage(ctx: Context) -> dict:
+    """Fetch the study's accounts and queries (study.yaml `collect:`) from Bluesky and X into the store."""
+    if ctx.study.collect is None:
+        return {"skipped": "study.yaml has no collect: section"}
+    from flows.collect.collect import collect_study
+
+    with ctx.store() as con:
+        return collect_study(ctx.study, con=con)
+
+
 def ingest_stage(ctx: Context) -> dict:
     """Ingest new files of the inbox and source paths (known files are skipped by sha256)."""
     from flows.ingest.files import ingest
@@ -251,6 +261,9 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
+    Stage("collect", collect_stage, reads=("collect_seeds", "Bluesky", "the X API"), io=True,
+          writes=("collect_runs", "collect_calls", "collect_seeds", "collect_flags", "post_deletions",
+                  "data/collected/", "sources", "raw_records", "posts")),
     Stage("ingest", ingest_stage, reads=("inbox files", "sources", "withdrawal_blocklist"), io=True,
           writes=("sources", "raw_records", "posts", "authors", "entities", "rejects")),
     Stage("embed", embed_stage, reads=("posts",), writes=("embeddings",), batches=True),

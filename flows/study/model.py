@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from flows.collect.settings import CollectSettings
 from flows.errors import UserError
 from flows.people.chats import ChatRules
 from flows.people.network import NetworkSettings
@@ -110,6 +111,8 @@ class Study(BaseModel):
     seed: int = 2015
     database: str = "data/ethnoflow.duckdb"
     pseudonymize: bool = Field(True, description="keyed pseudonyms instead of handles in reports and exports")
+    collect: CollectSettings | None = Field(None, description="accounts and queries fetched from Bluesky and "
+                                            "the X API before each run ingests")
     sources: Sources = Field(default_factory=Sources)
     inclusion: Inclusion = Field(default_factory=Inclusion)
     coding: Coding = Field(default_factory=Coding)
@@ -207,6 +210,9 @@ def load_study(path: Path | str) -> Study:
                           f"{describe(e, Study, {}, 'the comments in study.yaml')}" for e in exc.errors()]) from None
     study.file = path.resolve()
     study.folder = study.file.parent
-    study.sha256 = digest(study.model_dump(mode="json"))
+    dumped = study.model_dump(mode="json")
+    if dumped.get("collect") is None:  # a study without collection hashes as it did before the section existed
+        dumped.pop("collect", None)
+    study.sha256 = digest(dumped)
     return study
 

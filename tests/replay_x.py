@@ -1,0 +1,2 @@
+def route(handler, path):
+    return None

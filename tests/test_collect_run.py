@@ -1,0 +1,49 @@
+"""Each run of the pipeline collects first, then ingests: the plain runner (what `serve`'s scheduled
+runs and `ethnoflow run` execute) against a replay server named by $ETHNOFLOW_BLUESKY_API."""
+
+from __future__ import annotations
+
+from replay import Replay, World
+
+from flows.embed.models import FakeEmbedder
+from flows.run.runner import nothing_new, run_study
+from flows.store.db import connect
+from flows.study.model import load_study
+from flows.study.scaffold import create_study
+
+AMY = "did:plc:amy00000000000000000000"
+
+
+def test_a_scheduled_run_collects_first_then_runs_every_stage_on_what_it_fetched(tmp_path, monkeypatch):
+    world = World()
+    for i in range(30):
+        topic = "ECG reading" if i % 2 else "night shift handover"
+        world.add(AMY, "amy.example.org", f"3amy{i:04d}", f"Residents teaching residents, case {i}: {topic} #MedSky",
+                  f"2025-03-{1 + i % 28:02d}T08:00:00.000Z")
+    folder = create_study(tmp_path / "study").parent
+    with open(folder / "study.yaml", "a", encoding="utf-8") as fh:
+        fh.write("\ncollect:\n  bluesky:\n    accounts: [amy.example.org]\n    page_size: 10\n")
+    with Replay(world) as base:
+        monkeypatch.setenv("ETHNOFLOW_BLUESKY_API", base)
+        study = load_study(folder / "study.yaml")
+        assert nothing_new(study) is not None  # a collecting study always looks for new posts
+        first = run_study(study, embedder=FakeEmbedder(), topic_backend="kmeans")
+        assert [s["stage"] for s in first["stages"]][:2] == ["collect", "ingest"]
+        collect = first["stages"][0]["counts"]
+        assert collect["status"] == "completed" and collect["ingested"] == 30, collect
+        world.requests.clear()
+        world.add(AMY, "amy.example.org", "3amy0999", "One more #MedSky case", "2025-04-01T08:00:00.000Z")
+        second = run_study(study, embedder=FakeEmbedder(), topic_backend="kmeans")
+    assert second["stages"][0]["counts"]["ingested"] == 1 and not second["problems"]
+    assert len([r for r in world.requests if "getAuthorFeed" in r]) == 1
+    with connect(study.path(study.database), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM posts").fetchone()[0] == 31
+        assert con.execute("SELECT count(*) FROM collect_runs WHERE status = 'completed'").fetchone()[0] == 2
+
+
+def test_a_study_without_collect_runs_as_before(tmp_path):
+    study = load_study(create_study(tmp_path / "plain"))
+    from flows.run.stages import Context, collect_stage
+
+    assert study.collect is None
+    assert collect_stage(Context(study)) == {"skipped": "study.yaml has no collect: section"}
