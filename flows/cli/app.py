@@ -101,10 +101,10 @@ def store(db: Optional[Path], *, read_only: bool = False, wait: float = 0.0):
     lock, so they never interleave with a pipeline run. Store errors exit cleanly.
     """
     from flows.privacy.pseudonym import SecretError
-    from flows.store.db import StoreError, connect, resolve_db_path
+    from flows.store.db import StoreError, connect
     from flows.store.lock import LockedError, study_lock
 
-    path = resolve_db_path(db) if db or os.environ.get("ETHNOFLOW_DB") else resolve_db_path(None, study_database())
+    path = store_path(db)
     try:
         with nullcontext() if read_only else study_lock(path, wait=wait):
             con = connect(path, read_only=read_only, wait=wait)
@@ -119,6 +119,13 @@ def store(db: Optional[Path], *, read_only: bool = False, wait: float = 0.0):
         if message is None:
             raise
         fail(message)
+
+
+def store_path(db: Optional[Path]) -> Path:
+    """The database a command uses: `--db`, else `$ETHNOFLOW_DB`, else the study's, else the default."""
+    from flows.store.db import resolve_db_path
+
+    return resolve_db_path(db) if db or os.environ.get("ETHNOFLOW_DB") else resolve_db_path(None, study_database())
 
 
 # What a failed write says, in any of its forms (errno, DuckDB's message), and what to do about it.

@@ -108,6 +108,19 @@ def replace_assignments(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> i
     return len(rows)
 
 
+def clear_assignments(con: duckdb.DuckDBPyConnection, coder: str, content_hash: str, platform: str,
+                      post_id: str) -> int:
+    """Delete one coder's codes of one post under one version (a post the coder marks unavailable).
+
+    Other coders' rows are never touched. Call inside the caller's transaction.
+    """
+    key = [platform, post_id, content_hash, coder]
+    con.execute("""DELETE FROM carried_codes WHERE platform = ? AND post_id = ? AND content_hash = ?
+        AND coder = ?""", key)
+    return con.execute("""DELETE FROM code_assignments WHERE platform = ? AND post_id = ? AND content_hash = ?
+        AND coder = ?""", key).fetchone()[0]
+
+
 def posts_to_code(con: duckdb.DuckDBPyConnection, coder: str, content_hash: str,
                   batch_id: str) -> pd.DataFrame:
     """Posts ``coder`` has not coded with this configuration and their current text.

@@ -44,6 +44,7 @@ def build(ctx: Context) -> Section:
                                        f"study's coders ({', '.join(named)}; study.yaml coding: coders). "
                                        "`ethnoflow coders list` shows everyone who coded."))
         section.blocks += _versions(ctx, book, [c["coder"] for c in coders])
+        section.blocks += _suggestions(ctx, book)
         people = [c["coder"] for c in coders if c["coder"] not in MACHINE_CODERS]
         ctx.facts.setdefault("coders", {})[book.id] = [c["coder"] for c in coders]
         if not people:
@@ -86,6 +87,19 @@ def _versions(ctx: Context, book, coders: list[str]) -> list:
     return [Table(f"reliability_{book.id}_versions", f"The codebook version people's codes of version {book.version} "
                   "were made under (carried over when the codebook changed: kept, reworded, renamed, merged, split)",
                   columns, data, limit=500)]
+
+
+def _suggestions(ctx: Context, book) -> list:
+    """A note on rounds whose coders saw the machine's codes in the coding app (anchoring bias)."""
+    found = rows(ctx.con, "SELECT round_id, posts, machine, shown FROM report_round_suggestions WHERE codebook = ? "
+                          "ORDER BY round_id", [book.id])
+    if not found:
+        return []
+    which = "; ".join(f"round {r['round_id'][:12]} ({r['posts']} posts{'' if r['shown'] else ', later turned off'})"
+                      for r in found)
+    return [Note(f"Machine suggestions were shown to coders in the coding app ({which}): coders saw the "
+                 f"{found[0]['machine']} coder's codes while coding, which can anchor their judgement, so agreement "
+                 "among them and with the machine may be higher than independent coding would give.")]
 
 
 def _agreement(ctx: Context, book, people: list[str], named: bool) -> list:

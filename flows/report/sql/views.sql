@@ -137,6 +137,13 @@ SELECT codebook, coder, count(DISTINCT (platform, post_id)) AS posts, count(DIST
 FROM code_values
 GROUP BY ALL;
 
+-- Rounds whose coders saw the machine's codes in the coding app (code-app --suggestions): their
+-- human codes may be anchored on the machine's, which the reliability section says.
+CREATE OR REPLACE TEMP VIEW report_round_suggestions AS
+SELECT r.codebook_id AS codebook, s.round_id, r.n AS posts, s.machine, s.shown
+FROM coding_round_suggestions AS s
+JOIN coding_rounds AS r USING (round_id);
+
 CREATE OR REPLACE TEMP VIEW report_topic_runs AS
 SELECT run_id, previous_run_id, backend, model_id, text_rule, settings, versions, input_hash,
        codebook_hash, docs, topics, outlier_share, cluster_outlier_share, refresh_agreement,

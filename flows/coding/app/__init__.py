@@ -1,0 +1,1 @@
+"""The local coding web app (`ethnoflow code-app`): blind double coding, adjudication and memos."""
