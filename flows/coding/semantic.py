@@ -62,19 +62,31 @@ def best_threshold(scores: np.ndarray, labels: np.ndarray) -> float | None:
     Ties go to the higher cut (fewer positives). ``None`` when there are fewer than
     :data:`MIN_EACH` positives or negatives.
     """
-    from sklearn.metrics import cohen_kappa_score
-
     labels = np.asarray(labels, dtype=int)
     if labels.sum() < MIN_EACH or (1 - labels).sum() < MIN_EACH:
         return None
-    distinct = np.unique(scores)
-    cuts = (distinct[:-1] + distinct[1:]) / 2 if distinct.size > 1 else distinct
+    distinct, where = np.unique(scores, return_inverse=True)
+    if distinct.size == 1:
+        return float(distinct[0])
+    cuts = (distinct[:-1] + distinct[1:]) / 2
+    kappas = _kappas_above(where.ravel(), labels, distinct.size)
     best, best_kappa = float(cuts[-1]), -np.inf
-    for cut in cuts[::-1]:  # high to low: the first maximum found is the highest cut
-        kappa = cohen_kappa_score(labels, (scores >= cut).astype(int))
+    for cut, kappa in zip(cuts[::-1], kappas[::-1], strict=True):  # high to low: the first maximum is the highest cut
         if kappa > best_kappa + 1e-12:
             best, best_kappa = float(cut), kappa
     return best
+
+
+def _kappas_above(where: np.ndarray, labels: np.ndarray, m: int) -> np.ndarray:
+    """Cohen's kappa of "score above distinct value j" against ``labels``, for j = 0..m-2, all at
+    once (sklearn's formula, 1 - observed / expected disagreement, without m calls)."""
+    n, positives = len(labels), int(labels.sum())
+    hits = np.bincount(where, weights=labels, minlength=m)[::-1].cumsum()[::-1]  # positives at or above j
+    flagged = np.bincount(where, minlength=m)[::-1].cumsum()[::-1].astype(float)
+    tp, pp = hits[1:], flagged[1:]  # predicted positive: strictly above distinct value j
+    disagree = (pp - tp) + (positives - tp)
+    expected = (pp * (n - positives) + (n - pp) * positives) / n
+    return 1 - disagree / expected
 
 
 class SemanticCoder:

@@ -158,7 +158,22 @@ def cohen_kappa(
     both = ratings[:, ~np.isnan(ratings).any(axis=0)]
     if both.shape[1] == 0 or not _has_variation(both):
         return None
+    if weights is None:
+        return _unweighted_kappa(both)
     return float(cohen_kappa_score(both[0], both[1], weights=weights))
+
+
+def _unweighted_kappa(both: np.ndarray) -> float:
+    """scikit-learn's unweighted ``cohen_kappa_score`` (1 - observed / expected disagreement) on
+    two complete rows, without its input checks: the bootstrap calls it thousands of times."""
+    n = both.shape[1]
+    categories, index = np.unique(both, return_inverse=True)
+    k = categories.size
+    index = index.reshape(2, n)
+    confusion = np.bincount(index[0] * k + index[1], minlength=k * k).reshape(k, k).astype(float)
+    expected = np.outer(confusion.sum(axis=1), confusion.sum(axis=0)) / n
+    off = ~np.eye(k, dtype=bool)
+    return float(1 - confusion[off].sum() / expected[off].sum())
 
 
 def _rated(ratings: np.ndarray) -> np.ndarray:
