@@ -45,6 +45,23 @@ def contrast_texts(codes: list[Code]) -> dict[str, tuple[list[str], list[str]]]:
     return out
 
 
+def one_blas_thread(fn):
+    """Run ``fn`` with one BLAS thread: the coding stage's fits are small (hundreds of rows), and
+    threads spend more time waiting for each other than working (8x slower on a busy 2-core
+    machine, as fast when it is idle)."""
+    from functools import wraps
+
+    @wraps(fn)
+    def limited(*args, **kwargs):
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return fn(*args, **kwargs)
+
+    return limited
+
+
+@one_blas_thread
 def fit_contrast(positive: np.ndarray, negative: np.ndarray, seed: int = 0) -> Any:
     """The logistic regression separating a code's own texts from its contrasts (``None`` if
     either side is empty)."""

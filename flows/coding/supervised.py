@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from flows.coding.semantic import best_threshold
+from flows.coding.semantic import best_threshold, one_blas_thread
 from flows.coding.stats import classification_metrics
 
 SUPERVISED_VERSION = "supervised/2"
@@ -63,6 +63,7 @@ def _fit(x: np.ndarray, y: np.ndarray, extra: tuple[np.ndarray, np.ndarray] | No
     return _model(seed).fit(x, y, sample_weight=weights)
 
 
+@one_blas_thread
 def train(x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int,
           extra: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any] | None:
     """Cross-validate, pick the threshold, then fit on every labelled post.
