@@ -111,6 +111,16 @@ def prefect_harness():
         yield
 
 
+@pytest.fixture
+def fast_models():
+    """Fake embeddings and the k-means topic stand-in: the same stages, in seconds
+    (tests/pipelines.py's counting fake, its counts cleared)."""
+    from pipelines import CountingEmbedder
+
+    CountingEmbedder.encoded = []
+    return CountingEmbedder
+
+
 @pytest.fixture(scope="session")
 def sample_corpus(tmp_path_factory) -> Path:
     """A 600-tweet sample corpus, generated once for the session."""

@@ -1,74 +1,26 @@
 """The study file, the stages, incremental refreshes, failures, locks, the Prefect flow and Dask.
 
 Most tests run every stage through the plain runner (`run_study`) with the fake embedder and
-the k-means topic stand-in passed in; a few run the real Prefect flow (with fakes, on Dask, and,
-slow, with the bundled model and BERTopic) and `serve`'s schedule.
+the k-means topic stand-in passed in. The real Prefect flow's tests are in
+tests/test_pipeline_prefect.py.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import textwrap
 
 import pytest
 from conftest import FIXTURES, settled_copy
+from pipelines import counts_of, list_runs, results, run
 
-from flows.embed.models import FakeEmbedder
-from flows.run.runner import run_study
-from flows.run.stages import STAGES, Context
+from flows.run.stages import Context
 from flows.store.db import connect
 from flows.store.lock import LockedError
 from flows.study.model import StudyError, load_study
 from flows.study.scaffold import create_study
-
-RESULT_TABLES = {
-    "posts": "SELECT * FROM posts ORDER BY ALL",
-    "codes": "SELECT platform, post_id, code_id, coder, value, score FROM code_assignments ORDER BY ALL",
-    "topics": "SELECT post_id, topic FROM topic_assignments ORDER BY ALL",
-    "embeddings": "SELECT model_id, text_sha256 FROM embeddings ORDER BY ALL",
-}
-
-
-class CountingEmbedder(FakeEmbedder):
-    """The fake embedder, counting the texts it is asked to encode."""
-
-    encoded: list[int] = []
-
-    def encode(self, texts):
-        CountingEmbedder.encoded.append(len(texts))
-        return super().encode(texts)
-
-
-@pytest.fixture
-def fast_models():
-    """Fake embeddings and the k-means topic stand-in: the same stages, in seconds."""
-    CountingEmbedder.encoded = []
-    return CountingEmbedder
-
-
-def results(study_path) -> dict:
-    s = load_study(study_path)
-    with connect(s.path(s.database), read_only=True) as con:
-        return {name: con.execute(sql).fetchall() for name, sql in RESULT_TABLES.items()}
-
-
-def run(study_path, **kw) -> dict:
-    """Every stage, through the plain runner, with the fakes passed in."""
-    return run_study(load_study(study_path), embedder=CountingEmbedder(), topic_backend="kmeans", **kw)
-
-
-def run_prefect(study_path, **kw) -> dict:
-    """Every stage, through the real Prefect flow."""
-    from flows.run.flow import run_with_prefect
-
-    return run_with_prefect(str(study_path), **kw)
-
-
-def counts_of(result: dict) -> dict:
-    return {s["stage"]: s["counts"] for s in result["stages"]}
 
 
 def test_init_writes_a_commented_study_that_validates(tmp_path):
@@ -219,76 +171,6 @@ def test_commands_inside_a_study_folder_use_its_database(fast_models, study, cli
     assert status["posts"] == 600
     listed = json.loads(cli("runs", "--json").output)
     assert len(listed) == 1 and listed[0]["status"] == "completed"
-
-
-def test_dask_executor_gives_the_same_results(prefect_harness, study, tmp_path, monkeypatch):
-    # Dask workers are other processes: give them an embedder they can import.
-    fakes = {"embedder": FakeEmbedder(), "topic_backend": "kmeans"}
-    local = tmp_path / "local"  # the same study on the local executor, through the plain runner
-    shutil.copytree(study.parent, local)
-    run_study(load_study(local / "study.yaml"), **fakes)
-    text = study.read_text().replace("kind: local", "kind: dask")
-    study.write_text(text)
-    assert load_study(study).executor.kind == "dask"
-    from flows.run import flow as pipeline
-
-    mapped = []
-    real_map = pipeline._task_map
-
-    def counting_map(embedder, chunks):
-        mapped.append(len(chunks))
-        return real_map(embedder, chunks)
-
-    monkeypatch.setattr(pipeline, "_task_map", counting_map)
-    run_prefect(study, **fakes)
-    assert mapped and sum(mapped) >= 1  # the batches went through the Dask task runner
-    assert load_study(study).executor.workers == 2  # a local cluster of two worker processes
-    assert results(study) == results(local / "study.yaml")
-    assert vectors(study) == vectors(local / "study.yaml")  # the vectors themselves, not only their keys
-
-
-def vectors(study_path) -> list:
-    s = load_study(study_path)
-    with connect(s.path(s.database), read_only=True) as con:
-        return con.execute("SELECT model_id, text_sha256, vector FROM embeddings ORDER BY 1, 2").fetchall()
-
-
-def list_runs(study_path) -> list[dict]:
-    from flows.run.records import list_runs as listed
-
-    s = load_study(study_path)
-    with connect(s.path(s.database), read_only=True) as con:
-        return listed(con)
-
-
-def test_the_prefect_flow_runs_every_stage_as_a_task_and_records_the_run(prefect_harness, fast_models, study):
-    import uuid
-
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-    from prefect.client.schemas.sorting import TaskRunSort
-
-    result = run_prefect(study, embedder=CountingEmbedder(), topic_backend="kmeans")
-    assert [s["stage"] for s in result["stages"]] == [stage.name for stage in STAGES]
-    recorded = list_runs(study)[0]
-    assert recorded["run_id"] == result["run_id"] and recorded["flow_name"] == "ethnoflow-pipeline"
-    this_run = FlowRunFilter(id=FlowRunFilterId(any_=[uuid.UUID(result["run_id"])]))
-    with get_client(sync_client=True) as client:
-        tasks = client.read_task_runs(flow_run_filter=this_run, sort=TaskRunSort.EXPECTED_START_TIME_ASC, limit=200)
-    assert [r.name.rsplit("-", 1)[0] for r in tasks] == [stage.name for stage in STAGES]
-    plain = counts_of(run(study))
-    assert plain["ingest"]["new_files"] == 0 and plain["code"]["chretien2015"]["coded"] == 0
-
-
-@pytest.mark.slow
-def test_the_real_pipeline_with_the_bundled_model_and_bertopic(prefect_harness, study):
-    from flows.run.flow import pipeline
-
-    first = counts_of(pipeline(study_path=str(study)))
-    assert first["embed"]["model"].startswith("all-MiniLM-L6-v2@53aa5117")
-    assert first["topics"]["action"] == "fit" and first["code"]["chretien2015"]["coded"] > 0
-    again = counts_of(run_study(load_study(study)))
-    assert again["embed"]["embedded"] == 0 and again["code"]["chretien2015"]["coded"] == 0
 
 
 def test_standing_exports_are_written_on_every_run(fast_models, study):
