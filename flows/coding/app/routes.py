@@ -142,23 +142,36 @@ class Handlers:
         if index is None or not 0 <= index < len(self.rnd.posts) or action not in ACTIONS:
             return self._page(pages.message("Not saved", "The form did not say which post or what to do.", who), 400)
         try:
-            await run_in_threadpool(self._code_write, who.name, index, str(action), form)
+            target = await run_in_threadpool(self._code_write, who.name, index, str(action), form)
         except UserError as exc:
             return self._page(pages.message("Not saved", str(exc), who), 503 if "lock" in str(exc) else 400)
-        target = index - 1 if action == "prev" else index if action == "save" else index + 1
-        target = max(0, min(target, len(self.rnd.posts)))
-        return RedirectResponse(f"/code?i={target}" if target < len(self.rnd.posts) else "/code", status_code=303)
+        return RedirectResponse("/code" if target is None else f"/code?i={target}", status_code=303)
 
-    def _code_write(self, coder: str, index: int, action: str, form) -> None:
-        platform, post_id, _ = self.rnd.posts[index]
-        if action == "skip" or (action == "prev" and form.get("dirty") != "1"):
-            return
+    def _code_write(self, coder: str, index: int, action: str, form) -> int | None:
+        """Save what the action saves; return the post to show next (None: the round's end).
+
+        ``next`` saves a post that is new or changed (an untouched post already done stays as it
+        is) and goes to the next post to do; ``prev`` saves a changed post and goes back one;
+        ``skip`` saves nothing and goes forward one; ``unavailable`` marks the post."""
+        rnd, (platform, post_id, _) = self.rnd, self.rnd.posts[index]
+        changed = form.get("dirty") == "1"
         codes, memo = set(form.getlist("code")), str(form.get("memo", ""))
-        with self.s.store.writing() as con:
+        read = self.s.store.reading if action in ("skip", "prev") and not changed else self.s.store.writing
+        with read() as con:
+            done = work.states(con, rnd, coder)
             if action == "unavailable":
-                work.mark_unavailable(con, self.rnd, coder, platform, post_id, memo)
-            else:
-                work.save(con, self.rnd, coder, platform, post_id, codes, memo)
+                work.mark_unavailable(con, rnd, coder, platform, post_id, memo)
+            elif action in ("next", "save", "prev") and (changed or (action != "prev" and (platform, post_id)
+                                                                      not in done)):
+                work.save(con, rnd, coder, platform, post_id, codes, memo)
+            done = work.states(con, rnd, coder)
+        if action == "save":
+            return index
+        if action == "prev":
+            return max(0, index - 1)
+        if action == "skip":
+            return index + 1 if index + 1 < len(rnd.posts) else _first_to_do(rnd, done, 0)
+        return _first_to_do(rnd, done, index + 1)
 
     # -- adjudication ---------------------------------------------------------------------
 
@@ -249,6 +262,12 @@ async def _urlencoded(request: Request) -> ImmutableMultiDict | None:
         return ImmutableMultiDict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
     except (UnicodeDecodeError, ValueError):
         return None
+
+
+def _first_to_do(rnd: work.Round, done: dict, start: int) -> int | None:
+    """The first post not done from ``start`` on, else from the round's start; None when all are done."""
+    order = [*range(start, len(rnd.posts)), *range(0, min(start, len(rnd.posts)))]
+    return next((i for i in order if rnd.posts[i][:2] not in done), None)
 
 
 def _int(value: Any) -> int | None:
