@@ -55,7 +55,7 @@ def base(tmp_path_factory):
 class App:
     """One app run on a copy of the base store, with a TestClient per person."""
 
-    def __init__(self, base, folder: Path, coders=("ana", "ben"), reviewer="rev", n_boot=20) -> None:
+    def __init__(self, base, folder: Path, coders=("ana", "ben"), reviewer="rev", n_boot=20, wait=15.0) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.db = folder / "store.duckdb"
         if not self.db.exists():
@@ -64,7 +64,7 @@ class App:
         self.round = work.load_round(con, base["round"], base["codebook"], list(coders), reviewer)
         con.close()
         self.access, self.tokens = Access.issue(list(coders), reviewer)
-        self.app = create_app(Settings(self.round, Store(self.db), self.access, n_boot=n_boot, seed=0))
+        self.app = create_app(Settings(self.round, Store(self.db, wait=wait), self.access, n_boot=n_boot, seed=0))
 
     def client(self, name: str | None = None) -> TestClient:
         client = TestClient(self.app, base_url=BASE)
@@ -222,6 +222,31 @@ def test_tokens_never_reach_the_store_or_a_log(base, tmp_path, caplog):
         assert app.access.csrf(token).encode() not in files
 
 
+def test_a_save_while_another_command_writes_the_study_is_refused_and_nothing_is_lost(base, tmp_path):
+    import subprocess
+    import sys
+
+    from flows.store.lock import lock_path
+
+    app = App(base, tmp_path, wait=0.3)
+    ana = app.client("ana")
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time; fd = os.open(sys.argv[1], "
+                               "os.O_RDWR | os.O_CREAT); fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); "
+                               "time.sleep(60)", str(lock_path(app.db))], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"  # another process writes the study (a pipeline run)
+        busy = code(ana, 0, ["information"])
+        assert busy.status_code == 503 and "Not saved" in busy.text and "being written" in busy.text
+        assert ana.get("/code?i=0").status_code == 200  # reading goes on
+        assert "Waiting for the coders" in app.client("rev").get("/review").text
+    finally:
+        holder.kill()
+        holder.wait()
+    assert stored(app, "ana") == {}
+    assert code(ana, 0, ["information"]).status_code == 303 and stored(app, "ana") == {app.round.posts[0][1]:
+                                                                                      ["information"]}
+
+
 # -- coding -------------------------------------------------------------------------------------
 
 def test_saves_are_durable_and_a_new_app_run_resumes_where_the_coder_stopped(base, tmp_path):
@@ -244,6 +269,12 @@ def test_saves_are_durable_and_a_new_app_run_resumes_where_the_coder_stopped(bas
     assert stored(again, "ana") == {posts[0]: ["information"]}
     back = again.client("ana").get("/code?i=0").text
     assert "first look" in back and 'id="code-information" checked' in back
+    from flows.coding.coders import list_coders, remove_coder
+
+    with again.con(read_only=False) as con:
+        assert [r["sheets"] for r in list_coders(con)] == [[f"code-app round {again.round.round_id[:12]}"]]
+        removed = remove_coder(con, "ana", again.round.round_id[:8])  # the round's codes and memos go
+    assert removed["assignments"] == 7 and removed["memos"] == 3 and stored(again, "ana") == {}
 
 
 def test_the_page_shows_context_progress_strata_and_the_thread_on_request(base, tmp_path):
@@ -259,6 +290,16 @@ def test_the_page_shows_context_progress_strata_and_the_thread_on_request(base, 
     if replies:
         assert "In reply to" in ana.get(f"/code?i={replies[0]}").text or "not in the corpus" in ana.get(
             f"/code?i={replies[0]}").text
+
+
+def test_a_quote_shows_the_quoted_post_and_a_reply_the_post_it_answers(app):
+    with app.con() as con:
+        quote, reply = (con.execute(f"""SELECT p.post_id FROM posts AS p JOIN posts AS q
+            ON q.platform = p.platform AND q.post_id = p.{column} ORDER BY p.post_id LIMIT 1""").fetchone()[0]
+                        for column in ("quoted_post_id", "in_reply_to_post_id"))
+        quoted, answered = work.context(con, "twitter", quote), work.context(con, "twitter", reply)
+    assert quoted["quoted"]["post_id"] and answered["parent"]["post_id"]
+    assert quoted["quoted"]["text"] and answered["parent"]["author"]
 
 
 def _reply(app: App, post_id: str) -> bool:

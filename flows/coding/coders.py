@@ -58,14 +58,19 @@ def coder_warnings(con: duckdb.DuckDBPyConnection, coder: str, frame: pd.DataFra
 
 
 def list_coders(con: duckdb.DuckDBPyConnection, study_coders: list[str] | None = None) -> list[dict[str, Any]]:
-    """Every coder with kind, codebooks, posts and codes coded, codes present, sheets imported and
+    """Every coder with kind, codebooks, posts and codes coded, codes present, sheets imported (and
+    rounds coded in the code-app) and
     (given the study's list of coders) whether the study names them."""
     stats = {r[0]: r[1:] for r in con.execute("""
         SELECT coder, list(DISTINCT codebook_id ORDER BY codebook_id),
                count(DISTINCT platform || '/' || post_id), count(*), sum(value)
         FROM code_assignments GROUP BY coder""").fetchall()}
-    sheets = {r[0]: r[1] for r in con.execute("""SELECT coder, list(DISTINCT json_extract_string(config, '$.sheet')
-        ORDER BY json_extract_string(config, '$.sheet')) FROM coding_batches WHERE method = 'human'
+    sheets = {r[0]: r[1] for r in con.execute("""WITH named AS (
+            SELECT coder, coalesce(json_extract_string(config, '$.sheet'),
+                   CASE WHEN json_extract_string(config, '$.app') IS NOT NULL
+                        THEN 'code-app round ' || left(coalesce(round_id, ''), 12) END) AS sheet
+            FROM coding_batches WHERE method = 'human')
+        SELECT coder, coalesce(list(DISTINCT sheet ORDER BY sheet) FILTER (WHERE sheet IS NOT NULL), []) FROM named
         GROUP BY coder""").fetchall()}
     out = []
     for name in known_coders(con):

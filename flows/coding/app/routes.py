@@ -19,6 +19,8 @@ from flows.coding.app import pages, work
 from flows.coding.app.access import REVIEWER, Identity
 from flows.coding.store import CodingError
 from flows.errors import UserError
+from flows.store.db import StoreError
+from flows.store.lock import LockedError
 
 COOKIE = "ethnoflow_code_app"
 ACTIONS = {"next", "prev", "skip", "unavailable", "save"}
@@ -144,7 +146,7 @@ class Handlers:
         try:
             target = await run_in_threadpool(self._code_write, who.name, index, str(action), form)
         except UserError as exc:
-            return self._page(pages.message("Not saved", str(exc), who), 503 if "lock" in str(exc) else 400)
+            return self._page(pages.message("Not saved", str(exc), who), 503 if _busy(exc) else 400)
         return RedirectResponse("/code" if target is None else f"/code?i={target}", status_code=303)
 
     def _code_write(self, coder: str, index: int, action: str, form) -> int | None:
@@ -190,8 +192,14 @@ class Handlers:
         return self._page(pages.review(view, who, self.s.access.csrf(token)))
 
     def _review_view(self, index: int | None) -> dict[str, Any]:
+        try:
+            return self._review_of(self.s.store.writing, index)  # agreement summaries go into the store's cache
+        except LockedError:  # a pipeline run holds the study: read, and compute the summaries again
+            return self._review_of(self.s.store.reading, index)
+
+    def _review_of(self, opened, index: int | None) -> dict[str, Any]:
         rnd = self.rnd
-        with self.s.store.writing() as con:  # writing: agreement summaries go into the store's cache
+        with opened() as con:
             done = work.finished(con, rnd)
             view: dict[str, Any] = {"round": rnd, "finished": done, "ready": all(
                 d["done"] == d["total"] for d in done.values())}
@@ -226,7 +234,7 @@ class Handlers:
         try:
             target = await run_in_threadpool(self._review_write, str(action), at, form)
         except UserError as exc:
-            return self._page(pages.message("Not saved", str(exc), who), 400)
+            return self._page(pages.message("Not saved", str(exc), who), 503 if _busy(exc) else 400)
         return RedirectResponse("/review" if target is None else f"/review?i={target}", status_code=303)
 
     def _review_write(self, action: str, at: int | None, form) -> int | None:
@@ -268,6 +276,11 @@ def _first_to_do(rnd: work.Round, done: dict, start: int) -> int | None:
     """The first post not done from ``start`` on, else from the round's start; None when all are done."""
     order = [*range(start, len(rnd.posts)), *range(0, min(start, len(rnd.posts)))]
     return next((i for i in order if rnd.posts[i][:2] not in done), None)
+
+
+def _busy(exc: Exception) -> bool:
+    """Whether the store was busy (another ethnoflow command is writing): try again later."""
+    return isinstance(exc, (LockedError, StoreError))
 
 
 def _int(value: Any) -> int | None:
