@@ -167,6 +167,29 @@ def test_mmr_prefers_relevant_words_unlike_those_picked():
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     assert mmr(centre, vectors, 2, diversity=0.7) == [0, 2]
     assert mmr(centre, vectors, 2, diversity=0.0) == [0, 1]
+    # a phrase repeating a word or stem of one picked is not picked, however relevant
+    assert mmr(centre, vectors, 3, diversity=0.0, phrases=["cholera haiti", "haiti cholera", "outbreak"]) == [0, 2]
+    assert mmr(centre, vectors, 3, diversity=0.0, phrases=["vaccines", "vaccine", "oral"]) == [0, 2]
+
+
+def test_keyword_candidates_are_phrases_many_of_the_topic_posts_use():
+    import scipy.sparse as sp
+
+    from flows.topics.keywords import class_tfidf
+
+    words = np.array(["also", "common", "rare", "shared"], dtype=object)
+    labels = np.array([0] * 10 + [1] * 10)
+    counts = np.zeros((20, 4))
+    counts[:5, 0] = 1       # "also": 5 of topic 0's posts
+    counts[:6, 1] = 1       # "common": 6 of them
+    counts[0, 2] = 9        # "rare": one post, many times (the best c-TF-IDF score)
+    counts[:, 3] = 1        # "shared": every post
+    counts = sp.csr_matrix(counts)
+    assert [w for w, _ in class_tfidf(counts, labels, words, 4)[0]][0] == "rare"
+    held = [w for w, _ in class_tfidf(counts, labels, words, 4, support=(0.05, 5))[0]]
+    assert set(held) == {"also", "common", "shared"}
+    topped = [w for w, _ in class_tfidf(counts, labels, words, 4, support=(0.05, 6))[0]]
+    assert set(topped[:2]) == {"common", "shared"} and set(topped[2:]) == {"also", "rare"}  # fewer than 3 held
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,10 @@ With ``representation: mmr`` (the default) the best c-TF-IDF candidates are re-r
 marginal relevance (Carbonell & Goldstein 1998, as BERTopic's ``MaximalMarginalRelevance``):
 similar to the topic's centre in embedding space, unlike the words already picked. The topic's
 centre is the mean of its posts' cached embeddings; only the candidate words are embedded.
+MMR's candidates are phrases found in at least 5 % of the topic's posts (and 5 posts), so that a
+keyword says what the topic's posts say, not what one post said; and it picks no phrase that
+repeats a word or stem of one picked already, so that "cholera haiti" is not followed by
+"haiti cholera" and "cholera". Topics may then have fewer than ``top_n_words`` keywords.
 
 A label is 2-4 distinct words: keywords in order, skipping any that repeats a word already in
 the label ("vaccine" after "vaccines", "cholera" after "cholera outbreak"). Labels are unique
@@ -24,11 +28,16 @@ from flows.embed.models import Embedder
 Keywords = dict[int, list[tuple[str, float]]]
 CANDIDATES = 30       # c-TF-IDF words MMR chooses from
 DIVERSITY = 0.3       # MMR: 0 = relevance only, 1 = difference only
+SUPPORT = (0.05, 5)   # MMR's candidates: in this share of the topic's posts and at least this many...
+MIN_SUPPORTED = 3     # ...unless fewer than this many are: then the best others too
 LABEL_WORDS = (2, 4)  # words in a label, at least and at most
 
 
-def class_tfidf(counts, labels: np.ndarray, words: np.ndarray, top_n: int) -> Keywords:
-    """Per topic, its ``top_n`` phrases by c-TF-IDF (ties: alphabetical), best first."""
+def class_tfidf(counts, labels: np.ndarray, words: np.ndarray, top_n: int, support: tuple[float, int] | None = None
+                ) -> Keywords:
+    """Per topic, its ``top_n`` phrases by c-TF-IDF (ties: alphabetical), best first; with
+    ``support`` (share, posts), only those in that share of the topic's posts and that many
+    posts (the others too when fewer than MIN_SUPPORTED are, after them)."""
     import scipy.sparse as sp
 
     topics = sorted(set(labels.tolist()))
@@ -41,20 +50,37 @@ def class_tfidf(counts, labels: np.ndarray, words: np.ndarray, top_n: int) -> Ke
     idf = np.log(1 + tf.sum(axis=1).mean() / np.maximum(frequency, 1e-12))
     tf = tf / np.maximum(tf.sum(axis=1, keepdims=True), 1e-12)
     scores = tf * idf
+    if support:
+        sizes = np.bincount(rows, minlength=len(topics))
+        posts = (onehot @ (counts > 0).astype(np.float64)).toarray()  # posts of each topic holding each phrase
+        held = posts >= np.maximum(support[1], support[0] * sizes)[:, None]
     found: Keywords = {}
-    for t, row in zip(topics, scores):
-        order = np.lexsort((words, -row))
-        found[t] = [(str(words[j]), float(row[j])) for j in order[:top_n] if row[j] > 0]
+    for i, (t, row) in enumerate(zip(topics, scores)):
+        order = [j for j in np.lexsort((words, -row))[:top_n] if row[j] > 0]
+        if support:
+            first = [j for j in order if held[i, j]]
+            order = first if len(first) >= MIN_SUPPORTED else first + [j for j in order if not held[i, j]]
+        found[t] = [(str(words[j]), float(row[j])) for j in order]
     return found
 
 
-def mmr(centre: np.ndarray, vectors: np.ndarray, top_n: int, diversity: float = DIVERSITY) -> list[int]:
-    """Indices of ``top_n`` rows chosen by maximal marginal relevance to ``centre`` (unit rows)."""
+def mmr(centre: np.ndarray, vectors: np.ndarray, top_n: int, diversity: float = DIVERSITY,
+        phrases: list[str] | None = None) -> list[int]:
+    """Indices of ``top_n`` rows chosen by maximal marginal relevance to ``centre`` (unit rows).
+
+    With ``phrases`` (one per row), a phrase that shares a word or a word's stem with one
+    already picked is not picked ("haiti cholera" or "cholera" after "cholera haiti"): a
+    keyword list then says ten things, not one thing ten ways."""
     relevance = vectors @ centre
     similarity = vectors @ vectors.T
     picked = [int(np.argmax(relevance))]
     rest = [i for i in range(len(vectors)) if i != picked[0]]
     while rest and len(picked) < top_n:
+        if phrases is not None:
+            taken = [phrases[i] for i in picked]
+            rest = [i for i in rest if not _repeats(phrases[i], taken)]
+            if not rest:
+                break
         redundancy = similarity[np.ix_(rest, picked)].max(axis=1)
         score = (1 - diversity) * relevance[rest] - diversity * redundancy
         best = rest[int(np.argmax(score))]
@@ -74,7 +100,8 @@ def rerank(keywords: Keywords, centres: dict[int, np.ndarray], embedder: Embedde
         if topic not in centres or len(words) <= 1:
             found[topic] = words[:top_n]
             continue
-        picked = mmr(centres[topic], np.stack([vectors[w] for w, _ in words]), top_n)
+        picked = mmr(centres[topic], np.stack([vectors[w] for w, _ in words]), top_n,
+                     phrases=[w for w, _ in words])
         found[topic] = [words[i] for i in picked]
     return found
 
@@ -149,7 +176,8 @@ def describe(texts: list[str], languages: list[str], labels: np.ndarray, vocabul
     if not len(words):
         return {int(t): [] for t in set(labels.tolist())}
     wanted = CANDIDATES if representation == "mmr" else top_n
-    keywords = class_tfidf(counts, labels, words, max(wanted, top_n))
+    keywords = class_tfidf(counts, labels, words, max(wanted, top_n),
+                           SUPPORT if representation == "mmr" else None)
     if representation == "mmr":
         return rerank(keywords, centres, embedder, top_n)
     return {t: w[:top_n] for t, w in keywords.items()}
