@@ -113,7 +113,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _route(self):
         url = urlparse(self.path)
-        q = {k: v if k in ("uris", "ids") else v[0] for k, v in parse_qs(url.query).items()}
+        q = {k: v if k in ("uris", "ids") else v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         self.world.requests.append(url.path + ("?" + url.query if url.query else ""))
         name = url.path.rsplit("/", 1)[-1]
         left = self.world.throttle.get(name, 0)

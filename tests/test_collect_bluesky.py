@@ -260,3 +260,24 @@ def test_real_post_views_from_a_real_author_feed(tmp_path, served, shared):
     stored = {r[0] for r in rows(study, "SELECT post_id FROM posts")}
     assert stored == {v["uri"] for v in mine}
     assert not os.environ.get("ETHNOFLOW_BLUESKY_API")
+
+
+def test_the_report_shows_the_manifest_pseudonymised(tmp_path, served):
+    from flows.report.build import build_report
+    from flows.report.settings import ReportSettings
+
+    world = world_with(4)
+    world.add(BEN, "ben.example.org", "3ben0001", "Hello", day(1))
+    world.accounts[BEN].error = ("AccountTakedown", "Account has been suspended")
+    study = make_study(tmp_path, served(world), accounts=["amy.example.org", "ben.example.org"])
+    run(study)
+    with connect(study.path(study.database), read_only=True) as con:
+        build_report(con, tmp_path / "report", ReportSettings(pseudonymise=True, n_boot=0))
+    md = (tmp_path / "report" / "report.md").read_text()
+    assert "Collection manifest" in md and "app.bsky.feed.getAuthorFeed" in md
+    assert "com.atproto.repo.listRecords" in md
+    assert "Seeds that could not be collected" in md and "suspended" in md
+    assert AMY not in md and "amy.example.org" not in md and "ben.example.org" not in md
+    manifest = (tmp_path / "report" / "tables" / "corpus_collection.csv").read_text()
+    assert manifest.count("\n") == 4  # a header; amy's feed and listing; ben's profile, refused
+    assert "app.bsky.actor.getProfile" in manifest and "suspended" in manifest

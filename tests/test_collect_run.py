@@ -47,3 +47,22 @@ def test_a_study_without_collect_runs_as_before(tmp_path):
 
     assert study.collect is None
     assert collect_stage(Context(study)) == {"skipped": "study.yaml has no collect: section"}
+
+
+def test_the_collect_command_prints_what_it_fetched(tmp_path, cli, monkeypatch):
+    world = World()
+    for i in range(3):
+        world.add(AMY, "amy.example.org", f"3amy{i:04d}", f"Case {i} #MedSky", f"2025-03-0{i + 1}T08:00:00.000Z")
+    (tmp_path / "study.yaml").write_text("title: cli\ncollect:\n  bluesky:\n    accounts: ['@amy.example.org']\n")
+    with Replay(world) as base:
+        monkeypatch.setenv("ETHNOFLOW_BLUESKY_API", base)
+        out = cli("collect", "--study", tmp_path / "study.yaml").output
+        again = cli("collect", "--study", tmp_path / "study.yaml", "--json").output
+    assert "completed; 2 pages, 6 posts returned, 3 new in the store" in out
+    assert '"ingested": 0' in again and '"status": "completed"' in again
+
+
+def test_collect_without_a_collect_section_says_how(tmp_path, cli):
+    (tmp_path / "study.yaml").write_text("title: plain\n")
+    result = cli("collect", "--study", tmp_path / "study.yaml", ok=False)
+    assert result.exit_code == 2 and "no collect: section" in result.output

@@ -7,7 +7,10 @@ study (``data/prefect``), with ``ETHNOFLOW_SECRET`` set to a distinctive value; 
 output is written (network exports, the report and exports again from the CLI, CLI listings).
 Every file under the study except its inputs, its store and the id lists (which carry real ids,
 and say so) is scanned for every handle, display name, user id and DID the store holds
-(:mod:`leakscan`), and every file, the store included, for the secret.
+(:mod:`leakscan`), and every file, the store included, for the secret. The run collects too
+(study.yaml `collect:`, from a replay server): a Bluesky account and search, logged in with an app
+password, and an X timeline with a bearer token; neither secret, nor the session's tokens, may be
+in any file but the session file kept for them.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, SHARED, settled_copy
 from leakscan import scan, store_names
+from replay import Replay, World
+from replay_x import tweet, user
 
 from flows.store.db import connect
 
@@ -40,7 +45,33 @@ REAL = ["twarc-csv/test-data/2sets.jsonl", "twarc-csv/test-data/entities_test.js
         "healthcare_twitter_analysis/files/Tweets_RareDiseaseDay_full.csv",
         "python-twitter/testdata/get_search_raw.json", "python-twitter/testdata/streaming/lines.json",
         "twitter-to-sqlite/tests/tweets.json"]
-NOT_OUTPUTS = (".duckdb", ".duckdb.wal", ".lock", ".ethnoflow_secret", ".db-wal", ".db-shm")
+NOT_OUTPUTS = (".duckdb", ".duckdb.wal", ".lock", ".ethnoflow_secret", ".ethnoflow_bluesky_session", ".db-wal",
+               ".db-shm")
+APP_PASSWORD = "leak-scan-app-pass-7Hq2"
+BEARER = "AAAAAAAAAAAAAAAAAAAAAleakscan%2Bbearer%3DZk4pQ"
+COLLECT = """
+collect:
+  bluesky:
+    accounts: [kofi.medsky.example]
+    queries: ["#MedSky"]
+  x:
+    accounts: [DrLeakScan]
+"""
+
+
+def _collected_world() -> World:
+    """What the replay server serves the leak study's collection."""
+    world = World(password=APP_PASSWORD, bearer=BEARER)
+    did = "did:plc:leakkofi000000000000000"
+    world.add(did, "kofi.medsky.example", "3leak0001", "Night float tips for new interns #MedSky",
+              "2025-03-02T08:00:00.000Z", tags=("MedSky",))
+    world.add(did, "kofi.medsky.example", "3leak0002", "Ask your seniors early, always #MedSky",
+              "2025-03-03T08:00:00.000Z", tags=("MedSky",))
+    x = world.users["DrLeakScan"] = user("4242424242", "DrLeakScan")
+    world.tweets["DrLeakScan"] = [tweet("1600000000000000001", x, "Morning report: a case of fever #MedTwitter",
+                                        "2025-03-04T09:00:00.000Z")]
+    return world
+
 FORMATS = "[csv, parquet, xlsx, qdpx, qdc, ids]"
 
 
@@ -63,13 +94,16 @@ def leak_study(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("leak") / "study"
     path = create_study(folder, title="Leak scan")
     path.write_text(path.read_text().replace("  model: minilm", "  model: fake\n  backend: kmeans")
-                    .replace("  embedder: minilm", "  embedder: fake").replace("formats: []", f"formats: {FORMATS}"))
+                    .replace("  embedder: minilm", "  embedder: fake").replace("formats: []", f"formats: {FORMATS}")
+                    + COLLECT)
     _inbox(folder)
-    env = {**os.environ, "ETHNOFLOW_SECRET": SECRET, "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180"}
+    env = {**os.environ, "ETHNOFLOW_SECRET": SECRET, "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+           "BLUESKY_HANDLE": "collector.example.org", "BLUESKY_APP_PASSWORD": APP_PASSWORD, "X_BEARER_TOKEN": BEARER}
     for name in ("PREFECT_API_URL", "PREFECT_HOME"):  # `ethnoflow run` then keeps Prefect's records in data/prefect
         env.pop(name, None)
     (folder / "logs").mkdir()
-    with open(folder / "logs" / "run.log", "wb") as log:
+    with open(folder / "logs" / "run.log", "wb") as log, Replay(_collected_world()) as base:
+        env |= {"ETHNOFLOW_BLUESKY_API": base, "ETHNOFLOW_X_API": base}
         done = subprocess.run([str(Path(sys.executable).with_name("ethnoflow")), "run", "--study", str(path)],
                               cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=600)
     assert done.returncode == 0, (folder / "logs" / "run.log").read_text()[-3000:]
@@ -116,6 +150,7 @@ def outputs(folder: Path) -> list[Path]:
     skip = {folder / "study.yaml"}
     return sorted(p for p in folder.rglob("*") if p.is_file() and p not in skip
                   and "inbox" not in p.parts and "coding_schemes" not in p.parts
+                  and "collected" not in p.parts  # pages as collected: inputs, like the inbox
                   and not p.name.endswith(NOT_OUTPUTS)
                   and not (p.name.endswith(".txt") and "-ids." in p.name))
 
@@ -175,3 +210,27 @@ def test_the_study_secret_is_in_no_file_the_study_writes(leak_study):
 def test_the_ids_export_says_it_carries_real_ids(leak_study):
     manifest = json.loads((leak_study / "exports" / "study-ids.manifest.json").read_text(encoding="utf-8"))
     assert manifest["real_ids"] is True and "real ids" in manifest["privacy"]
+
+
+def test_the_collectors_secrets_are_in_no_file_the_study_writes(leak_study):
+    """The app password, the bearer token and the session's tokens: only in the session file."""
+    session = leak_study / "data" / ".ethnoflow_bluesky_session"
+    assert session.is_file(), "the run did not log in to search"
+    con = connect(leak_study / "data" / "ethnoflow.duckdb", read_only=True)
+    try:
+        assert con.execute("SELECT status FROM collect_runs").fetchall() == [("completed",)]
+        assert con.execute("SELECT count(*) FROM collect_flags").fetchone()[0] >= 0
+        collected = con.execute("SELECT count(*) FROM posts WHERE post_id LIKE '%leak%' OR post_id = "
+                                "'1600000000000000001'").fetchone()[0]
+    finally:
+        con.close()
+    assert collected == 3
+    from atproto_client.client.session import Session
+
+    tokens = Session.decode(session.read_text().strip())
+    needles = [APP_PASSWORD, BEARER, tokens.access_jwt, tokens.refresh_jwt]
+    needles = [form for n in needles for form in (n.encode(), n.encode("utf-16-le"))]
+    everything = [p for p in leak_study.rglob("*") if p.is_file() and p != session]
+    assert any(p.name.endswith(".duckdb") for p in everything) and any(p.name == "prefect.db" for p in everything)
+    leaked = [str(p) for p in everything if any(n in p.read_bytes() for n in needles)]
+    assert leaked == []

@@ -68,6 +68,7 @@ def test_keywords_and_labels_lose_names_and_pseudonyms(redactor):
     assert Redactor.off().words(keywords) == keywords
     assert redactor.words(["case", "tobias", "quennell", "tobias2"]) == ["case", "tobias2"]  # together, a name
     assert redactor.words(["case", "quennell"]) == ["case", "quennell"]  # alone, a word
+    assert redactor.words(["case", "tobias quennell", "ward round"]) == ["case", "ward round"]  # a phrase keyword
 
 
 def test_reject_reasons_lose_the_accounts_and_posts_they_name(redactor):

@@ -152,7 +152,7 @@ def serve(
         "--every", help="Run every this many seconds instead of on --cron.", show_default=False)] = None,
     name: Annotated[Optional[str], typer.Option(help="Deployment name (default: the study folder's name).")] = None,
 ) -> None:
-    """Serve the pipeline as a scheduled Prefect deployment (the inbox is read on each run).
+    """Serve the pipeline as a scheduled Prefect deployment (each run collects, then reads the inbox).
 
     With no Prefect server configured, a local one starts for as long as this serves (its
     database in the study's data/prefect/); with your own (`prefect server start`), set

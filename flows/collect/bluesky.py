@@ -100,8 +100,9 @@ def _account(run: CollectRun, settings: BlueskyCollect, api: BlueskyAPI, account
         return _check_repo(run, settings, api, state, since, full)
     except CallError as exc:
         state.status, state.error = seed_error(exc)
-        if run.calls and run.calls[-1].seed == state.seed:
-            run.calls[-1].status = state.status
+        if not run.calls or run.calls[-1].seed != state.seed or run.calls[-1].endpoint != exc.nsid:
+            run.call("bluesky", state.seed, exc.nsid, {"actor": state.author_id or account})
+        run.calls[-1].status = state.status
         run.save_seed(state)
         return {"errors": 1}
 

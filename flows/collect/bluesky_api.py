@@ -62,13 +62,16 @@ class BlueskyAPI:
         self._hosts: dict[str, str] = {}
         self.calls = 0
 
+    def _new_client(self, base: str):
+        from atproto import Client
+        from atproto_client.request import Request
+
+        kwargs = {"timeout": 60.0} | ({"transport": self.transport} if self.transport is not None else {})
+        return Client(base_url=base, request=Request(**kwargs))
+
     def _client(self, base: str):
         if base not in self._clients:
-            from atproto import Client
-            from atproto_client.request import Request
-
-            kwargs = {"timeout": 60.0} | ({"transport": self.transport} if self.transport is not None else {})
-            self._clients[base] = Client(base_url=base, request=Request(**kwargs))
+            self._clients[base] = self._new_client(base)
         return self._clients[base]
 
     def query(self, nsid: str, *, auth: bool = False, host: str | None = None, **params) -> tuple[dict, dict]:
@@ -111,8 +114,7 @@ class BlueskyAPI:
         from atproto_client import exceptions
         from atproto_client.client.session import SessionEvent
 
-        client = self._client((self.base or BLUESKY_LOGIN) + "#login")
-        client.update_base_url(self.base or BLUESKY_LOGIN)
+        client = self._new_client(self.base or BLUESKY_LOGIN)
         client.on_session_change(lambda event, session: self._save_session(client)
                                  if event in (SessionEvent.CREATE, SessionEvent.REFRESH) else None)
         saved = self._read_session()

@@ -211,10 +211,11 @@ class Redactor:
         if not self._p:
             return list(words)
         kept = [w for w in words if not self.named(w)]
-        low = {w.lower() for w in kept}
+        parts = {w: set(WORD_RE.findall(w.lower())) for w in kept}  # a phrase keyword ("giorgia meloni") too
+        low = set().union(*parts.values()) if parts else set()
         spelled = {part for w in low for name, _ in self._names.phrases.get(w, ()) if set(name) <= low
                    for part in name}
-        return [w for w in kept if w.lower() not in spelled]
+        return [w for w in kept if not parts[w] & spelled]
 
     def topic_label(self, topic: int, label: str | None, keywords: list[str]) -> str:
         """A topic's label: made of its keywords, it is made again from the ones that name nobody;

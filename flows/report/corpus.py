@@ -3,6 +3,8 @@ languages and kinds of post."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from flows.report import svg
 from flows.report.context import CSV_ROWS, Context
 from flows.report.doc import Column, Figure, Note, Paragraph, Section, Table, pct
@@ -25,7 +27,7 @@ def build(ctx: Context) -> Section:
                                    "Run `ethnoflow ingest FILE...` first.", "empty"))
         return section
     section.blocks.append(Paragraph(_summary(ctx, totals, sources)))
-    section.blocks += [_sources(ctx, sources), _rejects(ctx), _platforms(ctx)]
+    section.blocks += [_sources(ctx, sources), *_collection(ctx), _rejects(ctx), _platforms(ctx)]
     section.blocks += _months(ctx)
     section.blocks += [_kinds(ctx, totals["posts"]), _languages(ctx, totals["posts"])]
     return section
@@ -55,6 +57,72 @@ def _sources(ctx: Context, total: int) -> Table:
     data = [[ctx.privacy.text(r["name"]), r["format"] + (f" ({r['preset']})" if r["preset"] else ""),
              r["parser_version"], r["records_read"], r["ingested"], r["duplicates"], r["rejected"]] for r in found]
     return Table("corpus_sources", "Source files and what became of their records", columns, data, total=total)
+
+
+def _collection(ctx: Context) -> list:
+    """The collection manifest: every endpoint each collection run called, its parameters, when,
+    and the pages and posts it returned; the seeds that could not be collected; flags and deletions."""
+    if not scalar(ctx.con, "SELECT count(*) FROM duckdb_views() WHERE view_name = 'report_collect_runs'") \
+            or not scalar(ctx.con, "SELECT count(*) FROM report_collect_runs"):
+        return []
+    runs = rows(ctx.con, """SELECT count(*) AS runs, min(started_at) AS first, max(started_at) AS last,
+        sum(pages) AS pages, sum(posts) AS posts, string_agg(DISTINCT collector, '; ' ORDER BY collector) AS by
+        FROM report_collect_runs""")[0]
+    flags = {r["flag"]: r["posts"] for r in rows(ctx.con, "SELECT flag, sum(posts) AS posts FROM "
+                                                         "report_collect_flags GROUP BY flag")}
+    deleted = scalar(ctx.con, "SELECT coalesce(sum(posts), 0) FROM report_post_deletions")
+    ctx.facts["collection"] = dict(runs, flags=flags, deleted=deleted)
+    text = (f"{runs['runs']:,} collection run{'s' if runs['runs'] != 1 else ''} ({runs['by']}), "
+            f"{_date(runs['first'])} to {_date(runs['last'])} (UTC), fetched {runs['pages']:,} pages holding "
+            f"{runs['posts']:,} posts (a post seen twice counts twice). Search results differ from one call to "
+            "the next: what each call returned is kept as collected (data/collected/), not only the query.")
+    if flags.get("repo_only"):
+        text += (f" {flags['repo_only']:,} posts were missing from their author feeds and found only in the "
+                 "accounts' repositories (listRecords).")
+    if flags.get("context"):
+        text += f" {flags['context']:,} posts were fetched as the threads the study's replies answer."
+    if deleted:
+        text += (f" {deleted:,} posts their platform reports deleted were removed from the store, each with an "
+                 "audit row (post_deletions).")
+    blocks: list = [Paragraph(text), _manifest(ctx)]
+    failing = rows(ctx.con, "SELECT platform, seed, status, error FROM report_collect_seeds WHERE status <> 'ok' "
+                            "ORDER BY platform, seed")
+    if failing:
+        columns = [Column("platform", "Platform"), Column("seed", "Seed"), Column("status", "Status"),
+                   Column("said", "What the platform said")]
+        blocks.append(Table("corpus_collection_seeds", "Seeds that could not be collected as given", columns,
+                            [[r["platform"], _seed(ctx, r["seed"]), r["status"], ctx.privacy.reason(r["error"])]
+                             for r in failing]))
+    return blocks
+
+
+def _seed(ctx: Context, seed: str) -> str:
+    kind, _, value = seed.partition(":")
+    if kind == "account":
+        return "account " + (ctx.privacy.author(value) if value.startswith("did:") else ctx.privacy.handle(value))
+    return f"{kind} {ctx.privacy.text(value)}" if value else kind
+
+
+def _manifest(ctx: Context) -> Table:
+    total = scalar(ctx.con, "SELECT count(*) FROM report_collect_calls")
+    found = rows(ctx.con, """SELECT run_id, started_at, collector, platform, seed, endpoint, params, pages, posts,
+        status FROM report_collect_calls ORDER BY run_id DESC, call_no LIMIT ?""", [CSV_ROWS])
+    columns = [Column("run", "Run", "key"), Column("when", "When (UTC)", "key"), Column("platform", "Platform"),
+               Column("seed", "Seed"), Column("endpoint", "Endpoint"), Column("params", "Parameters"),
+               Column("pages", "Pages", "int"), Column("posts", "Posts", "int"), Column("status", "Status"),
+               Column("collector", "Collector")]
+    data = [[r["run_id"], r["started_at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"), r["platform"],
+             _seed(ctx, r["seed"]), r["endpoint"].replace(_id_of(r["endpoint"]), ctx.privacy.author(
+                 _id_of(r["endpoint"])) or "") if _id_of(r["endpoint"]) else r["endpoint"],
+             ctx.privacy.text(r["params"]), r["pages"], r["posts"], r["status"], r["collector"]] for r in found]
+    return Table("corpus_collection", "Collection manifest: each endpoint called, newest run first", columns, data,
+                 total=total)
+
+
+def _id_of(endpoint: str) -> str:
+    """The user id in an X endpoint's path (/2/users/<id>/tweets), else ''."""
+    parts = endpoint.split("/")
+    return parts[3] if len(parts) > 3 and parts[2] == "users" and parts[3].isdigit() else ""
 
 
 def _rejects(ctx: Context) -> Table | Note:

@@ -38,6 +38,8 @@ def install_views(con: duckdb.DuckDBPyConnection, since: str | None = None, unti
     con.execute("SET VARIABLE report_since = ?::DATE", [str(since) if since else None])
     con.execute("SET VARIABLE report_until = ?::DATE", [str(until) if until else None])
     con.execute(sql_text("report/views.sql"))
+    if "collect_runs" in names:  # collection records (migration 0018)
+        con.execute(sql_text("report/collection.sql"))
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> list[dict]:
