@@ -55,6 +55,7 @@ class Account:
     posts: list[dict] = field(default_factory=list)  # post views, any order
     error: tuple[str, str] | None = None  # (XRPC error, message) that getProfile answers
     feed_stops_after: int | None = None  # getAuthorFeed ends (no cursor) after this many posts
+    records: list[dict] = field(default_factory=list)  # repository records the AppView has no view of
 
 
 @dataclass
@@ -66,6 +67,7 @@ class World:
     throttle: dict[str, int] = field(default_factory=dict)  # endpoint -> 429s still to answer
     requests: list[str] = field(default_factory=list)  # every path+query served, in order
     sessions: int = 0
+    access_ttl: float = 86400  # seconds an access token is good for
     tweets: dict[str, list[dict]] = field(default_factory=dict)  # X: username -> tweets, newest first
     users: dict[str, dict] = field(default_factory=dict)  # X: username -> user object or {"error": ...}
     bearer: str = "AAAAAAAAAAAAAAAAAAAAAreplay%2Btoken"
@@ -159,13 +161,14 @@ class Handler(BaseHTTPRequestHandler):
             return 401, {"error": "AuthenticationRequired", "message": "Invalid identifier or password"}
         self.world.sessions += 1
         return 200, {"did": "did:plc:collector0000000000000", "handle": self.body["identifier"],
-                     "accessJwt": jwt("access", self.world.sessions), "refreshJwt": jwt("refresh", self.world.sessions),
-                     "active": True}
+                     "accessJwt": jwt("access", self.world.sessions, self.world.access_ttl),
+                     "refreshJwt": jwt("refresh", self.world.sessions), "active": True}
 
     def x_com_atproto_server_refreshSession(self, q):
         self.world.sessions += 1
         return 200, {"did": "did:plc:collector0000000000000", "handle": "collector.example.org",
-                     "accessJwt": jwt("access", self.world.sessions), "refreshJwt": jwt("refresh", self.world.sessions)}
+                     "accessJwt": jwt("access", self.world.sessions, self.world.access_ttl),
+                     "refreshJwt": jwt("refresh", self.world.sessions)}
 
     # --- feeds -------------------------------------------------------------------------
     def _page(self, items: list, q, limit_default=50):
@@ -190,7 +193,7 @@ class Handler(BaseHTTPRequestHandler):
         a = self.world.by(q["repo"])
         if a is None:
             return 400, {"error": "RepoNotFound", "message": f"Could not find repo: {q['repo']}"}
-        records = sorted(({"uri": p["uri"], "cid": p["cid"], "value": p["record"]} for p in a.posts),
+        records = sorted([*({"uri": p["uri"], "cid": p["cid"], "value": p["record"]} for p in a.posts), *a.records],
                          key=lambda r: r["uri"].rsplit("/", 1)[-1], reverse=True)
         if q.get("cursor"):  # the cursor is the last record key of the page before
             records = [r for r in records if r["uri"].rsplit("/", 1)[-1] < q["cursor"]]

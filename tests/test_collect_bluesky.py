@@ -206,6 +206,18 @@ def test_search_logs_in_with_an_app_password_and_reuses_the_saved_session(tmp_pa
     assert world.password not in stored and session.read_text().strip() not in stored
 
 
+def test_an_expiring_session_is_refreshed_and_the_refreshed_one_saved(tmp_path, served):
+    from atproto_client.client.session import Session
+
+    world = world_with(2)
+    world.access_ttl = 60  # the SDK refreshes an access token 15 minutes before it expires
+    study = make_study(tmp_path, served(world), accounts=[], queries=["#MedSky"], threads=False)
+    run(study, env={"BLUESKY_HANDLE": "collector.example.org", "BLUESKY_APP_PASSWORD": world.password})
+    assert world.sessions == 2 and any("refreshSession" in r for r in world.requests)
+    saved = Session.decode((tmp_path / "data" / ".ethnoflow_bluesky_session").read_text().strip())
+    assert saved.access_jwt_payload.jti == "access2"
+
+
 def test_search_without_a_login_says_what_to_set(tmp_path, served):
     from flows.collect.bluesky_api import LoginError
 
@@ -281,3 +293,53 @@ def test_the_report_shows_the_manifest_pseudonymised(tmp_path, served):
     manifest = (tmp_path / "report" / "tables" / "corpus_collection.csv").read_text()
     assert manifest.count("\n") == 4  # a header; amy's feed and listing; ben's profile, refused
     assert "app.bsky.actor.getProfile" in manifest and "suspended" in manifest
+
+
+def test_a_withdrawn_account_is_not_collected_again(tmp_path, served):
+    from flows.privacy.forget import forget
+
+    world = world_with(3)
+    study = make_study(tmp_path, served(world))
+    run(study)
+    with connect(study.path(study.database)) as con:
+        forget(con, "amy.example.org", reason="withdrew consent")
+    world.requests.clear()
+    world.add(AMY, "amy.example.org", "3amy0300", "Still posting", day(20))
+    result = run(study)
+    assert rows(study, "SELECT status FROM collect_seeds WHERE seed = 'account:amy.example.org'") == [("withdrawn",)]
+    assert not feed_calls(world) and result["ingested"] == 0
+    assert rows(study, "SELECT count(*) FROM posts") == [(0,)]
+
+
+class Flaky(httpx.HTTPTransport):
+    """A 502 for the first two author-feed requests."""
+
+    def __init__(self):
+        super().__init__()
+        self.left = 2
+
+    def handle_request(self, request):
+        if "getAuthorFeed" in request.url.path and self.left:
+            self.left -= 1
+            return httpx.Response(502, json={"error": "UpstreamFailure", "message": "Upstream Failure"})
+        return super().handle_request(request)
+
+
+def test_a_502_is_tried_again_after_a_backoff(tmp_path, served):
+    study = make_study(tmp_path, served(world_with(3)))
+    clock = Clock()
+    waiter = Waiter(sleep=clock.sleep, clock=clock.time)
+    result = run(study, clock, waiter=waiter, transport=Flaky())
+    assert waiter.waited == [2.0, 4.0] and result["ingested"] == 3 and result["status"] == "completed"
+
+
+def test_a_real_record_only_the_repository_lists_is_stored_as_listed(tmp_path, served, shared):
+    """MarshalX/atproto's post_record.json: a record listRecords returns that no view exists for."""
+    record = json.loads((shared / "atproto/tests/test_atproto_client/models/test_data/post_record.json").read_text())
+    did = record["uri"].split("/")[2]
+    world = World()
+    world.accounts[did] = Account(did, "someone.bsky.social", records=[record])
+    study = make_study(tmp_path, served(world), accounts=[did], threads=False)
+    assert run(study)["bluesky"]["repo_only"] == 1
+    assert rows(study, "SELECT post_id, author_id, text FROM posts") == [(record["uri"], did, "new text114")]
+    assert rows(study, "SELECT flag FROM collect_flags") == [("repo_only",)]

@@ -91,8 +91,8 @@ def test_search_waits_out_a_429_and_records_its_parameters(tmp_path, served):
     result = run(study, world, clock, waiter=waiter)
     assert waiter.waited == [31.0] and result["ingested"] == 3
     [(endpoint, params)] = rows(study, "SELECT endpoint, params FROM collect_calls")
-    assert endpoint == "/2/tweets/search/recent" and json.loads(params) == {"max_results": 10,
-                                                                            "query": "#MedTwitter", "start_time": None}
+    assert endpoint == "/2/tweets/search/recent"
+    assert json.loads(params) == {"max_results": 10, "query": "#MedTwitter", "start_time": None, "end_time": None}
 
 
 def test_missing_suspended_protected_and_renamed_accounts_are_recorded_per_seed(tmp_path, served):

@@ -61,7 +61,7 @@ def seed_error(exc: CallError) -> tuple[str, str]:
 
 
 def collect_bluesky(run: CollectRun, settings: BlueskyCollect, api: BlueskyAPI, *, since: date | None = None,
-                    full: bool = False, checkpoint: int | None = None) -> dict:
+                    until: date | None = None, full: bool = False, checkpoint: int | None = None) -> dict:
     """Collect every account and query of the study's ``collect: bluesky:`` section; return counts."""
     extra = {} if checkpoint is None else {"checkpoint": checkpoint}
     out = {"accounts": 0, "queries": 0, "repo_only": 0, "deleted": 0, "threads": 0, "errors": 0}
@@ -71,7 +71,7 @@ def collect_bluesky(run: CollectRun, settings: BlueskyCollect, api: BlueskyAPI, 
         for key in ("repo_only", "deleted", "errors"):
             out[key] += done.get(key, 0)
     for query in settings.queries:
-        out["errors"] += _query(run, settings, api, query, since, extra)
+        out["errors"] += _query(run, settings, api, query, since, until, extra)
         out["queries"] += 1
     if settings.threads:
         out["threads"] = _threads(run, api)
@@ -90,6 +90,8 @@ def _account(run: CollectRun, settings: BlueskyCollect, api: BlueskyAPI, account
     state = run.seed("bluesky", f"account:{account}")
     try:
         _resolve(api, account, state)
+        if run.skip_withdrawn(state):
+            return {}
         params = {"actor": state.author_id, "filter": "posts_with_replies", "limit": settings.page_size}
         call = run.call("bluesky", state.seed, "app.bsky.feed.getAuthorFeed", params)
 
@@ -200,10 +202,11 @@ def _flag(run: CollectRun, post_ids: list[str], flag: str) -> None:
                     "WHERE p IN (SELECT post_id FROM posts WHERE platform = 'bluesky')", [flag, run.run_id, post_ids])
 
 
-def _query(run: CollectRun, settings: BlueskyCollect, api: BlueskyAPI, query: str, since, extra) -> int:
+def _query(run: CollectRun, settings: BlueskyCollect, api: BlueskyAPI, query: str, since, until, extra) -> int:
     state = run.seed("bluesky", f"query:{query}")
     params = {"q": query, "sort": "latest", "limit": settings.page_size,
-              "since": f"{since.isoformat()}T00:00:00Z" if since else None}
+              "since": f"{since.isoformat()}T00:00:00Z" if since else None,
+              "until": f"{(until + timedelta(days=1)).isoformat()}T00:00:00Z" if until else None}
     call = run.call("bluesky", state.seed, "app.bsky.feed.searchPosts", {k: v for k, v in params.items() if v})
 
     def fetch(cursor):

@@ -80,7 +80,7 @@ class BlueskyAPI:
 
         client = self._login() if auth else self._client(host or self.base or BLUESKY_PUBLIC)
         model = _params_model(nsid)(**{k: v for k, v in params.items() if v is not None})
-        for _ in range(MAX_RETRIES):
+        for attempt in range(MAX_RETRIES):
             self.waiter.before_call(nsid)
             self.calls += 1
             try:
@@ -89,11 +89,15 @@ class BlueskyAPI:
                 self.waiter.rate_limited(exc.response.headers if exc.response else {}, nsid)
                 continue
             except exceptions.RequestErrorBase as exc:
+                status = getattr(exc.response, "status_code", None)
+                if attempt + 1 < MAX_RETRIES and (status is None or status >= 500):  # transient: try again
+                    self.waiter.backoff(attempt, nsid)
+                    continue
                 raise _call_error(nsid, exc) from None
             self.waiter.after_response(response.headers)
             content = response.content
             return (content if isinstance(content, dict) else {}), dict(response.headers)
-        raise CallError(nsid, 429, "RateLimitExceeded", f"still rate limited after {MAX_RETRIES} waits")
+        raise CallError(nsid, 429, "RateLimitExceeded", f"still refused after {MAX_RETRIES} waits")
 
     def repo_host(self, did: str) -> str | None:
         """Where an account's repository lives (listRecords is served there): the base URL when

@@ -46,7 +46,7 @@ def collect_study(study: Study, *, full: bool = False, waiter: Waiter | None = N
                                  checkpoint=checkpoint, con=own)
     waiter = waiter or Waiter()
     run = CollectRun(con, study.path(settings.folder), **({"clock": clock} if clock else {}))
-    since, _until = window(study, settings)
+    since, until = window(study, settings)
     out: dict = {}
     try:
         if settings.bluesky and (settings.bluesky.accounts or settings.bluesky.queries):
@@ -55,13 +55,13 @@ def collect_study(study: Study, *, full: bool = False, waiter: Waiter | None = N
 
             api = BlueskyAPI(settings.bluesky, secrets_dir=study.path("data"), waiter=waiter, transport=transport,
                              env=env)
-            out["bluesky"] = collect_bluesky(run, settings.bluesky, api, since=since, full=full,
+            out["bluesky"] = collect_bluesky(run, settings.bluesky, api, since=since, until=until, full=full,
                                              checkpoint=checkpoint)
         if settings.x and (settings.x.accounts or settings.x.queries or settings.x.compliance):
             from flows.collect.xapi import collect_x
 
             out["x"] = collect_x(run, settings.x, study, waiter=waiter, transport=transport, env=env,
-                                 since=since, checkpoint=checkpoint)
+                                 since=since, until=until, checkpoint=checkpoint)
     except BaseException:
         run.finish("failed")
         raise

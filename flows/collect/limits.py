@@ -84,6 +84,11 @@ class Waiter:
         if exhausted(headers):
             self._next_free = (reset_at(headers, self.clock()) or self.clock() + DEFAULT_WAIT) + 1
 
+    def backoff(self, attempt: int, label: str) -> float:
+        """A server error or a dropped connection: wait 2, 4, 8... seconds before trying again."""
+        now = self.clock()
+        return self.until(now + 2 ** (attempt + 1) - 1, f"{label}: server error, trying again")
+
     def rate_limited(self, headers: Mapping[str, str], label: str) -> float:
         """A 429: wait for the reset the headers name."""
         return self.until(reset_at(headers, self.clock()), f"{label}: rate limited (429), waiting for the reset")

@@ -112,6 +112,28 @@ class CollectRun:
         self.con.execute(f"INSERT OR REPLACE INTO collect_seeds (platform, seed, {', '.join(SEED_COLUMNS)}, "
                          f"updated_at) VALUES ({', '.join('?' * (len(values) + 1))})", [*values, self.clock()])
 
+    def withdrawn(self, platform: str, author_id: str | None, handle: str | None = None) -> bool:
+        """Whether the account withdrew from the study (`ethnoflow forget`): it is not collected again."""
+        if not self.con.execute("SELECT count(*) FROM withdrawal_blocklist").fetchone()[0]:
+            return False
+        from flows.privacy.pseudonym import keyed_hash, secret_for
+
+        secret = secret_for(self.con)
+        keys = ([f"account:{platform}:{author_id}"] if author_id else []) + \
+            ([f"handle:{platform}:{handle.lower()}"] if handle else [])
+        hashes = [keyed_hash(secret, k) for k in keys]
+        return bool(self.con.execute("SELECT count(*) FROM withdrawal_blocklist WHERE list_contains(?, key_hash)",
+                                     [hashes]).fetchone()[0])
+
+    def skip_withdrawn(self, state: SeedState) -> bool:
+        """Record a withdrawn account's seed as such (and forget where its walk was); True if it is."""
+        if not self.withdrawn(state.platform, state.author_id, state.handle):
+            return False
+        state.status, state.error = "withdrawn", "the account withdrew from the study (ethnoflow forget)"
+        state.cursor = state.walk_top = None
+        self.save_seed(state)
+        return True
+
     # --- pages ---------------------------------------------------------------------------
     def durable(self, state: SeedState, pages: list[dict]) -> list:
         """Write ``pages`` as a file, ingest it, then save the seed's state: in that order, so

@@ -14,7 +14,7 @@ import json
 import os
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 
 import httpx
 
@@ -81,11 +81,20 @@ class XAPI:
     def get(self, path: str, params: dict) -> dict:
         """One page, stamped like twarc's: ``__twarc`` {url, version, retrieved_at}."""
         params = {k: v for k, v in params.items() if v is not None}
-        for _ in range(MAX_RETRIES):
+        for attempt in range(MAX_RETRIES):
             self.waiter.before_call(path)
-            response = self.http.get(path, params=params)
+            try:
+                response = self.http.get(path, params=params)
+            except httpx.TransportError as exc:
+                if attempt + 1 == MAX_RETRIES:
+                    raise XCallError(path, 0, type(exc).__name__, "no answer from the server") from None
+                self.waiter.backoff(attempt, path)
+                continue
             if response.status_code == 429:
                 self.waiter.rate_limited(response.headers, path)
+                continue
+            if response.status_code >= 500 and attempt + 1 < MAX_RETRIES:
+                self.waiter.backoff(attempt, path)
                 continue
             self.waiter.after_response(response.headers)
             try:
@@ -99,7 +108,7 @@ class XAPI:
             body["__twarc"] = {"url": url, "version": collector_version(),
                                "retrieved_at": self.clock().strftime("%Y-%m-%dT%H:%M:%S+00:00")}
             return body
-        raise XCallError(path, 429, "Too Many Requests", f"still rate limited after {MAX_RETRIES} waits")
+        raise XCallError(path, 429, "Too Many Requests", f"still refused after {MAX_RETRIES} waits")
 
     def close(self) -> None:
         self.http.close()
@@ -118,7 +127,7 @@ def _key(tweet_id: str) -> str:
 
 
 def collect_x(run: CollectRun, settings: XCollect, study, *, waiter: Waiter, transport=None, env=None,
-              since: date | None = None, checkpoint: int | None = None) -> dict:
+              since: date | None = None, until: date | None = None, checkpoint: int | None = None) -> dict:
     """Collect the study's X accounts and queries, then honour compliance results; return counts."""
     out = {"accounts": 0, "queries": 0, "errors": 0, "deleted": 0}
     extra = {} if checkpoint is None else {"checkpoint": checkpoint}
@@ -126,10 +135,10 @@ def collect_x(run: CollectRun, settings: XCollect, study, *, waiter: Waiter, tra
         api = XAPI(settings, waiter=waiter, transport=transport, env=env, clock=run.clock)
         try:
             for username in settings.accounts:
-                out["errors"] += _account(run, settings, api, username, since, extra)
+                out["errors"] += _account(run, settings, api, username, since, until, extra)
                 out["accounts"] += 1
             for query in settings.queries:
-                out["errors"] += _query(run, settings, api, query, since, extra)
+                out["errors"] += _query(run, settings, api, query, since, until, extra)
                 out["queries"] += 1
         finally:
             api.close()
@@ -140,6 +149,11 @@ def collect_x(run: CollectRun, settings: XCollect, study, *, waiter: Waiter, tra
 
 def _start_time(since: date | None, state: SeedState) -> str | None:
     return f"{since.isoformat()}T00:00:00Z" if since and state.newest is None else None
+
+
+def _end_time(until: date | None) -> str | None:
+    """The window's last day, inclusive: X's end_time is exclusive."""
+    return f"{(until + timedelta(days=1)).isoformat()}T00:00:00Z" if until else None
 
 
 def _walk(run: CollectRun, state: SeedState, api: XAPI, path: str, params: dict, token_name: str, extra) -> None:
@@ -164,11 +178,14 @@ def _walk(run: CollectRun, state: SeedState, api: XAPI, path: str, params: dict,
         raise
 
 
-def _account(run: CollectRun, settings: XCollect, api: XAPI, username: str, since, extra) -> int:
+def _account(run: CollectRun, settings: XCollect, api: XAPI, username: str, since, until, extra) -> int:
     state = run.seed(PLATFORM, f"account:{username}")
     try:
         _resolve(api, username, state)
-        params = {"max_results": settings.page_size, "start_time": _start_time(since, state)}
+        if run.skip_withdrawn(state):
+            return 0
+        params = {"max_results": settings.page_size, "start_time": _start_time(since, state),
+                  "end_time": _end_time(until)}
         _walk(run, state, api, f"/2/users/{state.author_id}/tweets", params, "pagination_token", extra)
     except XCallError as exc:
         state.status, state.error = seed_error(exc)
@@ -197,9 +214,10 @@ def _resolve(api: XAPI, username: str, state: SeedState) -> None:
         state.status, state.error = "ok", None
 
 
-def _query(run: CollectRun, settings: XCollect, api: XAPI, query: str, since, extra) -> int:
+def _query(run: CollectRun, settings: XCollect, api: XAPI, query: str, since, until, extra) -> int:
     state = run.seed(PLATFORM, f"query:{query}")
-    params = {"query": query, "max_results": settings.page_size, "start_time": _start_time(since, state)}
+    params = {"query": query, "max_results": settings.page_size, "start_time": _start_time(since, state),
+              "end_time": _end_time(until)}
     try:
         _walk(run, state, api, f"/2/tweets/search/{settings.search}", params, "next_token", extra)
         state.status, state.error = "ok", None

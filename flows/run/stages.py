@@ -10,6 +10,7 @@ Prefect flow (`flows.run.flow`) and `ethnoflow run` all take the stages from `ST
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -98,9 +99,14 @@ def collect_stage(ctx: Context) -> dict:
     if ctx.study.collect is None:
         return {"skipped": "study.yaml has no collect: section"}
     from flows.collect.collect import collect_study
+    from flows.collect.limits import Waiter
+
+    def said(why: str, done: float, total: float) -> None:  # a scheduled run's log says why it paused
+        if done == 0:
+            print(f"collect: {why}: {total:.0f} s", file=sys.stderr, flush=True)
 
     with ctx.store() as con:
-        return collect_study(ctx.study, con=con)
+        return collect_study(ctx.study, con=con, waiter=Waiter(show=said))
 
 
 def ingest_stage(ctx: Context) -> dict:
