@@ -276,3 +276,20 @@ def test_every_table_and_figure_stays_bounded_on_a_large_store(tmp_path):
     assert result.sections == {s: "ok" if s != "reliability" else "empty" for s in SECTIONS}
     rejects = read_csv(tmp_path / "r" / "tables" / "corpus_rejects.csv")
     assert len(rejects) == 3_000  # the CSV keeps what the page summarises
+
+
+def test_rejects_are_counted_by_kind_of_reason_not_by_the_id_they_name(con, ingest_files, tmp_path):
+    page = tmp_path / "errors.jsonl"
+    errors = [{"value": str(n), "detail": f"Sorry, you are not authorized to see the Tweet with ids: [{n}].",
+               "title": "Authorization Error", "resource_type": "tweet", "parameter": "ids", "resource_id": str(n),
+               "type": "https://api.twitter.com/2/problems/not-authorized-for-resource"}
+              for n in (1400000000000000001, 1400000000000000002, 1400000000000000003)]
+    page.write_text(json.dumps({"errors": errors}) + "\n" + json.dumps([{"a": 1}]) + "\n", encoding="utf-8")
+    ingest_files(page)
+    assert con.execute("SELECT count(DISTINCT reason) FROM rejects").fetchone()[0] == 4  # each record kept
+    build_report(con, tmp_path / "r", FAST)
+    rejects = read_csv(tmp_path / "r" / "tables" / "corpus_rejects.csv")
+    counted = {r["reason"]: int(r["records"]) for r in rejects}
+    assert len(counted) == 2 and 3 in counted.values()
+    assert any(reason.endswith("[…].") for reason in counted)
+    assert "not a post: a JSON array where a post object was expected" in counted

@@ -34,6 +34,8 @@ CREATE OR REPLACE TEMP MACRO not_a_post_reason(j) AS CASE
     WHEN json_exists(j, '$.delete') OR json_exists(j, '$.limit') OR json_exists(j, '$.scrub_geo')
         OR json_exists(j, '$.status_withheld') OR json_exists(j, '$.user_withheld')
         THEN 'stream control message, not a post'
+    WHEN json_type(j) <> 'OBJECT'
+        THEN 'not a post: a JSON ' || lower(json_type(j)) || ' where a post object was expected'
     ELSE 'not a post: unrecognised record (keys: '
         || array_to_string(list_sort(json_keys(j))[1:8], ', ') || ')'
 END;

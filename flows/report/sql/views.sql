@@ -24,10 +24,13 @@ CREATE OR REPLACE TEMP VIEW report_sources AS
 SELECT name, format, preset, parser_version, records_read, ingested, duplicates, rejected, sha256
 FROM sources;
 
+-- One row per kind of reason: the ids an API error names ("...: [1234567]") are left out, so that
+-- the same error about different posts is counted once (the rejects table keeps each record).
 CREATE OR REPLACE TEMP VIEW report_rejects AS
-SELECT reason, count(*) AS records, count(DISTINCT source_sha256) AS sources
+SELECT regexp_replace(reason, '\[[^\]]*\]', '[…]', 'g') AS reason, count(*) AS records,
+       count(DISTINCT source_sha256) AS sources
 FROM rejects
-GROUP BY reason;
+GROUP BY 1;
 
 -- Every posting account: handle, role and what it posted and received. Replies to oneself
 -- (threads) count neither as given nor as received.
