@@ -23,7 +23,7 @@ def runs_of(study_path) -> list[dict]:
 def test_serve_runs_the_pipeline_on_its_schedule(study):
     """`ethnoflow serve` starts a local Prefect server (the temporary API cannot schedule) and
     the deployment's schedule makes real runs; fake embeddings and the k-means stand-in keep the
-    run itself short (the real models have their own test in test_pipeline.py)."""
+    run itself short (the real models have their own test in test_pipeline_prefect.py)."""
     import time
 
     study.write_text(study.read_text().replace("  model: minilm", "  model: fake\n  backend: kmeans")
@@ -35,7 +35,7 @@ def test_serve_runs_the_pipeline_on_its_schedule(study):
         deadline = time.monotonic() + 240
         done = []
         while time.monotonic() < deadline and not done:
-            time.sleep(5)
+            time.sleep(1)
             if load_study(study).path("data/ethnoflow.duckdb").exists():
                 try:
                     done = [r for r in runs_of(study) if r["status"] == "completed"]
