@@ -128,6 +128,8 @@ def test_the_chats_languages_get_their_own_stop_words(chats):
     settled = json.loads(con.execute("SELECT resolved FROM topic_runs WHERE run_id = ?", [run]).fetchone()[0])
     assert settled["main_languages"] == ["en"] and {"es", "fr", "it"} <= set(settled["languages"])
     assert settled["min_topic_size"] == auto_topic_size(settled["fitted_posts"]) and settled["min_df"] >= 2
+    # outliers reduced by the per-topic rule: some move, some stay in topic -1
+    assert 0 < settled["outliers_moved"] < settled["outliers_before"] and settled["outlier_thresholds"]["min"] > 0
 
 
 def test_handles_links_entities_and_numbers_leave_the_text_counted():
@@ -159,6 +161,19 @@ def test_no_two_topics_share_a_label():
                      4: "glutenfree, recipe",               # other words than topic 0's
                      5: "gluten free, recipe pizza", 6: "gluten free, oven"}  # the last phrase swapped
     assert unique_labels({}) == {} and unique_labels({7: []}) == {7: ""}
+
+
+def test_an_outlier_moves_only_as_close_as_the_topic_own_posts_by_default():
+    from flows.topics.backend import move_outliers
+
+    angles = np.array([0.0, 0.1, -0.1, 0.05, 3.0, 3.1, 2.9, 0.35, 1.6])  # two topics, a near and a far outlier
+    x = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    labels = np.array([0, 0, 0, 0, 1, 1, 1, -1, -1])
+    moved, needed = move_outliers(x, labels, None)
+    assert moved.tolist()[-2:] == [-1, -1] and 0.99 < needed[0] < 1.0  # 0.35 rad is farther than topic 0's posts
+    moved, needed = move_outliers(x, labels, 0.9)
+    assert moved.tolist()[-2:] == [0, -1] and needed == {0: 0.9, 1: 0.9}
+    assert move_outliers(x, labels, 0.0)[0].tolist()[-2:] == [0, 1]
 
 
 def test_mmr_prefers_relevant_words_unlike_those_picked():

@@ -12,6 +12,7 @@ import json
 from flows.report.context import Context
 from flows.report.doc import KeyValues, Paragraph, Section, pct
 from flows.report.reads import rows
+from flows.report.topic_outliers import threshold_text
 
 PLATFORMS = {"twitter": "Twitter/X", "bluesky": "Bluesky"}
 KINDS = (("original", "originals"), ("reply", "replies"), ("quote", "quotes"), ("repost", "reposts"))
@@ -162,7 +163,7 @@ def _topics(ctx: Context) -> str | None:
             f"minimum topic size {s.get('min_topic_size')}, UMAP with {s.get('n_neighbors')} neighbours and "
             f"{s.get('n_components')} components, {s.get('top_n_words')} keywords per topic "
             f"({s.get('representation', 'c-tf-idf')}), outlier reduction '{s.get('reduce_outliers')}' "
-            f"(threshold {s.get('outlier_threshold')}), guidance '{s.get('guidance')}'.{vocabulary}{sample} "
+            f"(similarity {threshold_text(s, s)}), guidance '{s.get('guidance')}'.{vocabulary}{sample} "
             "Recorded versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())) + ".")
 
 

@@ -10,6 +10,22 @@ from flows.report.doc import Column, Paragraph, Table, pct
 from flows.report.reads import rows
 
 
+def threshold_text(settings: dict, settled: dict) -> str:
+    """How similar a post had to be to move: the fixed threshold, or the per-topic rule."""
+    from flows.topics.settings import OUTLIER_PERCENTILE, OUTLIER_THRESHOLD
+
+    fixed = settings.get("outlier_threshold")
+    if fixed is not None:
+        return f"at least {fixed}"
+    if settings.get("reduce_outliers") != "embeddings":
+        return f"at least {OUTLIER_THRESHOLD}"
+    spread = settled.get("outlier_thresholds") or {}
+    text = f"at least that of the topic's own {OUTLIER_PERCENTILE}% least similar posts"
+    if spread:
+        text += f" (from {spread['min']:.2f} to {spread['max']:.2f} by topic, median {spread['median']:.2f})"
+    return text
+
+
 def blocks(ctx: Context, run: dict, topics: list[dict]) -> list:
     """A paragraph on what moved and why, a table per topic, and every moved post in the CSV."""
     settled = json.loads(run.get("resolved") or "{}")
@@ -26,7 +42,7 @@ def blocks(ctx: Context, run: dict, topics: list[dict]) -> list:
            "distributions": "the topic its words' topic distribution points to"}[strategy]
     text = (f"Clustering left {before:,} of the {run['docs']:,} fitted posts ({pct(before, run['docs']):.1f}%) in "
             f"no topic (topic -1). Outlier reduction ('{strategy}') moved {moved:,} of them to {why}, when that "
-            f"similarity was at least {settings.get('outlier_threshold')}; {left:,} "
+            f"similarity was {threshold_text(settings, settled)}; {left:,} "
             f"({pct(left, run['docs']):.1f}%) stay in topic -1, which posts added later can join too.")
     if settled.get("selected_posts", 0) > settled.get("fitted_posts", 0):
         text += " Posts beyond the fit's sample were not moved: they take their nearest fitted posts' topic."

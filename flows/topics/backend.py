@@ -57,6 +57,7 @@ class Fit:
                                         # ethnoflow describes topics itself unless keybert is asked)
     cluster_outliers: int               # outliers before reduce_outliers
     zeroshot_codes: dict[int, int] = field(default_factory=dict)  # topic -> index in Guide.code_ids
+    thresholds: dict[int, float] = field(default_factory=dict)  # topic -> similarity an outlier needed to join
     save: Callable[[Path, Keywords], None] | None = None  # writes the model, with these keywords, to a folder
 
 
@@ -77,6 +78,32 @@ class TopicBackend(Protocol):
         makes the corpus's scikit-learn CountVectorizer
         (:meth:`flows.topics.vocabulary.Vocabulary.vectorizer`), for backends that need one."""
         ...
+
+
+def move_outliers(x: np.ndarray, labels: np.ndarray, threshold: float | None
+                  ) -> tuple[np.ndarray, dict[int, float]]:
+    """Outliers moved to the topic whose centre (unit mean embedding) is most similar, when at
+    least ``threshold`` similar; with no threshold, when at least as similar as the topic's own
+    OUTLIER_PERCENTILE % least similar posts are. Returns the labels and each topic's threshold."""
+    from flows.topics.settings import OUTLIER_PERCENTILE
+
+    topics = sorted(set(labels.tolist()) - {-1})
+    outliers = np.flatnonzero(labels == -1)
+    if not topics or not len(outliers):
+        return labels, {}
+    cents = np.stack([_centroid(x, labels, t) for t in topics])
+    if threshold is None:
+        needed = {t: float(np.percentile(x[labels == t] @ cents[j], OUTLIER_PERCENTILE))
+                  for j, t in enumerate(topics)}
+    else:
+        needed = {t: float(threshold) for t in topics}
+    sims = x[outliers] @ cents.T
+    best = sims.argmax(axis=1)
+    new = labels.copy()
+    for i, j, s in zip(outliers.tolist(), best.tolist(), sims[np.arange(len(best)), best].tolist()):
+        if s >= needed[topics[j]]:
+            new[i] = topics[j]
+    return new, {t: round(v, 6) for t, v in needed.items()}
 
 
 def relabel_by_size(labels: np.ndarray) -> np.ndarray:
@@ -134,11 +161,13 @@ class KMeansBackend:
         labels = relabel_by_size(labels)
         outliers = int((labels == -1).sum())
         methods = ["cluster"] * len(texts)
+        thresholds: dict[int, float] = {}
         if settings.reduce_outliers != "off" and outliers:
-            labels, methods = self._reduce(labels, embeddings, settings)
+            labels, methods, thresholds = self._reduce(labels, embeddings, settings)
         probs = np.array([max(0.0, float(embeddings[i] @ _centroid(embeddings, labels, t)))
                           if t != -1 else 0.0 for i, t in enumerate(labels.tolist())])
-        return Fit(labels, probs, methods, class_tfidf(texts, labels, settings.top_n_words), outliers)
+        return Fit(labels, probs, methods, class_tfidf(texts, labels, settings.top_n_words), outliers,
+                   thresholds=thresholds)
 
     @staticmethod
     def _kmeans(x: np.ndarray, k: int, seed: int, iterations: int = 25) -> np.ndarray:
@@ -162,20 +191,14 @@ class KMeansBackend:
         return c
 
     @staticmethod
-    def _reduce(labels: np.ndarray, x: np.ndarray, settings: TopicSettings) -> tuple[np.ndarray, list[str]]:
+    def _reduce(labels: np.ndarray, x: np.ndarray, settings: TopicSettings
+                ) -> tuple[np.ndarray, list[str], dict[int, float]]:
         if settings.reduce_outliers != "embeddings":
             raise TopicError(f"the kmeans backend reduces outliers by 'embeddings' only, not "
                              f"'{settings.reduce_outliers}'; use bertopic for that strategy")
-        topics = sorted(set(labels.tolist()) - {-1})
-        if not topics:
-            return labels, ["cluster"] * len(labels)
-        cents = np.stack([_centroid(x, labels, t) for t in topics])
-        sims = x @ cents.T
-        new, methods = labels.copy(), ["cluster"] * len(labels)
-        for i in np.flatnonzero(labels == -1):
-            if sims[i].max() >= settings.outlier_threshold:
-                new[i], methods[i] = topics[int(sims[i].argmax())], "reduced"
-        return new, methods
+        new, thresholds = move_outliers(x, labels, settings.outlier_threshold)
+        methods = ["reduced" if a != b else "cluster" for a, b in zip(labels.tolist(), new.tolist())]
+        return new, methods, thresholds
 
 
 def _centroid(x: np.ndarray, labels: np.ndarray, topic: int) -> np.ndarray:

@@ -90,23 +90,37 @@ class BERTopicBackend:
         methods = ["zeroshot" if t in zeroshot else "cluster" for t in labels.tolist()]
         outliers = int((labels == -1).sum())
         probs = np.asarray(probs if probs is not None else np.zeros(len(texts)), dtype=np.float64)
+        thresholds: dict[int, float] = {}
         if settings.reduce_outliers != "off" and outliers:
-            labels, probs, methods = self._reduce(model, vectorizer, texts, embeddings, labels, probs,
-                                                  methods, settings)
+            labels, probs, methods, thresholds = self._reduce(model, vectorizer, texts, embeddings, labels, probs,
+                                                              methods, settings)
         keywords = {int(t): [(w, float(s)) for w, s in words if w]
                     for t, words in model.get_topics().items()}
-        return Fit(labels, probs, methods, keywords, outliers,
+        return Fit(labels, probs, methods, keywords, outliers, thresholds=thresholds,
                    zeroshot_codes={int(t): int(i) for t, i in zeroshot.items()},
                    save=lambda path, keywords: _save(model, path, keywords))
 
     @staticmethod
     def _reduce(model, vectorizer, texts, embeddings, labels, probs, methods, settings):
-        """Move outliers to their nearest topic, then recompute keywords for the new topics."""
+        """Move outliers to their nearest topic, then recompute keywords for the new topics.
+
+        'embeddings' is ethnoflow's rule (:func:`move_outliers`, the same for every backend: the
+        topic's centre is the mean of its posts' embeddings, as BERTopic's ``topic_embeddings_``);
+        the other strategies are BERTopic's ``reduce_outliers``."""
+        from flows.topics.backend import move_outliers
+        from flows.topics.settings import OUTLIER_THRESHOLD
+
+        thresholds: dict[int, float] = {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            new = np.asarray(model.reduce_outliers(texts, labels.tolist(), strategy=settings.reduce_outliers,
-                                                   threshold=settings.outlier_threshold,
-                                                   embeddings=embeddings), dtype=np.int64)
+            if settings.reduce_outliers == "embeddings":
+                unit = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+                new, thresholds = move_outliers(unit, labels, settings.outlier_threshold)
+            else:
+                threshold = OUTLIER_THRESHOLD if settings.outlier_threshold is None else settings.outlier_threshold
+                new = np.asarray(model.reduce_outliers(texts, labels.tolist(), strategy=settings.reduce_outliers,
+                                                       threshold=threshold), dtype=np.int64)
+                thresholds = {int(t): float(threshold) for t in set(new.tolist()) - {-1}}
             model.update_topics(texts, topics=new.tolist(), vectorizer_model=vectorizer,
                                 top_n_words=settings.top_n_words, representation_model=model.representation_model)
         moved = (labels == -1) & (new != -1)
@@ -117,7 +131,7 @@ class BERTopicBackend:
             v = topic_vectors[new[i] + offset]
             probs[i] = float(embeddings[i] @ v / max(np.linalg.norm(v), 1e-12))
         methods = ["reduced" if m else old for m, old in zip(moved.tolist(), methods)]
-        return new, probs, methods
+        return new, probs, methods, thresholds
 
 
 def _save(model, path: Path, keywords: dict[int, list[tuple[str, float]]]) -> None:

@@ -175,8 +175,16 @@ def _resolved(used: TopicSettings, vocabulary, fit: Fit, selected: int) -> str:
     return json.dumps({"min_topic_size": used.min_topic_size, "min_samples": used.min_samples,
                        **vocabulary.describe(), "selected_posts": selected, "fitted_posts": len(fit.labels),
                        "outliers_before": fit.cluster_outliers, "outliers_moved": moved,
-                       "reduce_outliers": used.reduce_outliers, "outlier_threshold": used.outlier_threshold},
-                      sort_keys=True)
+                       "reduce_outliers": used.reduce_outliers, "outlier_threshold": used.outlier_threshold,
+                       "outlier_thresholds": _spread(fit.thresholds)}, sort_keys=True)
+
+
+def _spread(thresholds: dict[int, float]) -> dict | None:
+    """The lowest, median and highest of the topics' outlier thresholds (None when none moved)."""
+    if not thresholds:
+        return None
+    values = sorted(thresholds.values())
+    return {"min": values[0], "median": round(float(np.median(values)), 6), "max": values[-1]}
 
 
 def fit_run(con: duckdb.DuckDBPyConnection, settings: TopicSettings, embedder: Embedder,

@@ -14,7 +14,8 @@ Kind = Literal["original", "reply", "quote", "repost"]
 AUTHORED: list[Kind] = ["original", "reply", "quote"]
 
 
-OUTLIER_THRESHOLD = 0.3  # cosine to a topic's centre an outlier needs to be moved there
+OUTLIER_THRESHOLD = 0.3   # similarity an outlier needs to be moved, for strategies other than embeddings
+OUTLIER_PERCENTILE = 5    # outlier_threshold empty: as similar to a topic's centre as its 5 % least similar posts
 
 
 def auto_topic_size(n_docs: int) -> int:
@@ -65,8 +66,10 @@ class TopicSettings(BaseModel):
     n_components: int = Field(5, ge=2, description="UMAP output dimensions")
     reduce_outliers: Literal["off", "embeddings", "c-tf-idf", "distributions"] = Field(
         "embeddings", description="move outlier posts to their nearest topic by this strategy")
-    outlier_threshold: float = Field(OUTLIER_THRESHOLD, ge=0.0, le=1.0,
-                                     description="minimum similarity for reduce_outliers to move a post")
+    outlier_threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="minimum similarity for reduce_outliers to move a post; empty: "
+        "embeddings moves a post only when it is as similar to the topic's centre as the topic's own 5 % least "
+        "similar posts are (the other strategies: 0.3)")
     fit_sample: int = Field(50_000, ge=100, description="posts the model is fitted on (a seeded sample "
                             "stratified by month and language); the rest are assigned to its topics")
     codebook: str | None = Field(None, description="codebook id or file, to read topics beside codes")
