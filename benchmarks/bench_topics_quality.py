@@ -11,8 +11,9 @@ something. Figures (flows.topics.quality), for each model and corpus:
 * NPMI coherence of the top 10 keywords over the corpus's posts, and topic diversity;
 * outlier share and number of topics; the same shares and sizes for every seed;
 * stability: mean adjusted Rand index of the assignments across the seeds;
-* stop words (stopwords-iso, every language of the corpus), handles, links and numbers among
-  the top 5 words of all topics (counted);
+* stop words (stopwords-iso, every language of the corpus), handles (never written as a word
+  outside an @mention), links and numbers among the top 5 words of all topics (counted);
+* NPMI of the top 5 alone, and keywords per topic (ours may have fewer than 10);
 * fit seconds.
 
 Goals (issue 19): NPMI above the defaults', outliers <= 20%, 10-60 topics on the chat corpus,
@@ -94,7 +95,8 @@ def figures(fits, co, stop, handles) -> dict:
 
     words, labels, seconds, extra = fits[0]
     bad = unreadable(words, stop, handles)
-    return {"npmi": npmi(words, co), "diversity": diversity(words),
+    return {"npmi": npmi(words, co), "npmi_top5": npmi(words, co, 5), "diversity": diversity(words),
+            "keywords_per_topic": round(sum(map(len, words)) / max(1, len(words)), 2),
             "outlier_share": round(float((labels == -1).mean()), 4), "topics": len(words),
             "outlier_share_per_seed": [round(float((f[1] == -1).mean()), 4) for f in fits],
             "topics_per_seed": [len(f[0]) for f in fits],
@@ -109,7 +111,7 @@ def corpus(kind: str, model: str, seeds: list[int], folder: Path) -> dict:
     from flows.embed.cache import embed_texts
     from flows.embed.models import load_embedder
     from flows.topics.corpus import select_docs
-    from flows.topics.quality import Cooccurrence, corpus_handles, reference_sets
+    from flows.topics.quality import Cooccurrence, bare_handles, reference_sets
     from flows.topics.settings import TopicSettings
     from flows.topics.vocabulary import doc_language, stop_words
 
@@ -121,7 +123,7 @@ def corpus(kind: str, model: str, seeds: list[int], folder: Path) -> dict:
     stop = set()
     for code in {doc_language(t, lang) for t, lang in zip(docs.texts, docs.langs)} - {""}:
         stop |= stop_words(code)
-    handles = corpus_handles(con)
+    handles = bare_handles(con, docs.texts)  # as tests/test_topics_readable.py counts them
     print(f"{kind}: {len(docs):,} posts; fitting ours and BERTopic's defaults with seeds {seeds}", file=sys.stderr)
     mine = [ours(con, embedder, s, folder / "models") for s in seeds]
     base = [defaults(docs.texts, x, s) for s in seeds]
@@ -149,7 +151,8 @@ def main() -> None:
             r = out[kind]
             for who in ("ours", "bertopic_defaults"):
                 f = r[who]
-                print(f"{kind:7} {who:18} NPMI {f['npmi']:+.3f}  diversity {f['diversity']:.2f}  "
+                print(f"{kind:7} {who:18} NPMI {f['npmi']:+.3f} (top 5 {f['npmi_top5']:+.3f}, "
+                      f"{f['keywords_per_topic']:.1f} words)  diversity {f['diversity']:.2f}  "
                       f"outliers {f['outlier_share']:.1%}  topics {f['topics']:>4}  ARI {f['stability_ari']}  "
                       f"unreadable top-5 words {f['unreadable_top5']}  fit {f['fit_seconds']:.0f}s")
                 print(f"        labels: {' | '.join(f['labels'][:8])}")

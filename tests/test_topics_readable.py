@@ -169,10 +169,11 @@ def test_an_outlier_moves_only_as_close_as_the_topic_own_posts_by_default():
     angles = np.array([0.0, 0.1, -0.1, 0.05, 3.0, 3.1, 2.9, 0.35, 1.6])  # two topics, a near and a far outlier
     x = np.stack([np.cos(angles), np.sin(angles)], axis=1)
     labels = np.array([0, 0, 0, 0, 1, 1, 1, -1, -1])
-    moved, needed = move_outliers(x, labels, None)
+    moved, nearest, needed = move_outliers(x, labels, None)
     assert moved.tolist()[-2:] == [-1, -1] and 0.99 < needed[0] < 1.0  # 0.35 rad is farther than topic 0's posts
-    moved, needed = move_outliers(x, labels, 0.9)
+    moved, nearest, needed = move_outliers(x, labels, 0.9)
     assert moved.tolist()[-2:] == [0, -1] and needed == {0: 0.9, 1: 0.9}
+    assert nearest[7] == pytest.approx(np.cos(0.35 - np.arctan2(np.sin(angles[:4]).mean(), np.cos(angles[:4]).mean())))
     assert move_outliers(x, labels, 0.0)[0].tolist()[-2:] == [0, 1]
 
 

@@ -81,16 +81,18 @@ class TopicBackend(Protocol):
 
 
 def move_outliers(x: np.ndarray, labels: np.ndarray, threshold: float | None
-                  ) -> tuple[np.ndarray, dict[int, float]]:
+                  ) -> tuple[np.ndarray, np.ndarray, dict[int, float]]:
     """Outliers moved to the topic whose centre (unit mean embedding) is most similar, when at
     least ``threshold`` similar; with no threshold, when at least as similar as the topic's own
-    OUTLIER_PERCENTILE % least similar posts are. Returns the labels and each topic's threshold."""
+    OUTLIER_PERCENTILE % least similar posts are. Returns the labels, each post's similarity to
+    its nearest centre (0 for posts that were in a topic) and each topic's threshold."""
     from flows.topics.settings import OUTLIER_PERCENTILE
 
     topics = sorted(set(labels.tolist()) - {-1})
     outliers = np.flatnonzero(labels == -1)
+    nearest = np.zeros(len(labels))
     if not topics or not len(outliers):
-        return labels, {}
+        return labels, nearest, {}
     cents = np.stack([_centroid(x, labels, t) for t in topics])
     if threshold is None:
         needed = {t: float(np.percentile(x[labels == t] @ cents[j], OUTLIER_PERCENTILE))
@@ -101,9 +103,10 @@ def move_outliers(x: np.ndarray, labels: np.ndarray, threshold: float | None
     best = sims.argmax(axis=1)
     new = labels.copy()
     for i, j, s in zip(outliers.tolist(), best.tolist(), sims[np.arange(len(best)), best].tolist()):
+        nearest[i] = s
         if s >= needed[topics[j]]:
             new[i] = topics[j]
-    return new, {t: round(v, 6) for t, v in needed.items()}
+    return new, nearest, {t: round(v, 6) for t, v in needed.items()}
 
 
 def relabel_by_size(labels: np.ndarray) -> np.ndarray:
@@ -196,7 +199,7 @@ class KMeansBackend:
         if settings.reduce_outliers != "embeddings":
             raise TopicError(f"the kmeans backend reduces outliers by 'embeddings' only, not "
                              f"'{settings.reduce_outliers}'; use bertopic for that strategy")
-        new, thresholds = move_outliers(x, labels, settings.outlier_threshold)
+        new, _, thresholds = move_outliers(x, labels, settings.outlier_threshold)
         methods = ["reduced" if a != b else "cluster" for a, b in zip(labels.tolist(), new.tolist())]
         return new, methods, thresholds
 

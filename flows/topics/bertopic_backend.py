@@ -111,11 +111,12 @@ class BERTopicBackend:
         from flows.topics.settings import OUTLIER_THRESHOLD
 
         thresholds: dict[int, float] = {}
+        nearest = None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if settings.reduce_outliers == "embeddings":
                 unit = embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
-                new, thresholds = move_outliers(unit, labels, settings.outlier_threshold)
+                new, nearest, thresholds = move_outliers(unit, labels, settings.outlier_threshold)
             else:
                 threshold = OUTLIER_THRESHOLD if settings.outlier_threshold is None else settings.outlier_threshold
                 new = np.asarray(model.reduce_outliers(texts, labels.tolist(), strategy=settings.reduce_outliers,
@@ -127,9 +128,10 @@ class BERTopicBackend:
         offset = int(getattr(model, "_outliers", 0))
         topic_vectors = np.asarray(model.topic_embeddings_)
         probs = probs.copy()
-        for i in np.flatnonzero(moved):
+        for i in np.flatnonzero(moved):  # the similarity that moved it (BERTopic's: to the topic's c-TF-IDF vector)
             v = topic_vectors[new[i] + offset]
-            probs[i] = float(embeddings[i] @ v / max(np.linalg.norm(v), 1e-12))
+            probs[i] = float(nearest[i]) if nearest is not None else float(
+                embeddings[i] @ v / max(np.linalg.norm(v), 1e-12))
         methods = ["reduced" if m else old for m, old in zip(moved.tolist(), methods)]
         return new, probs, methods, thresholds
 

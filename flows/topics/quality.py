@@ -116,3 +116,14 @@ def corpus_handles(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Every author handle and mentioned handle in the store, lower case."""
     return {h.lower() for (h,) in con.execute(
         "SELECT handle FROM authors UNION SELECT value FROM entities WHERE kind = 'mention'").fetchall() if h}
+
+
+MENTION = re.compile(r"[@＠][\w.]+")
+WORD = re.compile(r"[a-z0-9_]+")
+
+
+def bare_handles(con: duckdb.DuckDBPyConnection, texts: Iterable[str]) -> set[str]:
+    """The corpus's handles that are never written as a word outside an @mention: a keyword
+    equal to one of them can only have come from a handle (@cholera's "cholera" can not)."""
+    written = {w for t in texts for w in WORD.findall(MENTION.sub(" ", (t or "").lower()))}
+    return corpus_handles(con) - written
