@@ -48,7 +48,7 @@ def knn_vote(queries: np.ndarray, reference: np.ndarray, labels: np.ndarray, k: 
     Similarities are rounded to 5 decimals before the neighbours are chosen (ties: the smaller
     reference row): BLAS may sum a row differently in a block of another size, and a post's
     topic must not depend on which other posts it arrived with. The rounding is applied to the
-    best ``k + SLACK`` candidates only, which is where it can matter.
+    best ``k + SLACK`` candidates (and any tied with the last) only, which is where it can matter.
 
     Args:
         leave_out: per query, a reference row it may not use (itself, for leave-one-out).
@@ -58,26 +58,30 @@ def knn_vote(queries: np.ndarray, reference: np.ndarray, labels: np.ndarray, k: 
     """
     k = max(1, min(k, len(reference) - (leave_out is not None)))
     pool = min(len(reference), k + SLACK)
+    classes, codes = np.unique(labels, return_inverse=True)  # ascending: ties go to the smaller topic
     topics = np.empty(len(queries), dtype=np.int64)
     shares = np.empty(len(queries), dtype=np.float64)
     for start in range(0, len(queries), CHUNK):
         sims = queries[start:start + CHUNK] @ reference.T
+        m = len(sims)
         if leave_out is not None:
-            sims[np.arange(len(sims)), leave_out[start:start + CHUNK]] = -np.inf
-        if pool < sims.shape[1]:
-            cand = np.argpartition(-sims, pool - 1, axis=1)[:, :pool]
-        else:
-            cand = np.broadcast_to(np.arange(sims.shape[1]), sims.shape)
-        near = np.round(np.take_along_axis(sims, cand, axis=1), 5)
-        order = np.lexsort((cand, -near), axis=1)[:, :k]
-        top, top_sims = np.take_along_axis(cand, order, axis=1), np.take_along_axis(near, order, axis=1)
-        for row in range(len(top)):
-            weights = np.maximum(top_sims[row], 0.0) + 1e-9
-            votes: dict[int, float] = {}
-            for label, w in zip(labels[top[row]].tolist(), weights.tolist()):
-                votes[label] = votes.get(label, 0.0) + w
-            best = min(votes, key=lambda t: (-votes[t], t))
-            topics[start + row], shares[start + row] = best, votes[best] / sum(votes.values())
+            sims[np.arange(m), leave_out[start:start + CHUNK]] = -np.inf
+        # the candidates: every reference row at least as similar as the row's pool-th best
+        # (np.partition of values, then a mask: a third of argpartition's time on 20,000 columns)
+        kth = np.partition(sims, sims.shape[1] - pool, axis=1)[:, sims.shape[1] - pool]
+        rows, cand = np.nonzero(sims >= kth[:, None])
+        near = np.round(sims[rows, cand], 5)
+        order = np.lexsort((cand, -near, rows))  # per row: most similar first, ties the smaller row
+        rows, cand, near = rows[order], cand[order], near[order]
+        first = np.searchsorted(rows, np.arange(m))
+        pick = (first[:, None] + np.arange(k)).ravel()
+        top, top_sims = cand[pick].reshape(m, k), near[pick].reshape(m, k)
+        weights = np.maximum(top_sims.astype(np.float64), 0.0) + 1e-9
+        votes = np.zeros((m, len(classes)))
+        np.add.at(votes, (np.repeat(np.arange(m), k), codes[top].ravel()), weights.ravel())  # neighbour order
+        best = votes.argmax(axis=1)
+        topics[start:start + m] = classes[best]
+        shares[start:start + m] = votes[np.arange(m), best] / weights.sum(axis=1)
     return topics, shares
 
 
