@@ -188,6 +188,8 @@ def test_a_deleted_post_leaves_the_corpus_with_an_audit_row(tmp_path, served):
     audit = rows(study, "SELECT platform, evidence, batch_posts, post_hash FROM post_deletions")
     assert [a[:3] for a in audit] == [("bluesky", "bluesky:listRecords", 1)] and gone not in audit[0][3]
     assert rows(study, "SELECT count(*) FROM posts") == [(5,)]
+    kept = "".join(p.read_text() for p in (tmp_path / "data" / "collected").rglob("*.jsonl"))
+    assert gone not in kept and "3amy0003" in kept  # cut from the pages kept as collected too
 
 
 def test_search_logs_in_with_an_app_password_and_reuses_the_saved_session(tmp_path, served):
@@ -302,10 +304,11 @@ def test_a_withdrawn_account_is_not_collected_again(tmp_path, served):
     study = make_study(tmp_path, served(world))
     run(study)
     with connect(study.path(study.database)) as con:
-        forget(con, "amy.example.org", reason="withdrew consent")
+        report = forget(con, "amy.example.org", reason="withdrew consent")
     world.requests.clear()
     world.add(AMY, "amy.example.org", "3amy0300", "Still posting", day(20))
     result = run(study)
+    assert any(e["kind"] == "collected pages" for e in report.earlier_outputs)  # listed for deletion
     assert rows(study, "SELECT status FROM collect_seeds WHERE seed = 'account:amy.example.org'") == [("withdrawn",)]
     assert not feed_calls(world) and result["ingested"] == 0
     assert rows(study, "SELECT count(*) FROM posts") == [(0,)]

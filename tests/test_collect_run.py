@@ -70,3 +70,18 @@ def test_collect_without_a_collect_section_says_how(tmp_path, cli):
     (tmp_path / "study.yaml").write_text("title: plain\n")
     result = cli("collect", "--study", tmp_path / "study.yaml", ok=False)
     assert result.exit_code == 2 and "no collect: section" in result.output
+
+
+def test_a_wait_off_the_terminal_is_one_line_in_the_log():
+    import io
+
+    from rich.console import Console
+
+    from flows.cli.progress import wait_progress
+    from flows.collect.limits import Waiter
+
+    out, clock = io.StringIO(), [0.0]
+    with wait_progress(Console(file=out, force_terminal=False)) as show:
+        Waiter(sleep=lambda s: clock.__setitem__(0, clock[0] + s), clock=lambda: clock[0], show=show).until(
+            4.0, "app.bsky.feed.searchPosts: rate limited (429), waiting for the reset")
+    assert out.getvalue() == "app.bsky.feed.searchPosts: rate limited (429), waiting for the reset: 5 s\n"

@@ -127,6 +127,8 @@ def test_compliance_results_remove_deleted_posts_with_an_audit_row(tmp_path, ser
     assert rows(study, "SELECT count(*) FROM posts WHERE post_id = ?", gone) == [(0,)]
     assert rows(study, "SELECT evidence FROM post_deletions") == [("x:compliance:deleted",)]
     assert rows(study, "SELECT count(*) FROM raw_records WHERE contains(payload, ?)", f'"id":"{gone}"') == [(0,)]
+    kept = "".join(p.read_text() for p in (tmp_path / "data" / "collected").rglob("*.jsonl"))
+    assert f'"id":"{gone}"' not in kept and world.tweets["drmaya"][0]["id"] in kept
 
 
 def test_a_missing_bearer_token_names_the_variable(tmp_path, served):

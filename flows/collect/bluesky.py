@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from flows.collect.bluesky_api import BlueskyAPI, CallError
 from flows.collect.settings import BlueskyCollect
-from flows.collect.state import CollectRun, SeedState
+from flows.collect.state import CollectRun, SeedState, redact_pages
 from flows.collect.walk import Page, walk
 
 PIN = "app.bsky.feed.defs#reasonPin"
@@ -163,6 +163,7 @@ def _check_repo(run: CollectRun, settings: BlueskyCollect, api: BlueskyAPI, stat
             from flows.privacy.deletions import remove_deleted
 
             out["deleted"] = remove_deleted(run.con, "bluesky", gone, "bluesky:listRecords").posts
+            redact_pages(run.folder, "bluesky", gone)
         state.full_check_at = now
     if records:
         state.repo_newest = max([state.repo_newest or "", *(u.rsplit("/", 1)[-1] for u in records)])

@@ -167,6 +167,9 @@ class CollectRun:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
         self.files += 1
+        from flows.privacy.outputs import record
+
+        record(self.con, [path], "collected pages", pseudonymized=False)  # a withdrawal lists them
         return path
 
     # --- the manifest --------------------------------------------------------------------
@@ -188,6 +191,27 @@ class CollectRun:
                                                   sum(c.posts for c in self.calls), self.run_id])
         return {"run": self.run_id, "status": status, "pages": sum(c.pages for c in self.calls),
                 "posts": sum(c.posts for c in self.calls), "files": self.files, "ingested": self.ingested}
+
+
+def redact_pages(folder: Path, platform: str, post_ids: list[str]) -> int:
+    """Cut deleted posts out of the pages kept as collected, as the store's raw records were cut
+    (:func:`flows.privacy.redact.redact_payload`); a page left with nothing goes. Returns files changed."""
+    from flows.privacy.redact import Target, redact_payload
+
+    if not post_ids or not (Path(folder) / platform).is_dir():
+        return 0
+    target, changed = Target(set(post_ids), set(), set(post_ids), set()), 0
+    for path in sorted((Path(folder) / platform).rglob("*.jsonl")):
+        text = path.read_text(encoding="utf-8")
+        if not any(p in text for p in post_ids):
+            continue
+        lines = [redact_payload(line, target) if any(p in line for p in post_ids) else line
+                 for line in text.splitlines()]
+        tmp = path.with_name("." + path.name + ".tmp")
+        tmp.write_text("".join(line + "\n" for line in lines if line is not None), encoding="utf-8")
+        os.replace(tmp, path)
+        changed += 1
+    return changed
 
 
 def seeds(con: duckdb.DuckDBPyConnection) -> list[dict]:

@@ -20,7 +20,7 @@ import httpx
 
 from flows.collect.limits import MAX_RETRIES, Waiter
 from flows.collect.settings import ENV_X_API, X_API, XCollect
-from flows.collect.state import CollectRun, SeedState, collector_version
+from flows.collect.state import CollectRun, SeedState, collector_version, redact_pages
 from flows.collect.walk import Page, walk
 from flows.errors import UserError
 
@@ -143,7 +143,7 @@ def collect_x(run: CollectRun, settings: XCollect, study, *, waiter: Waiter, tra
         finally:
             api.close()
     for path in settings.compliance:
-        out["deleted"] += honour_compliance(run.con, study.path(path))
+        out["deleted"] += honour_compliance(run.con, study.path(path), pages=run.folder)
     return out
 
 
@@ -227,12 +227,13 @@ def _query(run: CollectRun, settings: XCollect, api: XAPI, query: str, since, un
     return int(state.status == "error")
 
 
-def honour_compliance(con, path) -> int:
+def honour_compliance(con, path, *, pages=None) -> int:
     """Remove the posts a compliance result file says were deleted; return how many left the store.
 
     Each line is ``{"id", "action", "created_at", "reason", ...}`` as X's batch compliance jobs
     write them; ``action: delete`` (reason deleted, deactivated, suspended, protected...) removes
-    the post, other actions (``scrub_geo``) are left to the researcher.
+    the post, other actions (``scrub_geo``) are left to the researcher. ``pages``: the folder of
+    pages kept as collected, from which the posts are cut too.
     """
     from flows.privacy.deletions import remove_deleted
 
@@ -252,5 +253,8 @@ def honour_compliance(con, path) -> int:
         except (ValueError, KeyError, AttributeError):
             raise UserError(f"{path}: line {number} is not a compliance result ({{\"id\", \"action\", "
                             "\"reason\"}}); give the JSONL file X returned for the job") from None
-    return sum(remove_deleted(con, PLATFORM, ids, f"x:compliance:{reason}").posts
-               for reason, ids in sorted(by_reason.items()))
+    removed = sum(remove_deleted(con, PLATFORM, ids, f"x:compliance:{reason}").posts
+                  for reason, ids in sorted(by_reason.items()))
+    if pages is not None:
+        redact_pages(pages, PLATFORM, sorted({i for ids in by_reason.values() for i in ids}))
+    return removed
