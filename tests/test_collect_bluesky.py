@@ -346,3 +346,21 @@ def test_a_real_record_only_the_repository_lists_is_stored_as_listed(tmp_path, s
     assert run(study)["bluesky"]["repo_only"] == 1
     assert rows(study, "SELECT post_id, author_id, text FROM posts") == [(record["uri"], did, "new text114")]
     assert rows(study, "SELECT flag FROM collect_flags") == [("repo_only",)]
+
+
+def test_a_repository_is_listed_at_the_host_its_did_document_names(tmp_path):
+    """Without a base URL, listRecords goes to the account's PDS, read from the PLC directory."""
+    from flows.collect.bluesky_api import BlueskyAPI
+    from flows.collect.settings import BlueskyCollect
+
+    doc = {"id": AMY, "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
+                                   "serviceEndpoint": "https://morel.us-east.host.bsky.network"}]}
+    asked = []
+
+    def answer(request):
+        asked.append(str(request.url))
+        return httpx.Response(200, json=doc)
+
+    api = BlueskyAPI(BlueskyCollect(), secrets_dir=tmp_path, transport=httpx.MockTransport(answer), env={})
+    assert api.repo_host(AMY) == "https://morel.us-east.host.bsky.network"
+    assert api.repo_host(AMY) == "https://morel.us-east.host.bsky.network" and asked == [f"https://plc.directory/{AMY}"]
