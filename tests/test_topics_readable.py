@@ -121,6 +121,16 @@ def test_a_single_chat_loses_its_own_hashtag(chat, hashtag):
     assert hashtag not in kept.corpus_words
 
 
+def test_the_quality_benchmark_counts_a_handle_only_when_never_written_as_a_word(chats):
+    from flows.topics.quality import bare_handles, corpus_handles, unreadable
+
+    con, _ = chats
+    texts = [t for (t,) in con.execute("SELECT text FROM posts").fetchall()]
+    handles, bare = corpus_handles(con), bare_handles(con, texts)
+    assert {"celiac", "fda"} <= handles - bare and bare < handles  # @celiac and @fda exist, the words too
+    assert unreadable([["celiac", "fda", "the", "2014"]], {"the"}, bare) == ["the", "2014"]
+
+
 def test_the_chats_languages_get_their_own_stop_words(chats):
     con, run = chats
     import json
