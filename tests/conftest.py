@@ -22,6 +22,19 @@ SHARED = ROOT.parent / "shared" / "fixtures"
 DEVSET = ROOT.parent / "shared" / "devset"
 
 
+def split_sample(root: Path, tweets: int, parts: int = 3) -> list[Path]:
+    """A sample corpus of ``tweets`` posts under ``root``, dealt round-robin into ``parts`` twarc2 files."""
+    from flows.sample.generate import generate
+
+    lines = Path(generate(root, tweets=tweets)["corpus"]).read_text(encoding="utf-8").splitlines(keepends=True)
+    files = []
+    for i in range(parts):
+        part = root / f"part{i}.jsonl"
+        part.write_text("".join(lines[i::parts]), encoding="utf-8")
+        files.append(part)
+    return files
+
+
 @pytest.fixture
 def shared() -> Path:
     """`../shared/fixtures` (real third-party inputs); tests using it skip in a user's own clone."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, split_sample
 
 from flows.coding.codebook import leaf_codes
 from flows.embed.models import FakeEmbedder
@@ -43,16 +43,7 @@ class CountingEmbedder(FakeEmbedder):
 @pytest.fixture(scope="module")
 def corpus_parts(tmp_path_factory) -> list[Path]:
     """The 600-tweet sample corpus split round-robin into three twarc2 files."""
-    from flows.sample.generate import generate
-
-    root = tmp_path_factory.mktemp("sample")
-    lines = Path(generate(root, tweets=600)["corpus"]).read_text(encoding="utf-8").splitlines(keepends=True)
-    parts = []
-    for i in range(3):
-        part = root / f"part{i}.jsonl"
-        part.write_text("".join(lines[i::3]), encoding="utf-8")
-        parts.append(part)
-    return parts
+    return split_sample(tmp_path_factory.mktemp("sample"), tweets=600)
 
 
 def store_with(tmp_path: Path, name: str, files: list[Path]):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SHARED
+from conftest import SHARED, split_sample
 
 from flows.embed.models import FakeEmbedder
 from flows.ingest.files import ingest
@@ -220,16 +220,7 @@ def test_keyword_candidates_are_phrases_many_of_the_topic_posts_use():
 
 @pytest.fixture(scope="module")
 def sample_parts(tmp_path_factory) -> list[Path]:
-    from flows.sample.generate import generate
-
-    root = tmp_path_factory.mktemp("sample")
-    lines = Path(generate(root, tweets=900)["corpus"]).read_text(encoding="utf-8").splitlines(keepends=True)
-    parts = []
-    for i in range(3):
-        part = root / f"part{i}.jsonl"
-        part.write_text("".join(lines[i::3]), encoding="utf-8")
-        parts.append(part)
-    return parts
+    return split_sample(tmp_path_factory.mktemp("sample"), tweets=900)
 
 
 def test_a_fit_on_a_sample_assigns_the_rest_in_batches_whatever_the_order(tmp_path, sample_parts):
