@@ -132,12 +132,24 @@ def prefect_server(home: Path, *, services: bool = True) -> Iterator[str]:
     finally:
         _servers.pop(url, None)
         stop_flow_runs(keep={server.pid})
+        _drain_prefect_queues()
         os.environ.pop("PREFECT_API_URL", None)
         server.terminate()
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def _drain_prefect_queues(timeout: float = 10.0) -> None:
+    """Send the logs and events Prefect still holds while the server can take them. Left for
+    Prefect's own exit hook, they would be sent to a server already stopped, and the process
+    would wait about a minute on refused connections before it could exit."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        worker.drain_all(timeout=timeout, at_exit=False)
 
 
 def local_server(url: str) -> subprocess.Popen | None:
