@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import FIXTURES
 
@@ -72,3 +74,26 @@ def test_an_x_archive_gives_the_same_rows_for_its_owners_posts(tmp_path):
     assert [p["source"] for p in archive] == ["Twitter Web App"] * 2
     assert archive_entities == api_entities
     assert archive_author == api_author
+
+
+def test_small_files_parsed_the_same_way_share_a_batch_and_keep_their_own_counts(tmp_path, monkeypatch):
+    """Each batch pays the family SQL's fixed cost, so small files of one format are parsed together;
+    every file still gets its own read and reject counts, as when ingested one by one."""
+    import flows.ingest.normalize as normalize
+
+    files = sorted((FIXTURES / "ingest" / "twarc2").glob("*.jsonl"))
+    alone = {}
+    for f in files:
+        (report,) = ingest(connect(tmp_path / f"{f.stem}.duckdb"), [f])
+        alone[f.name] = (report.read, report.rejected)
+    staged, stage = [], normalize.stage_batch
+
+    def counted(cur, how, groups, **kw):
+        staged.append(len(groups))
+        return stage(cur, how, groups, **kw)
+
+    monkeypatch.setattr(normalize, "stage_batch", counted)
+    together = ingest(connect(tmp_path / "all.duckdb"), files)
+    assert staged == [len(files)]  # one batch for all of them
+    assert {Path(r.path).name: (r.read, r.rejected) for r in together} == alone
+    assert sum(r.ingested + r.duplicates for r in together) == sum(r.read - r.rejected for r in together)

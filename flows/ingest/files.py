@@ -135,6 +135,7 @@ def _ingest(con, files: list[Path], fmt: str, mapping, progress, skip_refused: b
     try:
         normalizer.discard()  # whatever a killed run left behind
         reports = _parse_all(normalizer, plans, progress, skip_refused) + others
+        normalizer.finish()  # before the transaction: it must see the raw records the workers stored
         new = [r for r in reports if not r.skipped]
         with transaction(con):
             for report in new:

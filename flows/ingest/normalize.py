@@ -35,6 +35,7 @@ FAMILY_SQL = {
 }
 STAGED = ("posts", "authors", "entities", "rejects", "other_facets")
 STAGING_PREFIX = "ethnoflow-staging-"
+SHARED_BATCH_BYTES = 4 << 20  # small sources share a batch up to this size; a large file's batches go alone
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,10 @@ class Normalizer:
             self._free.put(cursor)
         self._pool = ThreadPoolExecutor(max_workers=workers)
         self._batches = itertools.count()
+        self._pending: deque[Future] = deque()
+        self._held: list[tuple[str, list[Record]]] = []  # (source sha256, records) not yet sent to a worker
+        self._held_key: tuple[Parse, bool] | None = None
+        self._held_bytes = 0
         root = staging_root or _database_folder(con)
         if root:  # we hold the database's write lock: staging folders beside it are a killed run's
             for stale in root.glob(STAGING_PREFIX + "*"):
@@ -109,25 +114,47 @@ class Normalizer:
         shutil.rmtree(self.staging, ignore_errors=True)
 
     def parse(self, sha: str, how: Parse, batches: Iterable[list[Record]], *, keep_raw: bool = True) -> None:
-        """Parse every batch of one source into staging files, `workers` at a time."""
-        pending: deque[Future] = deque()
-        for records in batches:
-            pending.append(self._pool.submit(self._stage, sha, how, records, keep_raw, next(self._batches)))
-            if len(pending) > self.workers:
-                pending.popleft().result()
-        while pending:
-            pending.popleft().result()
+        """Parse every batch of one source into staging files, `workers` at a time.
 
-    def _stage(self, sha: str, how: Parse, records: list[Record], keep_raw: bool, batch: int) -> None:
+        Small sources parsed one after another the same way share a batch (each batch pays the
+        family SQL's fixed cost, about 0.1 s, whatever its size); `merge` stages what is held.
+        """
+        for records in batches:
+            if self._held and self._held_key != (how, keep_raw):
+                self._flush()
+            self._held.append((sha, records))
+            self._held_key = (how, keep_raw)
+            self._held_bytes += sum(len(r[1] or "") for r in records)
+            if self._held_bytes >= SHARED_BATCH_BYTES:
+                self._flush()
+
+    def _flush(self) -> None:
+        """Send the held records to a worker (at most `workers` batches in flight)."""
+        if not self._held:
+            return
+        how, keep_raw = self._held_key
+        self._pending.append(self._pool.submit(self._stage, how, self._held, keep_raw, next(self._batches)))
+        self._held, self._held_bytes = [], 0
+        if len(self._pending) > self.workers:
+            self._pending.popleft().result()
+
+    def finish(self) -> None:
+        """Stage everything held and wait for every batch (a worker's error is raised here)."""
+        self._flush()
+        while self._pending:
+            self._pending.popleft().result()
+
+    def _stage(self, how: Parse, groups: list[tuple[str, list[Record]]], keep_raw: bool, batch: int) -> None:
         cursor = self._free.get()
         try:
-            stage_batch(cursor, sha, how, records, keep_raw=keep_raw)
+            stage_batch(cursor, how, groups, keep_raw=keep_raw)
             _write_staged(cursor, self.staging, f"{batch:06d}")
         finally:
             self._free.put(cursor)
 
     def merge(self, order: list[str]) -> dict[str, BatchCounts]:
-        """Merge everything staged into the canonical tables; call inside a transaction.
+        """Merge everything staged into the canonical tables; call `finish` first, then this
+        inside a transaction (begun after `finish`, so that it sees the raw records stored).
 
         Args:
             order: the staged sources' sha256s in the order given, which decides which
@@ -136,6 +163,8 @@ class Normalizer:
         Returns:
             Counts per source sha256.
         """
+        if self._held or self._pending:
+            raise RuntimeError("Normalizer.merge before finish: batches are still being parsed")
         con = self.con
         con.register("run_order", pa.table({"source_sha256": order, "seq": list(range(len(order)))}))
         for table in STAGED:
@@ -164,19 +193,21 @@ def honour_withdrawals(con: duckdb.DuckDBPyConnection) -> None:
     honour_blocklist(con)
 
 
-def stage_batch(cur: duckdb.DuckDBPyConnection, sha: str, how: Parse, records: list[Record],
+def stage_batch(cur: duckdb.DuckDBPyConnection, how: Parse, groups: list[tuple[str, list[Record]]],
                 *, keep_raw: bool = True) -> None:
-    """Store `records` as raw (unless re-parsing) and normalise them into the `stg_*` tables."""
+    """Store the records of each (source sha256, records) group as raw (unless re-parsing) and
+    normalise them all into the `stg_*` tables; every row keeps its source."""
     for table in STAGED:
         cur.execute(f"DELETE FROM stg_{table}")
-    good = [(n, payload) for n, payload, problem in records if problem is None]
+    good = [(sha, n, payload) for sha, records in groups for n, payload, problem in records if problem is None]
     if how.format == "bluesky" and how.preset == "4cat":
-        good = [(n, fourcat_camel(payload)) for n, payload in good]
-    bad = [(sha, n, 0, problem, payload) for n, payload, problem in records if problem is not None]
-    cur.register("raw_batch", pa.table({"source_sha256": [sha] * len(good), "record_no": [n for n, _ in good],
-                                        "payload": [p for _, p in good]}))
+        good = [(sha, n, fourcat_camel(payload)) for sha, n, payload in good]
+    bad = [(sha, n, 0, problem, payload) for sha, records in groups for n, payload, problem in records
+           if problem is not None]
+    cur.register("raw_batch", pa.table({"source_sha256": [g[0] for g in good], "record_no": [g[1] for g in good],
+                                        "payload": [g[2] for g in good]}))
     if keep_raw:
-        _store_raw(cur, sha, records)
+        _store_raw(cur, groups)
     if bad:
         cur.executemany("INSERT INTO stg_rejects VALUES (?, ?, ?, ?, ?)", bad)
     if good:
@@ -224,9 +255,10 @@ def _write_staged(cur: duckdb.DuckDBPyConnection, folder: Path, name: str) -> No
         cur.execute(f"COPY stg_{table} TO '{folder / table}-{name}.parquet' (FORMAT parquet)")
 
 
-def _store_raw(con: duckdb.DuckDBPyConnection, sha: str, records: list[Record]) -> None:
-    table = pa.table({"source_sha256": [sha] * len(records), "record_no": [r[0] for r in records],
-                      "payload": [r[1] for r in records], "problem": [r[2] for r in records]})
+def _store_raw(con: duckdb.DuckDBPyConnection, groups: list[tuple[str, list[Record]]]) -> None:
+    rows = [(sha, *r) for sha, records in groups for r in records]
+    table = pa.table({"source_sha256": [r[0] for r in rows], "record_no": [r[1] for r in rows],
+                      "payload": [r[2] for r in rows], "problem": [r[3] for r in rows]})
     con.register("incoming_raw", table)
     con.execute("INSERT INTO raw_records SELECT * FROM incoming_raw")
     con.unregister("incoming_raw")

@@ -22,6 +22,7 @@ def reparse(con: duckdb.DuckDBPyConnection) -> dict:
         sources = con.execute("SELECT sha256, format, preset, context FROM sources ORDER BY sha256").fetchall()
         for sha, fmt, preset, context in sources:
             normalizer.parse(sha, Parse(fmt, preset, context), _raw_batches(con, sha), keep_raw=False)
+        normalizer.finish()
         with transaction(con):
             for table in ("posts", "authors", "entities", "rejects", "other_facets"):
                 con.execute(f"DELETE FROM {table}")
