@@ -8,10 +8,19 @@ Each account gets one of ``ROLES``, decided in this order of authority:
    (", RN", "Journal", ", MD"). When several cues match, the one that comes *first* in the
    text decides (bios lead with who the person is: "Program Director ... proud of our
    residents" is faculty), then the longer one ("third-year resident" beats "third-year").
-   A cue right after "former" or "ex-" is ignored ("former ER scribe");
+   A generic physician word ("doctor", "psychiatrist") yields to a trainee's cue anywhere in the
+   bio ("Youngish doctor ... GI fellow" is a resident). Words with other meanings outside
+   medicine ("consultant", "intern", "fellow", "resident", "chair of", and abbreviations such as
+   PD, R2, F1, M3) count only with a clinical word near them ("software consultant",
+   "communications intern", "Resident Hippy" are not clinicians). A cue right after "former",
+   "ex-" or "past:" is ignored ("former ER scribe");
 3. **embedding**: when no rule fires and there is a bio, the role whose prototype
    sentence is nearest by cosine similarity, the score kept as evidence; below ``MIN_SCORE``
-   the bio is like no role's and the role is ``unknown`` (with the nearest one as evidence);
+   the bio is like no role's and the role is ``unknown`` (with the nearest one as evidence).
+   A clinical role (student, resident, faculty, health professional) is given this way only
+   when the bio has a clinical word and scores at least ``CLINICAL_MIN_SCORE``: on real corpora
+   a bio no clinical rule reads is rarely a clinician's, and below 0.6 the model's nearest
+   clinical prototype was wrong for nearly all of them (a hospital, a patient advocate, a TV GP);
 4. **default**: ``unknown`` (no bio, or no model given).
 
 ``other`` is a role the evidence shows (a journalist, a patient advocate); ``unknown`` says the
@@ -41,7 +50,10 @@ ROLES = ("student", "resident", "faculty", "health_professional", "organization"
 MIN_SCORE = 0.4
 TRAINEES = ("student", "resident")
 SENIORITY = {"student": 1, "resident": 2, "faculty": 3}  # who can mentor or sponsor whom
-RULES_VERSION = "roles-rules/3"
+RULES_VERSION = "roles-rules/4"
+CLINICAL = ("student", "resident", "faculty", "health_professional")
+CLINICAL_MIN_SCORE = 0.6  # the embedding gives a clinical role only this close to its prototype
+WEAK = ("year of study", "applying to residency", "board exam", "class of")  # do not outrank a physician word
 DEFAULT_OVERRIDES = Path("data") / "roles.csv"
 _I, _C = re.IGNORECASE, 0  # most cues ignore case; abbreviations ("MS3", "RN", "PD") do not
 
@@ -51,23 +63,28 @@ class Rule:
     role: str
     label: str
     pattern: re.Pattern
-    context: re.Pattern | None = None  # a short abbreviation counts only with this within CONTEXT_CHARS
+    context: re.Pattern | None = None  # the cue counts only with this within CONTEXT_CHARS
+    generic: bool = False  # yields to a trainee's cue anywhere in the text
 
 
-# Words that make a short abbreviation ("PD", "R2", "F1", "M3") medical: an Italian party (PD),
-# a car (F1) or a droid (R2) is not a programme director, a fellow or a student.
+# Clinical words: what makes an ambiguous cue medical. An Italian party (PD), a car (F1) or a droid
+# (R2) is not a programme director, a fellow or a student; a software consultant, a communications
+# intern, a "PopTech fellow" or a "Resident Hippy" is not a clinician. Only words that are medical
+# on their own count ("program", "fellow", "family", "internal" are not).
 MEDICAL_CONTEXT = re.compile(
-    r"\b(residen|program|fellow|clerkship|intern\b|GME\b|IM\b|EM\b|FM\b|OB\b|peds\b|p(a)?ediatric|"
-    r"medicine|medical|med\b|meded|medtwitter|surg|hospital|clinic|SOM\b|COM\b|MD\b|DO\b|MBBS|physician|doctor|"
-    r"internal|family|emergency|gen(eral)? ?surg|ob/?gyn|cards|echo|cath|"
-    r"anatomy|step ?[12]\b|USMLE|rotation|cardio|neuro|psychiat|oncolog|an(a)?esth|radiol|patholog|derm|"
-    r"ortho|ENT\b|ICU\b|NICU\b|ER\b|ED\b)", re.IGNORECASE)
+    r"\b(residency|fellowship|clerkship|GME|IM|EM|FM|OB|peds|p(a)?ediatric|NHS|"
+    r"medicine|medical|med|meded|medtwitter|surg\w*|hospital\w*|clinic(al|ian)?|SOM|COM|MD|DO|MBBS|"
+    r"physician|doctor|internal medicine|family medicine|emergency medicine|ob/?gyn|cath lab|"
+    r"anatomy|step ?[12]|USMLE|rotations?|cardio\w*|cardiology|neuro(logy|surgery|science)?|psychiatr\w*|"
+    r"oncology|an(a)?esthesi\w*|radiology|pathology|dermatology|derm|ortho(pa)?(edics)?|ENT|ICU|NICU|"
+    r"ER|ED|A&E|ward|wards|on call|patients?|nursing|cards|echo)\b", re.IGNORECASE)
 CONTEXT_CHARS = 60
 
 
 def _rules(*specs: tuple) -> tuple[Rule, ...]:
-    return tuple(Rule(role, label, re.compile(rx, flags), *(MEDICAL_CONTEXT,) if rest else ())
-                 for role, label, rx, flags, *rest in specs)
+    """(role, label, regex, flags[, "in context" | "generic"]) -> rules."""
+    return tuple(Rule(role, label, re.compile(rx, flags), MEDICAL_CONTEXT if "in context" in rest else None,
+                      "generic" in rest) for role, label, rx, flags, *rest in specs)
 
 
 _SPECIALIST = (r"hospitalist|intensivist|internist|surgeon|p(a)?ediatrician|psychiatrist|obstetrician|"
@@ -81,25 +98,33 @@ BIO_RULES = _rules(
      r"(Journal|Society|Association|College|Academy|Foundation|Council|Institute|Alliance|Federation|"
      r"Network|Organi[sz]ation|Department|Hospital|University|Center|Centre)\b", _C),
     ("organization", "journal", r"\bpeer[- ]reviewed\b", _I),
-    ("organization", "speaks as 'we'", r"^(we|our)\b|\bjoin us\b", _I),
+    ("organization", "speaks as 'we'", r"^(we|our)\b|\bjoin us\b|\bwe are\b", _I),
     ("faculty", "professor", r"\b((assistant|associate|adjunct|clinical|full|emeritus|visiting)\s+)?"
      r"prof(essor)?\b", _I),
     ("faculty", "dean", r"\b((associate|assistant|vice|senior)\s+)?dean\b", _I),
     ("faculty", "director", r"\b(program|programme|clerkship|course|residency|fellowship|medical|"
      r"education|curriculum|simulation|division|clinical)\s+director\b", _I),
     ("faculty", "director abbreviation", r"\b(A?PD|DIO)\b", _C, "in context"),
-    ("faculty", "chair or chief", r"\b((department|dept\.?|division|section)\s+(chair|chief|head)|"
-     r"chair of|chief of)\b", _I),
-    ("faculty", "attending or faculty", r"\b(attending|faculty|consultant|clinician[- ]educator)\b", _I),
-    ("faculty", "physician", r"\b(physician|doctor|" + _SPECIALIST + r")s?\b", _I),
-    ("resident", "resident", r"\b(chief\s+)?resident\b", _I, "in context"),  # not "Miami resident"
+    ("faculty", "chair or chief", r"\b(department|dept\.?|division|section)\s+(chair|chief|head)\b", _I),
+    ("faculty", "chair or chief", r"\b(chair|chief) of\b", _I, "in context"),  # not "Chair of Wales Regional Board"
+    ("faculty", "attending or faculty", r"\b(attending|faculty|clinician[- ]educator)\b", _I),
+    ("faculty", "consultant", r"\bconsultant\b", _I, "in context"),  # not "software consultant"
+    # one person's own word (not "Doctors Without Borders", "doctor-prescribed"), and a trainee's cue
+    # beats it: a resident is a doctor too
+    ("faculty", "physician", r"\b(physician|doctor|" + _SPECIALIST + r")\b(?!-)", _I, "generic"),
+    ("faculty", "physician credential", r"^(Dr\.?\s+)?[A-Z][a-z]+(\s+[A-Z]\.)?(\s+[A-Z][\w'-]+)+,\s*"
+     r"(MD|DO|MBBS|MBChB|FRCP\w*|FACP|FACS|FAAP|FACEP)\b(?!\s*(student|candidate))", _C),  # "Ana Ruiz, MD"
+    # not "Miami resident", nor "Director of Resident Wellness"
+    ("resident", "resident", r"(?<!\bof )(?<!\bfor )\b(chief\s+)?resident\b(?!\s+(wellness|well-being|"
+     r"wellbeing|education|affairs|recruitment|council|committee|selection))", _I, "in context"),
     ("resident", "year of residency", r"\b(first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)[- ]year\s+"
      r"(resident|fellow)\b", _I),
-    ("resident", "intern", r"\b(intern|interns|house\s*(officer|staff)|registrar|junior doctor)\b", _I),
+    ("resident", "intern", r"\b(intern|interns|registrar)\b", _I, "in context"),  # not "communications intern"
+    ("resident", "house officer", r"\b(house\s*(officer|staff)|junior doctor|foundation doctor)\b", _I),
     ("resident", "PGY", r"\b(PGY|pgy)[- ]?\d\b", _C),
     ("resident", "year of training", r"\b(R|CA|ST|CT|F)[1-8]\b", _C, "in context"),
     ("resident", "fellow", r"\b\w+ fellow\b(?!\s+(of|med|medical|students?|trainees?|humans?))", _I,
-     "in context"),  # not "health reporting fellow"
+     "in context"),  # not "health reporting fellow", nor "@PopTech fellow"
     ("student", "year in school", r"\b(MS|OMS)[- ]?([1-4]|I{1,3}|IV)\b", _C),
     ("student", "year in school", r"\bM[- ]?([1-4]|I{1,3}|IV)\b", _C, "in context"),
     ("student", "medical student", r"\b((med(ical)?|osteopathic|MD|DO|MD/PhD|MD-PhD|MD/MPH|MBBS|MBChB)"
@@ -109,12 +134,13 @@ BIO_RULES = _rules(
     ("student", "med student", r"\bmed(ical)? school student\b", _I),
     ("student", "board exam", r"\b(USMLE\s+)?Step\s?1\b|\bCOMLEX\s+(Level\s?)?1\b", _I),
     ("student", "class of", r"\bclass of '?(\d{4}|\d{2})\b", _I),
-    ("student", "year in school", r"\b(first|second|third|fourth|1st|2nd|3rd|4th)[- ]year\b", _I),
-    ("student", "applying to residency", r"\b(matching|match(ed)? into|applying to residency)\b", _I),
+    ("student", "year of study", r"\b(first|second|third|fourth|1st|2nd|3rd|4th)[- ]year\b", _I, "in context"),
+    ("student", "applying to residency", r"\b(matching|match(ed)? into|applying to residency)\b", _I, "in context"),
+    ("student", "studying medicine", r"\bstudying (medicine|mbbs|to be a (doctor|physician))\b", _I),
     ("student", "future doctor", r"\b(future|aspiring|soon[- ]to[- ]be|wannabe)\s+([\w/]+[ -]){0,2}?"
      r"(doc|doctor|dr|physician|md|" + _SPECIALIST + r")\b", _I),
     ("health_professional", "other profession",
-     r"\b(nurse|nursing|midwife|pharmacist|pharmacy|physician assistant|physiotherapist|"
+     r"\b(nurse|nursing|midwife|pharmacist|physician assistant|physiotherapist|"
      r"(physical|occupational|respiratory|speech|speech-language) therapist|speech-language pathologist|"
      r"dietitian|dietician|nutritionist|paramedic|social worker|psychologist|dentist|optometrist|"
      r"podiatrist|audiologist|sonographer|radiographer|phlebotomist|doula|chaplain|scribe)s?\b", _I),
@@ -132,7 +158,7 @@ NAME_RULES = _rules(
     ("health_professional", "credential", r"\b(RN|BSN|MSN|NP|PA-C|PharmD|DPT|RRT|LCSW|MSW|DDS|DMD)\b", _C),
     ("faculty", "physician credential", r"\b(MD|DO|MBBS|MBChB|FRCP|FRCPC|FACP|FACS|FAAP|FACEP)\b", _C),
 )
-_NEGATION = re.compile(r"\b(former|formerly|ex|retired)(-|\s+)([\w/-]+\s+)?$", _I)
+_NEGATION = re.compile(r"\b(former|formerly|ex|retired|past:?|not( an?)?)(-|\s+)([\w/-]+\s+)?$", _I)
 # "PharmD turned MS2", "nurse turned med student", "RN -> MD student": what someone was, not is.
 _TURNED = re.compile(r"^\W{0,3}\s*(turned|turning|→|->|=>)\s", _I)
 
@@ -176,6 +202,7 @@ class Cue:
     start: int
     order: int
     ignored: bool = False
+    generic: bool = False
 
 
 @dataclass
@@ -203,8 +230,13 @@ def find_cues(text: str | None, rules: tuple[Rule, ...], field_name: str) -> lis
                     text[max(0, m.start() - CONTEXT_CHARS):m.end() + CONTEXT_CHARS].replace(m.group(0), " ")):
                 continue  # an abbreviation with nothing medical around it
             ignored = bool(_NEGATION.search(text[max(0, m.start() - 24):m.start()]) or _TURNED.match(text[m.end():]))
-            cues.append(Cue(rule.role, rule.label, field_name, m.group(0).strip(), m.start(), order, ignored))
+            cues.append(Cue(rule.role, rule.label, field_name, m.group(0).strip(), m.start(), order, ignored,
+                            rule.generic))
     cues.sort(key=lambda c: (c.ignored, c.start, -len(c.text), c.order))
+    trainee = next((c for c in cues if not c.ignored and c.role in TRAINEES and c.label not in WEAK), None)
+    if trainee is not None and cues[0].generic:  # "doctor ... GI fellow": the trainee's cue decides
+        cues.remove(trainee)
+        cues.insert(0, trainee)
     return cues
 
 
@@ -304,8 +336,12 @@ def _embed_roles(con, embedder, pending: list[RoleAssignment], min_score: float 
         best = max(range(len(labels)), key=lambda j: (float(row[j]), -j))
         role, proto = labels[best]
         a.method, a.score, a.model_id = "embedding", round(float(row[best]), 6), embedder.model_id
-        a.role = role if a.score >= min_score else "unknown"
-        below = "" if a.score >= min_score else f", below the minimum {min_score:g}: unknown"
+        clinical = role in CLINICAL
+        floor = max(min_score, CLINICAL_MIN_SCORE) if clinical else min_score
+        clinical_word = not clinical or MEDICAL_CONTEXT.search(a.text) is not None
+        a.role = role if a.score >= floor and clinical_word else "unknown"
+        below = ("" if a.role != "unknown" else f", below the minimum {floor:g}{' for a clinical role' * clinical}: "
+                 "unknown" if a.score < floor else ", but the bio has no clinical word: unknown")
         a.evidence = [f"embedding: nearest prototype {role!r} ({proto!r}), cosine {a.score:.3f}{below}, "
                       f"model {embedder.model_id}"] + a.evidence
 
