@@ -52,7 +52,7 @@ ACCOUNTS = [
          bio="MD/MPH student | health equity | vaccines work | opinions my own",
          location="Atlanta, GA", site="", es=False, since="2011-02"),
     dict(handle="the_wards_diary", name="Marcus Ellery", role="student", year=3, activity=1.4,
-         bio="Writing my way through third year. Blog below.", location="Nashville, TN",
+         bio="Writing my way through third year on the wards. Blog below.", location="Nashville, TN",
          site="https://wardsdiary.example.org", es=False, since="2012-06"),
     dict(handle="zoe_on_call", name="Zoë Adeyemi-Hart", role="student", year=4, activity=1.5,
          bio="Fourth year. OB/GYN applicant, Match Day can't come soon enough. #WomenInMedicine",
