@@ -7,17 +7,6 @@ from pathlib import Path
 
 import pytest
 
-# The longest modules, longest first (their measured share of `make test`): started first, the two
-# workers then finish together instead of one waiting alone for a minute-long module at the end.
-# A scheduling hint only; every other module keeps its place.
-LONGEST_FIRST = ("test_pipeline_prefect", "test_leak_scan", "test_serve", "test_topics", "test_reliability",
-                 "test_pipeline", "test_report", "test_ingest_bluesky", "test_real_corpora")
-
-
-def pytest_collection_modifyitems(items):
-    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.module.__name__.rsplit(".", 1)[-1], len(rank)))
-
 # Two test workers on two cores: one BLAS/OpenMP thread each. More threads than cores make the many
 # small fits (logistic regressions, bootstrap) wait on each other: 8x slower under load here.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
