@@ -139,6 +139,7 @@ REAL_CHATS = {
     "Tweets_Celiac_full.csv": [("abcdrbchat", "abcdrbchat", ["abcdrbchat", "doctortennyson"], 7, 47, "2014-06-10")],
     "Tweets_CancerChat_full.csv": [],
     "Tweets_RareDiseaseDay_full.csv": [],
+    "Tweets_Cholera_full.csv": [],
 }
 
 
