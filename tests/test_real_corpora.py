@@ -8,6 +8,7 @@ model work; what it checks is that real data never stops a stage.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -102,3 +103,10 @@ def test_report_and_every_export_are_written(real_study):
     assert all(os.path.exists(f) for written in files.values() for f in written)
     manifest = next(p for p in files["ids"] if p.endswith(".json"))
     assert json.loads(Path(manifest).read_text(encoding="utf-8"))
+    with connect(study.path(study.database), read_only=True) as con:
+        selected = con.execute("SELECT count(*) FILTER (WHERE selected) FROM superuser_candidates").fetchone()[0]
+    assert selected == 0  # real hashtag corpora: nobody meets the superuser criteria
+    # so the report lists who posts most, and why each has its role
+    with open(report.with_name("tables") / "accounts_most_active.csv", encoding="utf-8") as f:
+        header = next(csv.reader(f))
+    assert "role_evidence" in header, header

@@ -130,3 +130,26 @@ def test_masked_quotes_carry_no_handle_or_link(sample_db, tmp_path):
     assert quotes and not any(re.search(r"@(?!user\b)\w|https?://", q) for q in quotes)
     run = json.loads((tmp_path / "r" / "run.json").read_text(encoding="utf-8"))
     assert run["settings"]["mask_quotes"] is True
+
+
+def test_role_evidence_redacts_the_accounts_words_and_keeps_ethnoflows_own():
+    """A real corpus has an account whose display name is "Unknown": the role word in "below the minimum 0.4:
+    unknown" must stay a word, while the bio words a rule quotes still go through the layer."""
+    from types import SimpleNamespace
+
+    from flows.report.accounts import evidence
+
+    class Layer:
+        def text(self, text):
+            return text.replace("unknown", "user_1").replace("maya_lab", "user_2").replace("Maya", "user_3")
+
+    ctx = SimpleNamespace(privacy=Layer())
+    embedding = ("embedding: nearest prototype 'other' ('Journalist and writer.'), cosine 0.150, "
+                 "below the minimum 0.4: unknown, model all-MiniLM-L6-v2@53aa5117")
+    assert evidence(ctx, embedding) == "model: nearest 'other', cosine 0.150, below 0.4"
+    placed = "embedding: nearest prototype 'other' ('Views are my own.'), cosine 0.485, model all-MiniLM-L6-v2@53aa5117"
+    assert evidence(ctx, placed) == "model: like 'Views are my own.' (cosine 0.485)"
+    assert evidence(ctx, "default: no rule matched and no bio") == "default: no rule matched and no bio"
+    assert evidence(ctx, "rule: bio 'maya_lab Journal' (organisation name) -> organization") == (
+        "rule: bio 'user_2 Journal' (organisation name) -> organization")
+    assert evidence(ctx, "override: roles.csv line 2: Maya graduated") == "override: roles.csv line 2: user_3 graduated"

@@ -4,6 +4,7 @@ selected, and the roles of everyone who posted."""
 from __future__ import annotations
 
 import json
+import re
 
 from flows.report.context import CSV_ROWS, Context
 from flows.report.doc import Column, KeyValues, Note, Paragraph, Section, Table, pct
@@ -36,7 +37,8 @@ def load_studied(con) -> list[dict]:
 
 
 def build(ctx: Context) -> Section:
-    """The accounts section; without a superuser selection it says so and lists the most active."""
+    """The accounts section; without a superuser selection, or with one that selected nobody, it says so and
+    lists the most active accounts with why each has its role."""
     section = Section("accounts", "Accounts")
     posting = scalar(ctx.con, "SELECT count(*) FROM report_accounts")
     if not posting:
@@ -51,6 +53,7 @@ def build(ctx: Context) -> Section:
                                    "every criterion, so there are no studied accounts; the code tables count "
                                    "every account's posts.", "empty"))
         section.blocks.append(_candidates(ctx, candidates))
+        section.blocks.append(_most_active(ctx, posting))  # who posts most, and why each has its role
     else:
         section.blocks.append(Note("No superuser selection yet (run `ethnoflow superusers`): the most active "
                                    "accounts are listed instead, and the code tables count every account's posts.",
@@ -107,8 +110,35 @@ def evidence(ctx: Context, text: str | None) -> str:
     through the redaction layer: a bio's words can name people."""
     if not text:
         return "–"
-    shown = ctx.privacy.text(text) or "–"
+    shown = _redacted_evidence(ctx, text) or "–"
     return shown if len(shown) <= 140 else shown[:139] + "…"
+
+
+_RULE_EVIDENCE = re.compile(r"^(rule: (?:bio|name) )'(.*?)'( \(.*)$", re.DOTALL)
+
+
+_EMBEDDING_EVIDENCE = re.compile(r"^embedding: nearest prototype '(?P<role>[a-z_]+)' \('(?P<proto>.*?)'\), "
+                                 r"cosine (?P<score>[0-9.]+)(?P<why>, .*?: unknown)?, model ")
+
+
+def _redacted_evidence(ctx: Context, text: str) -> str:
+    """Only what came from the account goes through the redaction layer: the bio or name words a
+    rule quotes (an override's note too). The rest is ethnoflow's own wording, so that a role word
+    such as 'unknown' or a prototype sentence is never taken for a handle and replaced. The model's
+    evidence is shortened for the table (the model is named in the methods; the CSV of roles,
+    `ethnoflow roles --json`, keeps every word)."""
+    model = _EMBEDDING_EVIDENCE.match(text)
+    if model is not None:
+        why = (model["why"] or "").removeprefix(", ").removesuffix(": unknown").replace("the minimum ", "")
+        return (f"model: nearest '{model['role']}', cosine {model['score']}, {why}" if why
+                else f"model: like '{model['proto']}' (cosine {model['score']})")
+    if text.startswith(("embedding: ", "default: ")):
+        return text
+    found = _RULE_EVIDENCE.match(text)
+    if found is None:
+        return ctx.privacy.text(text)
+    head, quoted, rest = found.groups()
+    return f"{head}{ctx.privacy.text(quoted)!r}{rest}"
 
 
 def _value(checks: dict, name: str):
