@@ -7,7 +7,8 @@ the roles stage does with the real bios of ../shared/fixtures.
    each with the role it was written as. Two methods on the same bios, the baseline first, taken
    in the same run: ``rules`` (the bio and display-name rules alone; the rest ``unknown``) and
    ``auto`` (what the roles stage does: rules, then the bundled MiniLM's nearest prototype for bios
-   no rule reads, ``unknown`` below the minimum score). Per role: precision, recall and support;
+   no rule reads, ``unknown`` below the minimum score), with auto's accuracy and coverage as ratios
+   of the rules'. Per role: precision, recall and support;
    coverage is the share not left ``unknown`` (``unknown`` counts against recall, never against
    precision: it is a refusal, not a claim).
 2. The real third-party corpora in ``../shared/fixtures`` (every file that holds posts): their
@@ -124,7 +125,9 @@ def main() -> None:
     parser.add_argument("--show", action="store_true", help="print a seeded sample of real bios per role")
     args = parser.parse_args()
     if not DEVSET.is_file():
-        sys.exit(f"no dev set at {DEVSET} (it is in the project workspace, not in the repository)")
+        print(f"skipped: the dev set is not at {DEVSET} (../shared/devset beside the repository)")
+        print(json.dumps({"skipped": "no dev set"}))
+        return
     from flows.embed.models import load_embedder
 
     embedder = load_embedder("fake" if args.fake else "minilm")
@@ -135,12 +138,15 @@ def main() -> None:
               f"wrong {figures['wrong']} {figures['confusions']}")
         for role, f in figures["roles"].items():
             print(f"  {role:>10}: precision {f['precision']}, recall {f['recall']} (n={f['support']})")
+    ratios = {f"auto/rules {k}": round(dev["auto"][k] / dev["rules"][k], 3) if dev["rules"][k] else None
+              for k in ("accuracy", "coverage")}
+    print("against the baseline (rules alone, this run): " + ", ".join(f"{k} {v}x" for k, v in ratios.items()))
     t1 = time.perf_counter()
     shared = real(embedder, args.sample, args.show) if FIXTURES.is_dir() else None
     if shared:
         print(f"real fixtures: {shared['accounts']} accounts ({shared['with_bio']} with a bio) of "
               f"{shared['posts']} posts: {shared['roles_of_bios']} among bios; {shared['by_method']}")
-    print(json.dumps({"model": embedder.model_id, "devset": dev, "real": shared,
+    print(json.dumps({"model": embedder.model_id, "devset": dev, "ratios": ratios, "real": shared,
                       "seconds": {"devset": round(t1 - t0, 1), "real": round(time.perf_counter() - t1, 1)}}))
 
 
