@@ -101,3 +101,30 @@ def test_auto_follows_the_source_with_the_best_kappa_on_human_codes():
     combined = combine(codes, {**labelled, "auto:rules": {c.id: (perfect, perfect) for c in codes}},
                        {c.id: {"source": "rules+semantic"} for c in codes})
     assert combined["advice"][0].tolist() == perfect.tolist()
+
+
+def test_the_semantic_coders_kappa_behind_autos_choice_is_out_of_fold():
+    """Its threshold is calibrated on the human-coded posts, so judged on them it looks better than it
+    is; `auto` compares it with the supervised coder's out-of-fold kappa, so it is judged out-of-fold
+    too. On scores that carry no signal, the in-sample threshold finds agreement; out-of-fold, none."""
+    import pandas as pd
+
+    from flows.coding.methods import out_of_fold_semantic
+    from flows.coding.semantic import best_threshold
+    from flows.coding.stats import cohen_kappa
+
+    in_sample, out_of_fold = [], []
+    for seed in range(10):  # 60 posts by 10 authors, random scores and codes
+        rng = np.random.default_rng(seed)
+        y, scores = rng.integers(0, 2, 60), rng.random(60)
+
+        class Semantic:
+            def decide(self, vectors, scores=scores):
+                return {"community": ((scores >= 0.5).astype(int), scores)}
+
+        in_sample.append(cohen_kappa([y, (scores >= best_threshold(scores, y)).astype(int)]))
+        oof = out_of_fold_semantic(Semantic(), None, pd.DataFrame({"community": y}), np.repeat(np.arange(10), 6), 0)
+        assert np.array_equal(oof["community"][1], scores)
+        out_of_fold.append(cohen_kappa([y, oof["community"][0]]))
+    assert np.mean(in_sample) > 0.05 > 0.02 > np.mean(out_of_fold)
+    assert np.mean(in_sample) - np.mean(out_of_fold) > 0.1

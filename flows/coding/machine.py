@@ -158,7 +158,7 @@ def code_corpus(con: duckdb.DuckDBPyConnection, codebook: Codebook, *, embedder:
     on_labels, y = None, None
     if labelled is not None:
         y = {c.id: labelled[c.id].to_numpy() for c in codes}
-        on_labels = _labelled_outputs(rules, semantic, labelled, embed)
+        on_labels = _labelled_outputs(rules, semantic, labelled, embed, seed)
     if semantic is not None:
         vectors = embed(todo["doc"].tolist())
         outputs["auto:semantic"] = semantic.decide(vectors)
