@@ -58,6 +58,7 @@ def test_the_first_cue_in_the_bio_decides(bio, role, cue):
     ("Ana Ruiz, MD. Emergency and sports medicine.", "faculty", "Ana Ruiz, MD"),
     ("Consultant cardiologist, NHS. Echo and heart failure.", "faculty", "Consultant"),
     ("studying mbbs at an example medical college", "student", "studying mbbs"),
+    ("Physician-scientist studying sepsis.", "faculty", "Physician"),
 ])
 def test_cues_read_as_a_clinician_would(bio, role, cue):
     got, evidence = rule_role("Someone", bio)

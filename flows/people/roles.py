@@ -111,7 +111,8 @@ BIO_RULES = _rules(
     ("faculty", "consultant", r"\bconsultant\b", _I, "in context"),  # not "software consultant"
     # one person's own word (not "Doctors Without Borders", "doctor-prescribed"), and a trainee's cue
     # beats it: a resident is a doctor too
-    ("faculty", "physician", r"\b(physician|doctor|" + _SPECIALIST + r")\b(?!-)", _I, "generic"),
+    ("faculty", "physician", r"\b(physician|doctor|" + _SPECIALIST + r")\b"
+     r"(?!-(prescribed|recommended|approved|owned|led|run|patient)\b)", _I, "generic"),  # "physician-scientist" is one
     ("faculty", "physician credential", r"^(Dr\.?\s+)?[A-Z][a-z]+(\s+[A-Z]\.)?(\s+[A-Z][\w'-]+)+,\s*"
      r"(MD|DO|MBBS|MBChB|FRCP\w*|FACP|FACS|FAAP|FACEP)\b(?!\s*(student|candidate))", _C),  # "Ana Ruiz, MD"
     # not "Miami resident", nor "Director of Resident Wellness"
