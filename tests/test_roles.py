@@ -59,6 +59,8 @@ def test_the_first_cue_in_the_bio_decides(bio, role, cue):
     ("Consultant cardiologist, NHS. Echo and heart failure.", "faculty", "Consultant"),
     ("studying mbbs at an example medical college", "student", "studying mbbs"),
     ("Physician-scientist studying sepsis.", "faculty", "Physician"),
+    ("Mom, doctor, proud resident of Ohio.", "faculty", "doctor"),  # a resident of a place
+    ("Resident in internal medicine, Example General. Former nurse.", "resident", "Resident"),
 ])
 def test_cues_read_as_a_clinician_would(bio, role, cue):
     got, evidence = rule_role("Someone", bio)

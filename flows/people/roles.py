@@ -115,9 +115,9 @@ BIO_RULES = _rules(
      r"(?!-(prescribed|recommended|approved|owned|led|run|patient)\b)", _I, "generic"),  # "physician-scientist" is one
     ("faculty", "physician credential", r"^(Dr\.?\s+)?[A-Z][a-z]+(\s+[A-Z]\.)?(\s+[A-Z][\w'-]+)+,\s*"
      r"(MD|DO|MBBS|MBChB|FRCP\w*|FACP|FACS|FAAP|FACEP)\b(?!\s*(student|candidate))", _C),  # "Ana Ruiz, MD"
-    # not "Miami resident", nor "Director of Resident Wellness"
+    # not "Miami resident", "resident of Ohio", nor "Director of Resident Wellness"
     ("resident", "resident", r"(?<!\bof )(?<!\bfor )\b(chief\s+)?resident\b(?!\s+(wellness|well-being|"
-     r"wellbeing|education|affairs|recruitment|council|committee|selection))", _I, "in context"),
+     r"wellbeing|education|affairs|recruitment|council|committee|selection|of)\b)", _I, "in context"),
     ("resident", "year of residency", r"\b(first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)[- ]year\s+"
      r"(resident|fellow)\b", _I),
     ("resident", "intern", r"\b(intern|interns|registrar)\b", _I, "in context"),  # not "communications intern"
