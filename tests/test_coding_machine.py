@@ -118,12 +118,9 @@ def test_the_semantic_coders_kappa_behind_autos_choice_is_out_of_fold():
         rng = np.random.default_rng(seed)
         y, scores = rng.integers(0, 2, 60), rng.random(60)
 
-        class Semantic:
-            def decide(self, vectors, scores=scores):
-                return {"community": ((scores >= 0.5).astype(int), scores)}
-
         in_sample.append(cohen_kappa([y, (scores >= best_threshold(scores, y)).astype(int)]))
-        oof = out_of_fold_semantic(Semantic(), None, pd.DataFrame({"community": y}), np.repeat(np.arange(10), 6), 0)
+        decided = {"community": ((scores >= 0.5).astype(int), scores)}  # the semantic coder's decide
+        oof = out_of_fold_semantic(decided, pd.DataFrame({"community": y}), np.repeat(np.arange(10), 6), 0)
         assert np.array_equal(oof["community"][1], scores)
         out_of_fold.append(cohen_kappa([y, oof["community"][0]]))
     assert np.mean(in_sample) > 0.05 > 0.02 > np.mean(out_of_fold)

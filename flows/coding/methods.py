@@ -16,8 +16,15 @@ import pandas as pd
 from flows.coding.codebook import Code, Codebook, assignable_codes
 from flows.coding.evaluate import Outputs, Posts
 from flows.coding.rules import RulesCoder
-from flows.coding.semantic import MIN_EACH, SemanticCoder, contrast_texts, fit_contrast
-from flows.coding.supervised import SupervisedCoder, features
+from flows.coding.semantic import (
+    DEFAULT_THRESHOLD,
+    MIN_EACH,
+    SemanticCoder,
+    best_threshold,
+    contrast_texts,
+    fit_contrast,
+)
+from flows.coding.supervised import SupervisedCoder, _folds, features
 
 
 def _arrays(outputs: dict[str, tuple]) -> Outputs:
@@ -191,19 +198,16 @@ def _labelled_outputs(rules: RulesCoder, semantic: SemanticCoder | None, labelle
         out["auto:semantic"] = semantic.decide(out["vectors"])
         if semantic.calibrated_on:
             groups = labelled["author_id"].fillna("").to_numpy()
-            out["auto:semantic"] = out_of_fold_semantic(semantic, out["vectors"], labelled, groups, seed)
+            out["auto:semantic"] = out_of_fold_semantic(out["auto:semantic"], labelled, groups, seed)
     return out
 
 
-def out_of_fold_semantic(semantic: SemanticCoder, vectors: np.ndarray, labelled: pd.DataFrame,
+def out_of_fold_semantic(decided: dict[str, tuple[np.ndarray, np.ndarray]], labelled: pd.DataFrame,
                          groups: np.ndarray, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per code, the semantic coder's decisions on the human-coded posts with each post's threshold
-    chosen on the other authors' posts (the folds of the supervised coder); a code with too few
-    human codes either way keeps its decisions as they are (``choose`` does not use them)."""
-    from flows.coding.semantic import DEFAULT_THRESHOLD, best_threshold
-    from flows.coding.supervised import _folds
-
-    decided = semantic.decide(vectors)
+    """Per code, the semantic coder's decisions (``decided``: its ``decide`` on the human-coded posts)
+    with each post's threshold chosen on the other authors' posts (the folds of the supervised
+    coder); a code with too few human codes either way keeps its decisions (``choose`` does not use
+    them)."""
     out = {}
     for code_id, (values, scores) in decided.items():
         y = labelled[code_id].to_numpy().astype(int) if code_id in labelled else None

@@ -117,7 +117,7 @@ class Normalizer:
         """Parse every batch of one source into staging files, `workers` at a time.
 
         Small sources parsed one after another the same way share a batch (each batch pays the
-        family SQL's fixed cost, about 0.1 s, whatever its size); `merge` stages what is held.
+        family SQL's fixed cost, about 0.1 s, whatever its size); `finish` stages what is held.
         """
         for records in batches:
             if self._held and self._held_key != (how, keep_raw):

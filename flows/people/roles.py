@@ -75,7 +75,7 @@ MEDICAL_CONTEXT = re.compile(
     r"\b(residency|fellowship|clerkship|GME|IM|EM|FM|OB|peds|p(a)?ediatric|NHS|"
     r"medicine|medical|med|meded|medtwitter|surg\w*|hospital\w*|clinic(al|ian)?|SOM|COM|MD|DO|MBBS|"
     r"physician|doctor|internal medicine|family medicine|emergency medicine|ob/?gyn|cath lab|"
-    r"anatomy|step ?[12]|USMLE|rotations?|cardio\w*|cardiology|neuro(logy|surgery|science)?|psychiatr\w*|"
+    r"anatomy|step ?[12]|USMLE|rotations?|cardio\w*|neuro(logy|surgery|science)?|psychiatr\w*|"
     r"oncology|an(a)?esthesi\w*|radiology|pathology|dermatology|derm|ortho(pa)?(edics)?|ENT|ICU|NICU|"
     r"ER|ED|A&E|ward|wards|on call|patients?|nursing|cards|echo)\b", re.IGNORECASE)
 CONTEXT_CHARS = 60
@@ -256,6 +256,33 @@ def _describe(c: Cue) -> str:
     return f"rule: {c.field} {c.text!r} ({c.label}) {what}"
 
 
+# The evidence lines written by _describe and _embed_roles, read back by short_evidence.
+_RULE_EVIDENCE = re.compile(r"^(rule: (?:bio|name) )'(.*?)'( \(.*)$", re.DOTALL)
+_EMBEDDING_EVIDENCE = re.compile(r"^embedding: nearest prototype '(?P<role>[a-z_]+)' \('(?P<proto>.*?)'\), "
+                                 r"cosine (?P<score>[0-9.]+)(?:, (?P<why>.*?): unknown)?, model ")
+
+
+def short_evidence(text: str, redact) -> str:
+    """One evidence line as a table shows it. ``redact`` (a text -> text function, the study's
+    redaction layer) sees only what came from the account: the bio or name words a rule quotes,
+    or an override's note. The rest is ethnoflow's own wording, so that a role word such as
+    'unknown' or a prototype sentence is never taken for a name and replaced. The model's line is
+    shortened (the model is named in the report's methods; `ethnoflow roles --json` keeps it whole)."""
+    model = _EMBEDDING_EVIDENCE.match(text)
+    if model is not None:
+        if model["why"]:
+            why = model["why"].replace("the minimum ", "")
+            return f"model: nearest '{model['role']}', cosine {model['score']}, {why}"
+        return f"model: like '{model['proto']}' (cosine {model['score']})"
+    if text.startswith(("embedding: ", "default: ")):
+        return text
+    rule = _RULE_EVIDENCE.match(text)
+    if rule is None:
+        return redact(text)
+    head, quoted, rest = rule.groups()
+    return f"{head}{redact(quoted)!r}{rest}"
+
+
 def load_overrides(path: str | Path) -> dict[str, tuple[str, str]]:
     """Read ``handle,role[,note]`` rows: {lower-cased handle: (role, evidence)}.
 
@@ -339,10 +366,13 @@ def _embed_roles(con, embedder, pending: list[RoleAssignment], min_score: float 
         a.method, a.score, a.model_id = "embedding", round(float(row[best]), 6), embedder.model_id
         clinical = role in CLINICAL
         floor = max(min_score, CLINICAL_MIN_SCORE) if clinical else min_score
-        clinical_word = not clinical or MEDICAL_CONTEXT.search(a.text) is not None
-        a.role = role if a.score >= floor and clinical_word else "unknown"
-        below = ("" if a.role != "unknown" else f", below the minimum {floor:g}{' for a clinical role' * clinical}: "
-                 "unknown" if a.score < floor else ", but the bio has no clinical word: unknown")
+        why = ""
+        if a.score < floor:
+            why = f"below the minimum {floor:g}" + (" for a clinical role" if clinical else "")
+        elif clinical and MEDICAL_CONTEXT.search(a.text) is None:
+            why = "but the bio has no clinical word"
+        a.role = "unknown" if why else role
+        below = f", {why}: unknown" if why else ""
         a.evidence = [f"embedding: nearest prototype {role!r} ({proto!r}), cosine {a.score:.3f}{below}, "
                       f"model {embedder.model_id}"] + a.evidence
 

@@ -4,8 +4,8 @@ selected, and the roles of everyone who posted."""
 from __future__ import annotations
 
 import json
-import re
 
+from flows.people.roles import short_evidence
 from flows.report.context import CSV_ROWS, Context
 from flows.report.doc import Column, KeyValues, Note, Paragraph, Section, Table, pct
 from flows.report.reads import rows, scalar
@@ -110,35 +110,8 @@ def evidence(ctx: Context, text: str | None) -> str:
     through the redaction layer: a bio's words can name people."""
     if not text:
         return "–"
-    shown = _redacted_evidence(ctx, text) or "–"
+    shown = short_evidence(text, ctx.privacy.text) or "–"
     return shown if len(shown) <= 140 else shown[:139] + "…"
-
-
-_RULE_EVIDENCE = re.compile(r"^(rule: (?:bio|name) )'(.*?)'( \(.*)$", re.DOTALL)
-
-
-_EMBEDDING_EVIDENCE = re.compile(r"^embedding: nearest prototype '(?P<role>[a-z_]+)' \('(?P<proto>.*?)'\), "
-                                 r"cosine (?P<score>[0-9.]+)(?P<why>, .*?: unknown)?, model ")
-
-
-def _redacted_evidence(ctx: Context, text: str) -> str:
-    """Only what came from the account goes through the redaction layer: the bio or name words a
-    rule quotes (an override's note too). The rest is ethnoflow's own wording, so that a role word
-    such as 'unknown' or a prototype sentence is never taken for a handle and replaced. The model's
-    evidence is shortened for the table (the model is named in the methods; the CSV of roles,
-    `ethnoflow roles --json`, keeps every word)."""
-    model = _EMBEDDING_EVIDENCE.match(text)
-    if model is not None:
-        why = (model["why"] or "").removeprefix(", ").removesuffix(": unknown").replace("the minimum ", "")
-        return (f"model: nearest '{model['role']}', cosine {model['score']}, {why}" if why
-                else f"model: like '{model['proto']}' (cosine {model['score']})")
-    if text.startswith(("embedding: ", "default: ")):
-        return text
-    found = _RULE_EVIDENCE.match(text)
-    if found is None:
-        return ctx.privacy.text(text)
-    head, quoted, rest = found.groups()
-    return f"{head}{ctx.privacy.text(quoted)!r}{rest}"
 
 
 def _value(checks: dict, name: str):
