@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -51,11 +52,22 @@ def devset() -> Path:
     return DEVSET
 
 
+@pytest.fixture(scope="session")
+def migrated_store(tmp_path_factory) -> Path:
+    """An empty store, migrated once per test worker; ``con`` copies it (migrating takes ~40 ms)."""
+    from flows.store.db import connect
+
+    path = tmp_path_factory.mktemp("template") / "migrated.duckdb"
+    connect(path).close()
+    return path
+
+
 @pytest.fixture
-def con(tmp_path):
+def con(tmp_path, migrated_store):
     """A fresh, migrated store in a temporary DuckDB file."""
     from flows.store.db import connect
 
+    shutil.copyfile(migrated_store, tmp_path / "test.duckdb")
     connection = connect(tmp_path / "test.duckdb")
     yield connection
     connection.close()
@@ -73,12 +85,13 @@ def ingest_files(con):
 
 
 @pytest.fixture
-def cli(tmp_path, monkeypatch):
-    """Run the CLI in-process against a temporary database: cli("status", "--json")."""
+def cli(tmp_path, monkeypatch, migrated_store):
+    """Run the CLI in-process against a temporary, empty, migrated database: cli("status", "--json")."""
     from typer.testing import CliRunner
 
     from flows.cli.app import app
 
+    shutil.copyfile(migrated_store, tmp_path / "cli.duckdb")
     monkeypatch.setenv("ETHNOFLOW_DB", str(tmp_path / "cli.duckdb"))
     runner = CliRunner()
 

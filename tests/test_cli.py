@@ -49,6 +49,7 @@ def test_not_a_corpus_is_one_clear_line_and_exit_2(cli):
     assert json.loads(cli("status", "--json").output)["posts"] == 0
 
 
-def test_status_before_any_ingest_explains(cli):
+def test_status_before_any_ingest_explains(cli, tmp_path):
+    (tmp_path / "cli.duckdb").unlink()  # the fixture's empty store: here there is none yet
     result = cli("status", ok=False)
     assert result.exit_code == 2 and "run `ethnoflow ingest FILE` first" in result.output

@@ -179,9 +179,9 @@ class Changes(BaseModel):
 
 
 class Codebook(BaseModel):
-    """A validated codebook; build it with :func:`load_codebook`."""
+    """A validated codebook; build it with :func:`load_codebook`. Frozen: its hashes are cached."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: Slug
     title: Text
@@ -196,6 +196,7 @@ class Codebook(BaseModel):
     codes: list[Code] = Field(min_length=1)
     changes: Changes | None = None
     _source: Path | None = PrivateAttr(default=None)
+    _hashes: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _cited(self) -> Codebook:
@@ -222,13 +223,17 @@ class Codebook(BaseModel):
     @property
     def content_hash(self) -> str:
         """sha256 (hex) of :func:`canonical_json`; stored with every code assignment."""
-        return digest(_canonical(self.dump()))
+        if "content" not in self._hashes:
+            self._hashes["content"] = digest(_canonical(self.dump()))
+        return self._hashes["content"]
 
     @property
     def codes_hash(self) -> str:
         """sha256 of the id and the codes alone: what machine coders read. Editing the title,
         version label, description or citations leaves it (and machine codes) unchanged."""
-        return digest(_canonical({"id": self.id, "codes": self.dump()["codes"]}))
+        if "codes" not in self._hashes:
+            self._hashes["codes"] = digest(_canonical({"id": self.id, "codes": self.dump()["codes"]}))
+        return self._hashes["codes"]
 
 
 def _canonical(value: Any, key: str | None = None) -> Any:

@@ -136,16 +136,16 @@ def _check_depth(root, path: Path) -> None:
         stack.extend((c, depth + 1) for c in node)
 
 
-class SafeLoader(yaml.SafeLoader):
-    """PyYAML's safe loader (plain data only: ``!!python/...`` tags are refused) that refuses a
-    document whose aliases (``*name``) expand it past :data:`MAX_YAML_NODES` values. Aliases as
-    such are fine (``yaml.safe_dump`` writes them for repeated values); a few lines that expand
-    into millions of values are an alias bomb."""
+class SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """PyYAML's safe loader (plain data only: ``!!python/...`` tags are refused; libyaml's C parser
+    where PyYAML has it) that refuses a document whose aliases (``*name``) expand it past
+    :data:`MAX_YAML_NODES` values. Aliases as such are fine (``yaml.safe_dump`` writes them for
+    repeated values); a few lines that expand into millions of values are an alias bomb."""
 
-    def compose_document(self):
-        node = super().compose_document()
+    def get_single_node(self):
+        node = super().get_single_node()
         sizes: dict[int, int] = {}
-        if _expanded(node, sizes) > MAX_YAML_NODES:
+        if node is not None and _expanded(node, sizes) > MAX_YAML_NODES:
             raise yaml.composer.ComposerError(
                 None, None, f"its aliases (*name) expand it to more than {MAX_YAML_NODES:,} values (an alias "
                 "bomb?); write the values out instead", node.start_mark)
