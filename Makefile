@@ -41,9 +41,10 @@ demo: $(STAMP)
 	cd $(SAMPLE) && $(CURDIR)/$(BIN)/ethnoflow run
 	@echo "report: $(SAMPLE)/reports/sample-study/report.html"
 
-# Two workers for two cores; each test module runs whole on one worker (its module fixtures once).
+# Two workers for two cores; each test module runs whole on one worker (its module fixtures once),
+# modules with slow tests dealt first (tests/conftest.py orders them).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadscope
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope --no-loadscope-reorder
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -10,7 +10,9 @@ import pytest
 
 # Two test workers on two cores: one BLAS/OpenMP thread each. More threads than cores make the many
 # small fits (logistic regressions, bootstrap) wait on each other: 8x slower under load here.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+# DuckDB too: its threads scheduling the tests' small queries cost more than they gain (-10% here,
+# one process); the tests that check bytes do not depend on it take `duckdb_default_threads`.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "ETHNOFLOW_DUCKDB_THREADS"):
     os.environ.setdefault(_var, "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -34,6 +36,27 @@ def split_sample(root: Path, tweets: int, parts: int = 3) -> list[Path]:
         part.write_text("".join(lines[i::parts]), encoding="utf-8")
         files.append(part)
     return files
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with a slow test first, then the rest by number of tests, each module's tests
+    together and in their order: `make test` deals modules to two workers (``--dist loadscope
+    --no-loadscope-reorder``), and a long module dealt last would leave one worker idle."""
+    modules: dict[Path, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.path, []).append(item)
+
+    def key(tests: list[pytest.Item]) -> tuple[bool, int]:
+        return not any(t.get_closest_marker("slow") for t in tests), -len(tests)
+
+    items[:] = [item for tests in sorted(modules.values(), key=key) for item in tests]
+
+
+@pytest.fixture
+def duckdb_default_threads(monkeypatch) -> None:
+    """Stores opened in this test use DuckDB's default threads (one per core), not the suite's one:
+    for the tests that check outputs do not depend on how DuckDB parallelises."""
+    monkeypatch.delenv("ETHNOFLOW_DUCKDB_THREADS", raising=False)
 
 
 @pytest.fixture

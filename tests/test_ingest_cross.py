@@ -32,7 +32,7 @@ def canonical(tmp_path, name: str) -> dict:
 
 
 @pytest.mark.parametrize("other", ["flat.jsonl", "document.json", "twarc-csv.csv"])
-def test_same_posts_in_another_format_give_identical_rows(tmp_path, other):
+def test_same_posts_in_another_format_give_identical_rows(duckdb_default_threads, tmp_path, other):
     page, them = canonical(tmp_path, "page.jsonl"), canonical(tmp_path, other)
     assert len(page["posts"]) == 3
     for part in ("posts", "metrics", "authors", "entities", "urls"):

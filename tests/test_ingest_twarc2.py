@@ -198,7 +198,7 @@ def test_a_failure_mid_run_leaves_the_store_as_it_was(ingest_files, con, monkeyp
     assert not list(tmp_path.glob("ethnoflow-staging-*"))  # the staging folder went too
 
 
-def test_reparse_rebuilds_identical_tables(shared, ingest_files, con):
+def test_reparse_rebuilds_identical_tables(duckdb_default_threads, shared, ingest_files, con):
     from flows.ingest.reparse import reparse
 
     ingest_files(shared / TWARC / "noflat.jsonl", OWN / "mixed.jsonl", OWN / "bad_utf8.jsonl",

@@ -29,6 +29,8 @@ from replay_x import tweet, user
 
 from flows.store.db import connect
 
+pytestmark = pytest.mark.slow  # `ethnoflow run` on a real Prefect server, in a subprocess
+
 SECRET = "leak-scan-Zq8vXw3-secret-of-the-study"
 OWN = [FIXTURES / "privacy" / "mention_forms.jsonl", FIXTURES / "ingest" / "cross" / "page.jsonl",
        FIXTURES / "ingest" / "bluesky" / "thread.json", FIXTURES / "ingest" / "bluesky" / "author_feed.json",

@@ -119,7 +119,7 @@ def test_two_builds_from_one_store_are_byte_identical(sample_db, tmp_path):
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
 
 
-def test_ingest_order_does_not_change_a_byte(tmp_path):
+def test_ingest_order_does_not_change_a_byte(duckdb_default_threads, tmp_path):
     from flows.coding.codebook import resolve_codebook
     from flows.coding.machine import code_corpus
     from flows.people.stage import prepare

@@ -44,8 +44,8 @@ def test_serve_runs_the_pipeline_on_its_schedule(study, monkeypatch):
     ethnoflow = str(Path(sys.executable).with_name("ethnoflow"))
     with Replay(world) as base:
         monkeypatch.setenv("ETHNOFLOW_BLUESKY_API", base)
-        monkeypatch.setenv("PREFECT_RUNNER_POLL_FREQUENCY", "2")  # the runner looks for due runs every 2 s, not 10
-        server = subprocess.Popen([ethnoflow, "serve", "--every", "10"], cwd=study.parent,
+        monkeypatch.setenv("PREFECT_RUNNER_POLL_FREQUENCY", "1")  # the runner looks for due runs every 1 s, not 10
+        server = subprocess.Popen([ethnoflow, "serve", "--every", "5"], cwd=study.parent,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             done = _completed(study, 1, time.monotonic() + 240)

@@ -48,3 +48,16 @@ def test_database_path_precedence(monkeypatch, tmp_path):
 def test_read_only_open_of_a_missing_store_explains(tmp_path):
     with pytest.raises(StoreError, match="no database here yet"):
         connect(tmp_path / "missing.duckdb", read_only=True)
+
+
+def test_duckdb_threads_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("ETHNOFLOW_DUCKDB_THREADS", "1")
+    with connect(tmp_path / "one.duckdb") as con:
+        assert con.execute("SELECT current_setting('threads')").fetchone() == (1,)
+    monkeypatch.delenv("ETHNOFLOW_DUCKDB_THREADS")
+    with connect(tmp_path / "one.duckdb") as con:  # DuckDB's default: one per core
+        assert con.execute("SELECT current_setting('threads')").fetchone() == (duckdb.connect().execute(
+            "SELECT current_setting('threads')").fetchone()[0],)
+    monkeypatch.setenv("ETHNOFLOW_DUCKDB_THREADS", "two")
+    with pytest.raises(StoreError, match="ETHNOFLOW_DUCKDB_THREADS='two'.*whole number"):
+        connect(tmp_path / "one.duckdb")

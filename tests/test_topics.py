@@ -265,7 +265,8 @@ def test_cli_fits_refreshes_and_shows(cli, monkeypatch, corpus_parts, tmp_path):
 
 
 @pytest.mark.slow
-def test_bertopic_fit_is_byte_identical_across_ingest_orders_and_saved(tmp_path, corpus_parts):
+def test_bertopic_fit_is_byte_identical_across_ingest_orders_and_saved(duckdb_default_threads, tmp_path,
+                                                                       corpus_parts):
     from bertopic import BERTopic
 
     a = store_with(tmp_path, "a", corpus_parts)

@@ -13,7 +13,7 @@ the one that maximises Cohen's kappa against them on those posts. Otherwise it i
 :data:`DEFAULT_THRESHOLD` (even odds). Measured on the hand-coded dev set
 (``benchmarks/bench_coding_devset.py``), this scorer beat the earlier one (distance to the mean
 embedding of the positive texts minus a quarter of that to the negative ones) and a
-nearest-examples margin; see ``/work/notes/issue18.md`` for the figures.
+nearest-examples margin (``benchmarks/bench_coding_devset.py`` prints every method's figures).
 """
 
 from __future__ import annotations

@@ -46,7 +46,8 @@ from flows.store.db import transaction
 
 ROLES = ("student", "resident", "faculty", "health_professional", "organization", "other", "unknown")
 # Below this cosine to the nearest prototype (all-MiniLM-L6-v2) a bio is not like any role's: the role is
-# `unknown`, not a guess. Measured on the healthcare tweet-chat bios (see /work/notes or the README).
+# `unknown`, not a guess. Measured on the healthcare tweet-chat bios
+# (benchmarks/bench_roles.py; the README's roles section).
 MIN_SCORE = 0.4
 TRAINEES = ("student", "resident")
 SENIORITY = {"student": 1, "resident": 2, "faculty": 3}  # who can mentor or sponsor whom

@@ -22,6 +22,7 @@ ENV_DB = "ETHNOFLOW_DB"
 # DuckDB would otherwise cache up to 80% of RAM; past this it spills to disk beside the store.
 ENV_MEMORY = "ETHNOFLOW_DUCKDB_MEMORY"
 DEFAULT_MEMORY = "1GB"
+ENV_THREADS = "ETHNOFLOW_DUCKDB_THREADS"  # unset: DuckDB's default, one thread per core
 
 
 class StoreError(UserError):
@@ -59,14 +60,24 @@ def connect(path: str | Path, *, read_only: bool = False, wait: float = 0.0) -> 
             raise StoreError(f"{path}: no database here yet; run `ethnoflow ingest FILE` first")
         if not read_only:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+    threads = _threads(os.environ[ENV_THREADS]) if os.environ.get(ENV_THREADS) else None
     con = _open(path, read_only, wait)
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET memory_limit = ?", [os.environ.get(ENV_MEMORY, DEFAULT_MEMORY)])
+    if threads:
+        con.execute("SET threads = ?", [threads])
     if not read_only:
         from flows.store.migrations import migrate
 
         migrate(con)
     return con
+
+
+def _threads(value: str) -> int:
+    if not value.strip().isdigit() or int(value) < 1:
+        raise StoreError(f"{ENV_THREADS}={value!r}: not a number of threads; set a whole number from 1 up, "
+                         "or unset it for one per core")
+    return int(value)
 
 
 def _open(path: str, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
