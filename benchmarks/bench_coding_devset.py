@@ -16,6 +16,10 @@ Design, so the figures do not flatter:
   other folds' authors are the "human-coded" training posts; 240 means all of them (about 240).
 - Per code, Cohen's kappa over the 300 out-of-fold codes, with a 95% interval from a bootstrap
   that resamples authors (``flows.coding.evaluate.kappa_ci``); macro = mean over the 7 codes.
+- ``logreg`` (logistic regression on frozen vectors plus the codebook's rows) is the reference of
+  the variants that did not help and are kept to show it: ``logreg-noexamples`` (no codebook
+  rows), ``logreg+selftrain`` (pseudo-labelled unlabelled posts), ``logreg+roles`` (the author's
+  role as features) and ``--finetune``'s tuned vectors.
 - The baseline, taken in the same run, is ``rules`` (the codebook's keyword rules alone).
 - Active learning (``--active``): per fold, the same seeded 30 random posts, then rounds drawn
   by ``flows.coding.active`` (``uncertain``, ``diverse``) or at random from the fold's training
@@ -69,6 +73,7 @@ def methods(codebook, embed, model_id: str, seed: int) -> dict[str, tuple[bool, 
         "supervised": (True, lambda: AutoMethod(codebook, embed, model_id, seed=seed, source="supervised")),
         "auto+trained": (True, lambda: AutoMethod(codebook, embed, model_id, seed=seed)),
         "examples-knn": (False, lambda: ExamplesMethod(codebook, embed, model_id)),
+        "logreg": (True, lambda: LogregMethod(codebook, embed, model_id, seed=seed)),
         "logreg-noexamples": (True, lambda: LogregMethod(codebook, embed, model_id, seed=seed,
                                                          example_weight=0.0)),
     }
@@ -136,6 +141,64 @@ class FinetuneMethod:
 
     def predict(self, posts):
         return self.inner.predict(replace(posts, vectors=self.embed(posts.docs)))
+
+
+class SelfTrainMethod:
+    """Did not help (kept to show it): logistic regression as ``LogregMethod``, then refitted with
+    the corpus's unlabelled posts that it scores at ``p >= hi`` or ``p <= 1 - hi`` as extra rows
+    (pseudo-labels, weight ``w``). ``corpus``: the vectors of every post to be coded."""
+
+    def __init__(self, codebook, embed, model_id, corpus, *, seed=0, hi=0.75, w=0.5):
+        from flows.coding.methods import LogregMethod
+
+        self.inner = LogregMethod(codebook, embed, model_id, seed=seed)
+        self.corpus, self.hi, self.w = corpus, hi, w
+
+    def fit(self, train):
+        from sklearn.linear_model import LogisticRegression
+
+        inner = self.inner
+        inner.fit(train)
+        for code_id, model in list(inner.models.items()):
+            p = model.predict_proba(self.corpus)[:, 1]
+            pos, neg = self.corpus[p >= self.hi], self.corpus[p <= 1 - self.hi]
+            own, contrast = inner.sets[code_id]
+            y = train.labels[code_id].astype(int)
+            x = np.vstack([train.vectors, own, contrast, pos, neg])
+            ys = np.r_[y, np.ones(len(own)), np.zeros(len(contrast)), np.ones(len(pos)), np.zeros(len(neg))]
+            w = np.r_[np.ones(len(y)), np.full(len(own) + len(contrast), inner.example_weight),
+                      np.full(len(pos) + len(neg), self.w)]
+            inner.models[code_id] = LogisticRegression(C=inner.c, class_weight="balanced", max_iter=2000,
+                                                       random_state=inner.seed).fit(x, ys, sample_weight=w)
+
+    def predict(self, posts):
+        return self.inner.predict(posts)
+
+
+class RolesMethod:
+    """Did not help (kept to show it): ``LogregMethod`` with the author's role (the dev set's own
+    label, student/resident/faculty, so better than any inferred role) as one-hot features times
+    ``scale``; the codebook's rows get zeros there."""
+
+    def __init__(self, codebook, embed, model_id, roles: dict, *, seed=0, scale=0.3):
+        from flows.coding.methods import LogregMethod
+
+        self.kinds = sorted(set(roles.values()))
+        self.roles, self.scale = roles, scale
+        self.inner = LogregMethod(codebook, embed, model_id, seed=seed)
+        pad = lambda v: np.hstack([v, np.zeros((len(v), len(self.kinds)), v.dtype)])  # noqa: E731
+        self.inner.sets = {c: (pad(own), pad(other)) for c, (own, other) in self.inner.sets.items()}
+
+    def _with_roles(self, posts):
+        onehot = np.array([[self.scale * (self.roles[a] == k) for k in self.kinds] for a in posts.authors],
+                          dtype=posts.vectors.dtype).reshape(len(posts), len(self.kinds))
+        return replace(posts, vectors=np.hstack([posts.vectors, onehot]))
+
+    def fit(self, train):
+        self.inner.fit(self._with_roles(train))
+
+    def predict(self, posts):
+        return self.inner.predict(self._with_roles(posts))
 
 
 def encode_inputs(model, texts):
@@ -266,9 +329,13 @@ def main() -> None:
 
     started = time.perf_counter()
     codebook = resolve_codebook("chretien2015")
-    posts, _ = load_devset(embed)
+    posts, rows = load_devset(embed)
     folds = author_folds(posts.authors, args.folds, args.seed)
     registry = methods(codebook, embed, embedder.model_id, args.seed)
+    roles = {r["author_handle"]: r["author_role"] for r in rows}
+    registry["logreg+selftrain"] = (True, lambda: SelfTrainMethod(codebook, embed, embedder.model_id, posts.vectors,
+                                                                   seed=args.seed))
+    registry["logreg+roles"] = (True, lambda: RolesMethod(codebook, embed, embedder.model_id, roles, seed=args.seed))
     if args.finetune and not args.fake:
         registry["finetune"] = (True, lambda: FinetuneMethod(codebook, embedder, embedder.model_id, seed=args.seed))
     if args.methods:

@@ -10,8 +10,9 @@ import pytest
 
 # Two test workers on two cores: one BLAS/OpenMP thread each. More threads than cores make the many
 # small fits (logistic regressions, bootstrap) wait on each other: 8x slower under load here.
-# DuckDB too: its threads scheduling the tests' small queries cost more than they gain (-10% here,
-# one process); the tests that check bytes do not depend on it take `duckdb_default_threads`.
+# DuckDB too: scheduling its threads costs the tests' small queries more than it gains (-10 % on the
+# ingest-heavy modules). Tests that check outputs do not depend on DuckDB's parallelism take
+# `duckdb_default_threads`.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "ETHNOFLOW_DUCKDB_THREADS"):
     os.environ.setdefault(_var, "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
