@@ -61,8 +61,9 @@ def load_devset(embed, devset: Path = DEVSET):
                  np.array([r["author_handle"] for r in rows], dtype=object), labels), rows
 
 
-def methods(codebook, embed, model_id: str, seed: int) -> dict[str, tuple[bool, object]]:
-    """Every method: name -> (trained?, factory)."""
+def methods(codebook, embed, model_id: str, seed: int, posts, roles: dict) -> dict[str, tuple[bool, object]]:
+    """Every method: name -> (trained?, factory). ``posts``: the dev set (its vectors are the corpus
+    self-training reads); ``roles``: author -> role (the dev set's)."""
     from flows.coding.methods import AutoMethod, ExamplesMethod, LogregMethod, RulesMethod, SemanticMethod
 
     return {
@@ -76,6 +77,8 @@ def methods(codebook, embed, model_id: str, seed: int) -> dict[str, tuple[bool, 
         "logreg": (True, lambda: LogregMethod(codebook, embed, model_id, seed=seed)),
         "logreg-noexamples": (True, lambda: LogregMethod(codebook, embed, model_id, seed=seed,
                                                          example_weight=0.0)),
+        "logreg+selftrain": (True, lambda: SelfTrainMethod(codebook, embed, model_id, posts.vectors, seed=seed)),
+        "logreg+roles": (True, lambda: RolesMethod(codebook, embed, model_id, roles, seed=seed)),
     }
 
 
@@ -146,7 +149,8 @@ class FinetuneMethod:
 class SelfTrainMethod:
     """Did not help (kept to show it): logistic regression as ``LogregMethod``, then refitted with
     the corpus's unlabelled posts that it scores at ``p >= hi`` or ``p <= 1 - hi`` as extra rows
-    (pseudo-labels, weight ``w``). ``corpus``: the vectors of every post to be coded."""
+    (pseudo-labels, weight ``w``); each code keeps the threshold cross-validated before the refit.
+    ``corpus``: the vectors of every post to be coded."""
 
     def __init__(self, codebook, embed, model_id, corpus, *, seed=0, hi=0.75, w=0.5):
         from flows.coding.methods import LogregMethod
@@ -155,21 +159,13 @@ class SelfTrainMethod:
         self.corpus, self.hi, self.w = corpus, hi, w
 
     def fit(self, train):
-        from sklearn.linear_model import LogisticRegression
-
         inner = self.inner
         inner.fit(train)
         for code_id, model in list(inner.models.items()):
             p = model.predict_proba(self.corpus)[:, 1]
             pos, neg = self.corpus[p >= self.hi], self.corpus[p <= 1 - self.hi]
-            own, contrast = inner.sets[code_id]
-            y = train.labels[code_id].astype(int)
-            x = np.vstack([train.vectors, own, contrast, pos, neg])
-            ys = np.r_[y, np.ones(len(own)), np.zeros(len(contrast)), np.ones(len(pos)), np.zeros(len(neg))]
-            w = np.r_[np.ones(len(y)), np.full(len(own) + len(contrast), inner.example_weight),
-                      np.full(len(pos) + len(neg), self.w)]
-            inner.models[code_id] = LogisticRegression(C=inner.c, class_weight="balanced", max_iter=2000,
-                                                       random_state=inner.seed).fit(x, ys, sample_weight=w)
+            pseudo = (np.vstack([pos, neg]), np.r_[np.ones(len(pos)), np.zeros(len(neg))], self.w)
+            inner.models[code_id] = inner._fit_one(code_id, train.vectors, train.labels[code_id].astype(int), pseudo)
 
     def predict(self, posts):
         return self.inner.predict(posts)
@@ -331,11 +327,8 @@ def main() -> None:
     codebook = resolve_codebook("chretien2015")
     posts, rows = load_devset(embed)
     folds = author_folds(posts.authors, args.folds, args.seed)
-    registry = methods(codebook, embed, embedder.model_id, args.seed)
     roles = {r["author_handle"]: r["author_role"] for r in rows}
-    registry["logreg+selftrain"] = (True, lambda: SelfTrainMethod(codebook, embed, embedder.model_id, posts.vectors,
-                                                                   seed=args.seed))
-    registry["logreg+roles"] = (True, lambda: RolesMethod(codebook, embed, embedder.model_id, roles, seed=args.seed))
+    registry = methods(codebook, embed, embedder.model_id, args.seed, posts, roles)
     if args.finetune and not args.fake:
         registry["finetune"] = (True, lambda: FinetuneMethod(codebook, embedder, embedder.model_id, seed=args.seed))
     if args.methods:

@@ -144,13 +144,16 @@ class LogregMethod:
         self.sets = {k: (embed(p), embed(n)) for k, (p, n) in texts.items()}
         self.models, self.thresholds = {}, {}
 
-    def _fit_one(self, code_id: str, x: np.ndarray, y: np.ndarray):
+    def _fit_one(self, code_id: str, x: np.ndarray, y: np.ndarray,
+                 extra: tuple[np.ndarray, np.ndarray, float] | None = None):
+        """One code's model on ``x, y``, the codebook's rows and ``extra`` rows ``(x, y, weight)``."""
         from sklearn.linear_model import LogisticRegression
 
         p, n = self.sets[code_id]
-        xs = np.vstack([x, p, n])
-        ys = np.r_[y, np.ones(len(p)), np.zeros(len(n))]
-        w = np.r_[np.ones(len(y)), np.full(len(p) + len(n), self.example_weight)]
+        xe, ye, we = extra if extra is not None else (np.zeros((0, x.shape[1]), x.dtype), np.zeros(0), 0.0)
+        xs = np.vstack([x, p, n, xe])
+        ys = np.r_[y, np.ones(len(p)), np.zeros(len(n)), ye]
+        w = np.r_[np.ones(len(y)), np.full(len(p) + len(n), self.example_weight), np.full(len(ye), we)]
         model = LogisticRegression(C=self.c, class_weight="balanced", max_iter=2000, random_state=self.seed)
         return model.fit(xs, ys, sample_weight=w)
 
