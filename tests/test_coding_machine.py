@@ -125,3 +125,38 @@ def test_the_semantic_coders_kappa_behind_autos_choice_is_out_of_fold():
         out_of_fold.append(cohen_kappa([y, oof["community"][0]]))
     assert np.mean(in_sample) > 0.05 > 0.02 > np.mean(out_of_fold)
     assert np.mean(in_sample) - np.mean(out_of_fold) > 0.1
+
+
+@pytest.mark.parametrize("weight", [2.0, 0.0])
+def test_the_supervised_coder_learns_character_grams_the_embedding_averages_away(monkeypatch, weight):
+    """Posts told apart only by a made-up word (their vectors are all zero, no rule matches it):
+    with the character grams the supervised coder learns the word; weighted out, it cannot."""
+    import pandas as pd
+
+    from flows.coding import supervised as sup
+    from flows.coding.codebook import resolve_codebook
+    from flows.coding.methods import _supervised_outputs, _train
+
+    monkeypatch.setattr(sup, "CHAR_WEIGHT", weight)
+    codebook = resolve_codebook("chretien2015")
+    codes = assignable_codes(codebook)
+    rules = RulesCoder(codebook, codes)
+    dim = 8
+    embed = lambda texts: np.zeros((len(texts), dim), np.float32)  # noqa: E731
+    docs = [f"post {i} {'zqxvelt is out' if i % 2 else 'a quiet day on the ward'}" for i in range(40)]
+    labelled = pd.DataFrame({"author_id": [f"a{i % 8}" for i in range(40)], "doc": docs, "text": docs,
+                             **{c.id: [i % 2 if c.id == "information" else 0 for i in range(40)] for c in codes}})
+    on_labels = {"vectors": embed(docs), "counts": rules.hit_counts(docs)}
+    coder = sup.SupervisedCoder({"seed": 0, "trained_on": ["a"]})
+    _train(coder, on_labels, labelled, codes, 0, rules, embed)
+    assert set(coder.trained) == {"information"}  # the other codes have no positives
+    new = ["zqxvelt is out today", "a quiet day"]
+    counts = {k: np.asarray(v) for k, v in rules.hit_counts(new).items()}
+    values, prob = _supervised_outputs(coder, codes, embed(new), counts, new)["information"]
+    one_by_one = _supervised_outputs(coder, codes, embed(new), counts, new, chunk=1)["information"]
+    assert one_by_one[0].tolist() == values.tolist() and np.allclose(one_by_one[1], prob)
+    if weight:
+        assert values.tolist() == [1, 0] and prob[0] > prob[1] + 0.3
+        assert coder.trained["information"]["metrics"]["kappa"] == 1.0
+    else:
+        assert prob[0] == pytest.approx(prob[1])

@@ -39,7 +39,7 @@ import pandas as pd
 
 from flows.coding import gate
 from flows.coding.codebook import Code, Codebook, assignable_codes
-from flows.coding.methods import _labelled_outputs, _supervised_outputs, _train, choose, codebook_rows, combine
+from flows.coding.methods import _labelled_outputs, _supervised_outputs, _train, choose, combine
 from flows.coding.rules import RulesCoder
 from flows.coding.semantic import SemanticCoder
 from flows.coding.store import (
@@ -163,8 +163,8 @@ def code_corpus(con: duckdb.DuckDBPyConnection, codebook: Codebook, *, embedder:
         vectors = embed(todo["doc"].tolist())
         outputs["auto:semantic"] = semantic.decide(vectors)
         if supervised is not None:
-            _train(supervised, on_labels, labelled, codes, seed, codebook_rows(rules, codes, embed))
-            outputs["auto:supervised"] = _supervised_outputs(supervised, codes, vectors, counts)
+            _train(supervised, on_labels, labelled, codes, seed, rules, embed)
+            outputs["auto:supervised"] = _supervised_outputs(supervised, codes, vectors, counts, todo["doc"].tolist())
             summary["models"] = {r["code_id"]: r["metrics"] for r in supervised.models()}
     choice = choose(codes, on_labels, y, supervised, semantic is not None)
     summary["auto"] = {code_id: c["source"] for code_id, c in choice.items()}

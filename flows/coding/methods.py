@@ -82,15 +82,15 @@ class AutoMethod:
         self.on_labels = _labelled_outputs(self.rules, self.semantic, frame, lambda _: train.vectors, self.seed)
         self.y = dict(train.labels)
         self.supervised = SupervisedCoder({"seed": self.seed, "trained_on": ["train"]})
-        _train(self.supervised, self.on_labels, frame, self.codes, self.seed,
-               codebook_rows(self.rules, self.codes, self.embed))
+        _train(self.supervised, self.on_labels, frame, self.codes, self.seed, self.rules, self.embed)
 
     def predict(self, posts: Posts) -> Outputs:
         outputs = {"auto:rules": self.rules.score(posts.texts),
                    "auto:semantic": self.semantic.decide(posts.vectors)}
         counts = {k: np.asarray(v) for k, v in self.rules.hit_counts(posts.texts).items()}
         if self.supervised is not None:
-            outputs["auto:supervised"] = _supervised_outputs(self.supervised, self.codes, posts.vectors, counts)
+            outputs["auto:supervised"] = _supervised_outputs(self.supervised, self.codes, posts.vectors, counts,
+                                                              posts.docs)
         choice = choose(self.codes, self.on_labels, self.y, self.supervised, True)
         if self.source is not None:
             choice = {c: {"source": self.source} for c in choice}
@@ -225,34 +225,44 @@ def out_of_fold_semantic(decided: dict[str, tuple[np.ndarray, np.ndarray]], labe
     return out
 
 
-def codebook_rows(rules: RulesCoder, codes: list[Code], embed) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def codebook_rows(rules: RulesCoder, codes: list[Code], embed,
+                  supervised: SupervisedCoder) -> dict[str, tuple[Any, np.ndarray]]:
     """Per code, the codebook's texts as supervised training rows (features, 0/1)."""
-    from flows.coding.semantic import contrast_texts
-
     out = {}
     for code_id, (positive, negative) in contrast_texts(codes).items():
         texts = [*positive, *negative]
-        x = features(embed(texts), np.asarray(rules.hit_counts(texts)[code_id]))
+        x = features(embed(texts), np.asarray(rules.hit_counts(texts)[code_id]), supervised.grams_of(texts))
         out[code_id] = (x, np.r_[np.ones(len(positive)), np.zeros(len(negative))])
     return out
 
 
 def _train(supervised: SupervisedCoder, on_labels: dict[str, Any], labelled: pd.DataFrame,
-           codes: list[Code], seed: int, extra: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+           codes: list[Code], seed: int, rules: RulesCoder, embed) -> None:
+    """Fit the character grams on the human-coded posts and the codebook's texts, then each code's
+    model on the posts' features plus the codebook's rows."""
+    docs = labelled["doc"].tolist()
+    supervised.fit_grams([*docs, *(t for p, n in contrast_texts(codes).values() for t in (*p, *n))])
+    extra = codebook_rows(rules, codes, embed, supervised)
     groups = labelled["author_id"].fillna("").to_numpy()
+    grams = supervised.grams_of(docs)
     for code in codes:
-        x = features(on_labels["vectors"], np.asarray(on_labels["counts"][code.id]))
+        x = features(on_labels["vectors"], np.asarray(on_labels["counts"][code.id]), grams)
         supervised.fit(code.id, x, labelled[code.id].to_numpy(), groups, seed, extra.get(code.id))
 
 
 def _supervised_outputs(supervised: SupervisedCoder, codes: list[Code], vectors: np.ndarray,
-                        counts: dict[str, np.ndarray]) -> dict[str, tuple]:
-    out = {}
-    for code in codes:
-        decided = supervised.decide(code.id, features(vectors, counts[code.id]))
-        if decided is not None:
-            out[code.id] = decided
-    return out
+                        counts: dict[str, np.ndarray], docs: list[str], chunk: int = 10_000) -> dict[str, tuple]:
+    """Per code with a model, ``(values, probabilities)``; ``chunk`` posts at a time, so a large
+    corpus's sparse design matrix never exists whole."""
+    parts: dict[str, list[tuple]] = {}
+    for start in range(0, max(len(docs), 1), chunk):
+        rows = slice(start, start + chunk)
+        grams = supervised.grams_of(list(docs[rows]))
+        for code in codes:
+            decided = supervised.decide(code.id, features(vectors[rows], counts[code.id][rows], grams))
+            if decided is not None:
+                parts.setdefault(code.id, []).append(decided)
+    return {c: (np.concatenate([v for v, _ in p]), np.concatenate([s for _, s in p])) for c, p in parts.items()}
 
 
 SOURCES = ("rules", "semantic", "rules+semantic", "supervised")

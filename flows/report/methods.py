@@ -21,8 +21,8 @@ CODER_TEXT = {
     "semantic": "a logistic regression per code on embeddings ({model}) of the codebook's definition, criteria and "
                 "examples against its near misses and the other codes' examples, with a threshold per code",
     "supervised": "a logistic regression per code trained on the human codes (with the codebook's texts as extra, "
-                  "down-weighted rows) over embeddings ({model}) and rule hits, its threshold chosen by "
-                  "cross-validation by author",
+                  "down-weighted rows) over embeddings ({model}), rule hits and character 3-5-grams (TF-IDF), its "
+                  "threshold chosen by cross-validation by author",
 }
 
 
