@@ -225,11 +225,11 @@ def out_of_fold_semantic(decided: dict[str, tuple[np.ndarray, np.ndarray]], labe
     return out
 
 
-def codebook_rows(rules: RulesCoder, codes: list[Code], embed,
+def codebook_rows(rules: RulesCoder, texts: dict[str, tuple[list[str], list[str]]], embed,
                   supervised: SupervisedCoder) -> dict[str, tuple[Any, np.ndarray]]:
-    """Per code, the codebook's texts as supervised training rows (features, 0/1)."""
+    """Per code, the codebook's texts (``contrast_texts``) as supervised training rows (features, 0/1)."""
     out = {}
-    for code_id, (positive, negative) in contrast_texts(codes).items():
+    for code_id, (positive, negative) in texts.items():
         texts = [*positive, *negative]
         x = features(embed(texts), np.asarray(rules.hit_counts(texts)[code_id]), supervised.grams_of(texts))
         out[code_id] = (x, np.r_[np.ones(len(positive)), np.zeros(len(negative))])
@@ -240,9 +240,9 @@ def _train(supervised: SupervisedCoder, on_labels: dict[str, Any], labelled: pd.
            codes: list[Code], seed: int, rules: RulesCoder, embed) -> None:
     """Fit the character grams on the human-coded posts and the codebook's texts, then each code's
     model on the posts' features plus the codebook's rows."""
-    docs = labelled["doc"].tolist()
-    supervised.fit_grams([*docs, *(t for p, n in contrast_texts(codes).values() for t in (*p, *n))])
-    extra = codebook_rows(rules, codes, embed, supervised)
+    docs, texts = labelled["doc"].tolist(), contrast_texts(codes)
+    supervised.fit_grams([*docs, *(t for p, n in texts.values() for t in (*p, *n))])
+    extra = codebook_rows(rules, texts, embed, supervised)
     groups = labelled["author_id"].fillna("").to_numpy()
     grams = supervised.grams_of(docs)
     for code in codes:

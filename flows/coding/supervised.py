@@ -80,8 +80,8 @@ def _fit(x: Any, y: np.ndarray, extra: tuple[Any, np.ndarray] | None, seed: int)
 
 
 @one_blas_thread
-def train(x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int,
-          extra: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any] | None:
+def train(x: Any, y: np.ndarray, groups: np.ndarray, seed: int,
+          extra: tuple[Any, np.ndarray] | None = None) -> dict[str, Any] | None:
     """Cross-validate, pick the threshold, then fit on every labelled post.
 
     ``extra``: the codebook's rows (features, 0/1), added to every fit, never scored.
@@ -134,15 +134,15 @@ class SupervisedCoder:
             return sparse.csr_matrix((0, len(self.grams.vocabulary_)))
         return self.grams.transform(docs)
 
-    def fit(self, code_id: str, x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int,
-            extra: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    def fit(self, code_id: str, x: Any, y: np.ndarray, groups: np.ndarray, seed: int,
+            extra: tuple[Any, np.ndarray] | None = None) -> None:
         """Train one code's model (skipped, and remembered as such, with too few codes)."""
         self.counts[code_id] = (int(len(y)), int(np.sum(y)))
         result = train(x, y, groups, seed, extra)
         if result is not None:
             self.trained[code_id] = result
 
-    def decide(self, code_id: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    def decide(self, code_id: str, x: Any) -> tuple[np.ndarray, np.ndarray] | None:
         """``(values, probabilities)`` for one code, or ``None`` when it has no model."""
         if code_id not in self.trained:
             return None
